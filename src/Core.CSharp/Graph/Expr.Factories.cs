@@ -1,0 +1,350 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Functional.Autodiff;
+
+// The validating factories: the only way nodes are made. Static forms (Expr.Sin(x)) carry the names F# resolves
+// for sin, exp, ... ; fluent forms (x.Sin()) and operators serve C#.
+public abstract partial class Expr
+{
+    /// <summary>The most inputs an op may take.</summary>
+    public const int MaxArity = 4;
+
+    [InlineArray(MaxArity)]
+    private struct ValueBuffer
+    {
+        private Value element0;
+    }
+
+    /// <summary>Builds a validated node applying <paramref name="op"/> to <paramref name="inputs"/>.</summary>
+    internal static Expr Build(Op op, ImmutableArray<Expr> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        if (inputs.IsDefault) throw new ArgumentNullException(nameof(inputs), "The inputs array is a default (uninitialised) ImmutableArray.");
+        var n = inputs.Length;
+        if (n != op.Arity || n > MaxArity)
+            throw new ArgumentException($"{op.Name} takes {op.Arity} input(s) but was given {n}.", nameof(inputs));
+        Span<Shape> shapes = stackalloc Shape[n];
+        var allValued = true;
+        for (var k = 0; k < n; k++)
+        {
+            var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), $"Input {k} of {op.Name} is null.");
+            shapes[k] = input.Shape;
+            allValued &= input.HasValue;
+        }
+        var shape = op.InferShape(shapes);
+        if (!allValued) return new Apply(op, inputs, shape, false, default);
+        var buffer = new ValueBuffer();
+        Span<Value> values = buffer;
+        for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
+        return new Apply(op, inputs, shape, true, op.Eval(values[..n]));
+    }
+
+    /// <summary>Applies an op (a library op or your own <see cref="Op"/>) to inputs, checking arity and shapes.</summary>
+    /// <exception cref="ArgumentNullException">The op or an input is null.</exception>
+    /// <exception cref="ArgumentException">The number of inputs is not the op's arity.</exception>
+    /// <exception cref="ShapeMismatchException">The shapes do not fit the op.</exception>
+    public static Expr Create(Op op, params Expr[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Build(op, ImmutableArray.Create(inputs));
+    }
+
+    /// <summary>Applies a one-input op.</summary>
+    public static Expr Create(Op op, Expr x) => Build(op, ImmutableArray.Create(x));
+
+    /// <summary>Applies a two-input op.</summary>
+    public static Expr Create(Op op, Expr a, Expr b) => Build(op, ImmutableArray.Create(a, b));
+
+    // ---------------------------------------------------------------- leaves and builders
+
+    /// <summary>A constant (owns a copy of the value).</summary>
+    public static Expr Const(Value value) => new Const(value);
+
+    /// <summary>A scalar constant.</summary>
+    public static Expr Const(double x) => new Const(Value.Scalar(x));
+
+    /// <summary>A vector constant; the vector is copied.</summary>
+    public static Expr Const(Vector<double> v) => new Const(Value.FromVector(v));
+
+    /// <summary>A matrix constant; the matrix is copied.</summary>
+    public static Expr Const(Matrix<double> m) => new Const(Value.FromMatrix(m));
+
+    /// <summary>A symbolic variable of the given shape, to be bound later with <see cref="AD.Eval(Expr, IReadOnlyDictionary{Var, Value})"/>.</summary>
+    /// <exception cref="ArgumentException">The name is null or empty.</exception>
+    public static Var Var(string name, Shape shape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new Var(name, shape);
+    }
+
+    /// <summary>A traced variable carrying a value: every node built on it has a value, and gradients can be taken with respect to it.</summary>
+    /// <exception cref="ArgumentException">The name is null or empty.</exception>
+    public static Var Var(string name, Value value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new Var(name, value);
+    }
+
+    /// <summary>The m×n matrix with ones on the main diagonal (PyTorch's <c>eye(m, n)</c>).</summary>
+    public static Expr Eye(int rows, int cols)
+    {
+        var shape = Shape.Matrix(rows, cols);
+        var d = new double[shape.Size];
+        for (var k = 0; k < Math.Min(rows, cols); k++) d[k * rows + k] = 1;
+        return new Const(Value.Own(shape, d));
+    }
+
+    /// <summary>The n×n identity matrix.</summary>
+    public static Expr Eye(int n) => Eye(n, n);
+
+    /// <summary>A constant of the given shape filled with <paramref name="x"/>.</summary>
+    public static Expr Full(Shape shape, double x) => new Const(Value.Full(shape, x));
+
+    /// <summary>Ones of the given shape.</summary>
+    public static Expr Ones(Shape shape) => Full(shape, 1.0);
+
+    /// <summary>Zeros of the given shape.</summary>
+    public static Expr Zeros(Shape shape) => Full(shape, 0.0);
+
+    /// <summary>Ones of <paramref name="x"/>'s shape.</summary>
+    public static Expr OnesLike(Expr x) => Ones(x.Shape);
+
+    /// <summary>Zeros of <paramref name="x"/>'s shape.</summary>
+    public static Expr ZerosLike(Expr x) => Zeros(x.Shape);
+
+    /// <summary>The vector [0, 1, …, n−1] (PyTorch's <c>arange(n)</c>).</summary>
+    public static Expr Arange(int n) => Arange(0, n, 1);
+
+    /// <summary>The vector [start, start + step, …] of numbers below <paramref name="stop"/> (above it for a negative step).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The step is zero or not finite, or the range is empty.</exception>
+    public static Expr Arange(double start, double stop, double step = 1.0)
+    {
+        if (step == 0 || !double.IsFinite(step)) throw new ArgumentOutOfRangeException(nameof(step), step, "arange needs a finite, non-zero step.");
+        var count = (int)Math.Ceiling((stop - start) / step);
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(stop), stop, $"arange({start}, {stop}, {step}) is empty.");
+        var d = new double[count];
+        for (var k = 0; k < count; k++) d[k] = start + k * step;
+        return new Const(Value.Own(Shape.Vector(count), d));
+    }
+
+    // ---------------------------------------------------------------- conversions and operators
+
+    /// <summary>A scalar constant.</summary>
+    public static implicit operator Expr(double x) => Const(x);
+
+    /// <summary>A vector constant (copied).</summary>
+    public static implicit operator Expr(Vector<double> v) => Const(v);
+
+    /// <summary>A matrix constant (copied).</summary>
+    public static implicit operator Expr(Matrix<double> m) => Const(m);
+
+    /// <summary>Element-wise sum (scalars broadcast; a vector may be added to every row of a matrix).</summary>
+    public static Expr operator +(Expr a, Expr b) => Add(a, b);
+    /// <summary>Adds a number to every element.</summary>
+    public static Expr operator +(Expr a, double b) => Add(a, Const(b));
+    /// <summary>Adds a number to every element.</summary>
+    public static Expr operator +(double a, Expr b) => Add(Const(a), b);
+    /// <summary>Element-wise difference.</summary>
+    public static Expr operator -(Expr a, Expr b) => Sub(a, b);
+    /// <summary>Subtracts a number from every element.</summary>
+    public static Expr operator -(Expr a, double b) => Sub(a, Const(b));
+    /// <summary>A number minus every element.</summary>
+    public static Expr operator -(double a, Expr b) => Sub(Const(a), b);
+    /// <summary>Element-wise (Hadamard) product; for matrix products use <see cref="MatMul(Expr, Expr)"/>.</summary>
+    public static Expr operator *(Expr a, Expr b) => Mul(a, b);
+    /// <summary>Scales every element.</summary>
+    public static Expr operator *(Expr a, double b) => Mul(a, Const(b));
+    /// <summary>Scales every element.</summary>
+    public static Expr operator *(double a, Expr b) => Mul(Const(a), b);
+    /// <summary>Element-wise quotient.</summary>
+    public static Expr operator /(Expr a, Expr b) => Div(a, b);
+    /// <summary>Divides every element by a number.</summary>
+    public static Expr operator /(Expr a, double b) => Div(a, Const(b));
+    /// <summary>A number divided by every element.</summary>
+    public static Expr operator /(double a, Expr b) => Div(Const(a), b);
+    /// <summary>Negation.</summary>
+    public static Expr operator -(Expr x) => Neg(x);
+
+    /// <summary>Element-wise power with a constant exponent (F#'s <c>x ** 2.0</c>).</summary>
+    public static Expr Pow(Expr x, double exponent) => Create(new PowOp(exponent), x);
+
+    // ---------------------------------------------------------------- static forms
+
+    /// <summary>Element-wise sum with broadcasting.</summary>
+    public static Expr Add(Expr a, Expr b) => Create(AddOp.Instance, a, b);
+    /// <summary>Element-wise difference with broadcasting.</summary>
+    public static Expr Sub(Expr a, Expr b) => Create(SubOp.Instance, a, b);
+    /// <summary>Element-wise product with scalar broadcasting.</summary>
+    public static Expr Mul(Expr a, Expr b) => Create(MulOp.Instance, a, b);
+    /// <summary>Element-wise quotient with scalar broadcasting.</summary>
+    public static Expr Div(Expr a, Expr b) => Create(DivOp.Instance, a, b);
+    /// <summary>Negation.</summary>
+    public static Expr Neg(Expr x) => Create(NegOp.Instance, x);
+    /// <summary>Element-wise square.</summary>
+    public static Expr Square(Expr x) => Create(SquareOp.Instance, x);
+    /// <summary>Element-wise square root.</summary>
+    public static Expr Sqrt(Expr x) => Create(SqrtOp.Instance, x);
+    /// <summary>Element-wise exponential.</summary>
+    public static Expr Exp(Expr x) => Create(ExpOp.Instance, x);
+    /// <summary>Element-wise natural logarithm.</summary>
+    public static Expr Log(Expr x) => Create(LogOp.Instance, x);
+    /// <summary>Element-wise sine.</summary>
+    public static Expr Sin(Expr x) => Create(SinOp.Instance, x);
+    /// <summary>Element-wise cosine.</summary>
+    public static Expr Cos(Expr x) => Create(CosOp.Instance, x);
+    /// <summary>Element-wise hyperbolic tangent.</summary>
+    public static Expr Tanh(Expr x) => Create(TanhOp.Instance, x);
+    /// <summary>Element-wise logistic sigmoid.</summary>
+    public static Expr Sigmoid(Expr x) => Create(SigmoidOp.Instance, x);
+    /// <summary>Element-wise max(x, 0).</summary>
+    public static Expr Relu(Expr x) => Create(ReluOp.Instance, x);
+    /// <summary>Element-wise ln(1 + eˣ), computed stably.</summary>
+    public static Expr Softplus(Expr x) => Create(SoftplusOp.Instance, x);
+    /// <summary>Element-wise absolute value.</summary>
+    public static Expr Abs(Expr x) => Create(AbsOp.Instance, x);
+    /// <summary>The value of <paramref name="x"/> with no derivative flowing through it, at any order.</summary>
+    public static Expr StopGradient(Expr x) => Create(StopGradientOp.Instance, x);
+
+    /// <summary>The dot product of two vectors of one length.</summary>
+    public static Expr Dot(Expr a, Expr b) => Create(DotOp.Instance, a, b);
+
+    /// <summary>
+    /// The product by shapes, like <c>torch.matmul</c>: matrix·matrix, matrix·vector, vector·matrix, and vector·vector (the dot product).
+    /// </summary>
+    public static Expr MatMul(Expr a, Expr b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return (a.Shape.Rank, b.Shape.Rank) switch
+        {
+            (2, 1) => Create(MatVecOp.Instance, a, b),
+            (1, 2) => Create(VecMatOp.Instance, a, b),
+            (1, 1) => Create(DotOp.Instance, a, b),
+            _ => Create(MatMulOp.Instance, a, b),
+        };
+    }
+
+    /// <summary>The outer product a·bᵀ of two vectors.</summary>
+    public static Expr Outer(Expr a, Expr b) => Create(OuterOp.Instance, a, b);
+    /// <summary>The transpose of a matrix.</summary>
+    public static Expr Transpose(Expr x) => Create(TransposeOp.Instance, x);
+    /// <summary>The sum of all elements.</summary>
+    public static Expr Sum(Expr x) => Create(SumOp.Instance, x);
+    /// <summary>The mean of all elements.</summary>
+    public static Expr Mean(Expr x) => Sum(x) / x.Shape.Size;
+    /// <summary>The column totals of a matrix(m, n), a vector(n).</summary>
+    public static Expr ColumnSums(Expr x) => Create(ColumnSumsOp.Instance, x);
+    /// <summary>The row totals of a matrix(m, n), a vector(m).</summary>
+    public static Expr RowSums(Expr x) => Create(RowSumsOp.Instance, x);
+    /// <summary>The L2 norm (Frobenius for a matrix); its gradient at 0 is 0.</summary>
+    public static Expr Norm(Expr x) => Create(NormOp.Instance, x);
+    /// <summary>log-softmax of a vector, or of each row of a matrix.</summary>
+    public static Expr LogSoftmax(Expr x) => Create(LogSoftmaxOp.Instance, x);
+    /// <summary>softmax of a vector, or of each row of a matrix (exp of log-softmax).</summary>
+    public static Expr Softmax(Expr x) => Exp(LogSoftmax(x));
+
+    /// <summary>Softmax cross-entropy of a logits vector against one integer class.</summary>
+    public static Expr SoftmaxCrossEntropy(Expr logits, int label) => Create(new SoftmaxCrossEntropyOp(ImmutableArray.Create(label)), logits);
+
+    /// <summary>Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over rows.</summary>
+    public static Expr SoftmaxCrossEntropy(Expr logits, IEnumerable<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return Create(new SoftmaxCrossEntropyOp(ImmutableArray.CreateRange(labels)), logits);
+    }
+
+    /// <summary>PyTorch's <c>binary_cross_entropy_with_logits</c> (mean over elements), stable for large logits.</summary>
+    public static Expr BinaryCrossEntropyWithLogits(Expr logits, Expr targets) => Create(BinaryCrossEntropyWithLogitsOp.Instance, logits, targets);
+
+    /// <summary>Mean squared error, mean((a − b)²).</summary>
+    public static Expr MeanSquaredError(Expr prediction, Expr target) => Mean(Square(prediction - target));
+
+    /// <summary>Broadcasts <paramref name="x"/> to <paramref name="shape"/>: a scalar to anything, a vector(n) to every row of a matrix(m, n).</summary>
+    /// <exception cref="ShapeMismatchException">Neither broadcast applies.</exception>
+    public static Expr BroadcastTo(Expr x, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Shape == shape) return x;
+        if (x.Shape.IsScalar) return Create(new BroadcastScalarOp(shape), x);
+        if (x.Shape.IsVector && shape.IsMatrix && shape.Cols == x.Shape.Length) return Create(new BroadcastRowsOp(shape.Rows), x);
+        throw new ShapeMismatchException("broadcast", x.Shape, shape, "Only a scalar, or a vector(n) onto the rows of a matrix(m, n), broadcasts.");
+    }
+
+    /// <summary>The transpose of <see cref="BroadcastTo"/>: sums <paramref name="x"/> down to <paramref name="shape"/>.</summary>
+    /// <exception cref="ShapeMismatchException"><paramref name="shape"/> is not a broadcast source of x's shape.</exception>
+    public static Expr SumTo(Expr x, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Shape == shape) return x;
+        if (shape.IsScalar) return Sum(x);
+        if (shape.IsVector && x.Shape.IsMatrix && x.Shape.Cols == shape.Length) return ColumnSums(x);
+        throw new ShapeMismatchException("sum_to", x.Shape, shape, "Only a scalar, or a vector(n) from a matrix(m, n), is a sum target.");
+    }
+
+    // ---------------------------------------------------------------- fluent forms
+
+    /// <summary>this + other.</summary>
+    public Expr Add(Expr other) => Add(this, other);
+    /// <summary>this − other.</summary>
+    public Expr Sub(Expr other) => Sub(this, other);
+    /// <summary>this ⊙ other.</summary>
+    public Expr Mul(Expr other) => Mul(this, other);
+    /// <summary>this ⊘ other.</summary>
+    public Expr Div(Expr other) => Div(this, other);
+    /// <summary>−this.</summary>
+    public Expr Neg() => Neg(this);
+    /// <summary>this raised element-wise to a constant power.</summary>
+    public Expr Pow(double exponent) => Pow(this, exponent);
+    /// <summary>Element-wise square.</summary>
+    public Expr Square() => Square(this);
+    /// <summary>Element-wise square root.</summary>
+    public Expr Sqrt() => Sqrt(this);
+    /// <summary>Element-wise exponential.</summary>
+    public Expr Exp() => Exp(this);
+    /// <summary>Element-wise natural logarithm.</summary>
+    public Expr Log() => Log(this);
+    /// <summary>Element-wise sine.</summary>
+    public Expr Sin() => Sin(this);
+    /// <summary>Element-wise cosine.</summary>
+    public Expr Cos() => Cos(this);
+    /// <summary>Element-wise hyperbolic tangent.</summary>
+    public Expr Tanh() => Tanh(this);
+    /// <summary>Element-wise logistic sigmoid.</summary>
+    public Expr Sigmoid() => Sigmoid(this);
+    /// <summary>Element-wise max(x, 0).</summary>
+    public Expr Relu() => Relu(this);
+    /// <summary>Element-wise ln(1 + eˣ).</summary>
+    public Expr Softplus() => Softplus(this);
+    /// <summary>Element-wise absolute value.</summary>
+    public Expr Abs() => Abs(this);
+    /// <summary>This value with no derivative flowing through it (PyTorch's <c>detach</c>).</summary>
+    public Expr StopGradient() => StopGradient(this);
+    /// <summary>Dot product with another vector.</summary>
+    public Expr Dot(Expr other) => Dot(this, other);
+    /// <summary>Product by shapes (see <see cref="MatMul(Expr, Expr)"/>).</summary>
+    public Expr MatMul(Expr other) => MatMul(this, other);
+    /// <summary>Transpose of a matrix.</summary>
+    public Expr T() => Transpose(this);
+    /// <summary>Sum of all elements.</summary>
+    public Expr Sum() => Sum(this);
+    /// <summary>Mean of all elements.</summary>
+    public Expr Mean() => Mean(this);
+    /// <summary>L2 norm.</summary>
+    public Expr Norm() => Norm(this);
+    /// <summary>log-softmax of a vector or of each row.</summary>
+    public Expr LogSoftmax() => LogSoftmax(this);
+    /// <summary>softmax of a vector or of each row.</summary>
+    public Expr Softmax() => Softmax(this);
+
+    /// <summary>Element <paramref name="i"/> of a vector.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside the vector; the message gives the valid range.</exception>
+    public Expr this[int i] => Create(new IndexOp(i), this);
+
+    /// <summary>Element (<paramref name="i"/>, <paramref name="j"/>) of a matrix.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside the matrix; the message gives the valid range.</exception>
+    public Expr this[int i, int j] => Create(new IndexOp(i, j), this);
+}

@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// An immutable node of an expression graph: a constant, a variable, or an op applied to inputs.
+/// </summary>
+/// <remarks>
+/// <para>Every node has a static <see cref="Shape"/>, checked when it is built. A node whose inputs all carry values
+/// computes its own value when it is built (eagerly, once; the field is written in the constructor, so the value
+/// is safely published with the node), which is what lets host code branch on <c>.Value</c> while tracing.</para>
+/// <para>Equality and hashing are by reference: two nodes are equal only if they are the same node. Nothing here
+/// recurses over the depth of a graph; printing is bounded and iterative.</para>
+/// <para>Nodes are built only through the factories on <see cref="Expr"/> (and the operators), which validate shapes.</para>
+/// </remarks>
+public abstract partial class Expr
+{
+    private readonly Value value;
+
+    private protected Expr(Shape shape, bool hasValue, Value value)
+    {
+        Shape = shape;
+        HasValue = hasValue;
+        this.value = value;
+    }
+
+    /// <summary>The static shape of this node.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>True when every leaf under this node is bound to a number, so <see cref="Value"/> is known.</summary>
+    public bool HasValue { get; }
+
+    /// <summary>The value of this node.</summary>
+    /// <exception cref="UnboundVariableException">The graph reads a variable with no value; the message names it.</exception>
+    public Value Value => HasValue ? value : throw new UnboundVariableException(FirstUnboundVariable());
+
+    /// <summary>The inputs of this node (empty for a leaf).</summary>
+    public abstract ImmutableArray<Expr> Inputs { get; }
+
+    /// <summary>The op this node applies, or null for a leaf.</summary>
+    public virtual Op? Op => null;
+
+    /// <summary>Reference equality: a node equals only itself (structural comparison is <see cref="Graph.StructurallyEqual"/>).</summary>
+    public sealed override bool Equals(object? obj) => ReferenceEquals(this, obj);
+
+    /// <summary>Identity hash, consistent with reference equality.</summary>
+    public sealed override int GetHashCode() => RuntimeHelpers.GetHashCode(this);
+
+    /// <summary>A bounded, single-line rendering such as <c>3 * dot(x, (w + 2) ^ 2) : scalar = 40.5</c>.</summary>
+    public sealed override string ToString() => Export.Text.Render(this);
+
+    private Var FirstUnboundVariable()
+    {
+        foreach (var node in Graph.PostOrder(this))
+            if (node is Var v && !v.HasValue) return v;
+        throw new InvalidOperationException("Internal error: a node without a value has no unbound variable under it.");
+    }
+}
+
+/// <summary>A constant leaf. It owns a private copy of its value.</summary>
+public sealed class Const : Expr
+{
+    internal Const(Value value) : base(value.Shape, true, value) { }
+
+    /// <inheritdoc/>
+    public override ImmutableArray<Expr> Inputs => ImmutableArray<Expr>.Empty;
+}
+
+/// <summary>
+/// A variable leaf: a name, a shape and an identity. A traced variable also carries a value, so every node
+/// built on it has a value too. Two variables with the same name are different variables.
+/// </summary>
+public sealed class Var : Expr
+{
+    internal Var(string name, Shape shape) : base(shape, false, default) => Name = name;
+
+    internal Var(string name, Value value) : base(value.Shape, true, value) => Name = name;
+
+    /// <summary>The name used in printing, errors and bindings.</summary>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public override ImmutableArray<Expr> Inputs => ImmutableArray<Expr>.Empty;
+}
+
+/// <summary>An op applied to inputs.</summary>
+public sealed class Apply : Expr
+{
+    private readonly Op op;
+    private readonly ImmutableArray<Expr> inputs;
+
+    internal Apply(Op op, ImmutableArray<Expr> inputs, Shape shape, bool hasValue, Value value)
+        : base(shape, hasValue, value)
+    {
+        this.op = op;
+        this.inputs = inputs;
+    }
+
+    /// <inheritdoc/>
+    public override Op Op => op;
+
+    /// <inheritdoc/>
+    public override ImmutableArray<Expr> Inputs => inputs;
+
+    /// <summary>
+    /// This node with other inputs: returns this very instance when every input is the same instance
+    /// (so rewrites keep unchanged subgraphs), otherwise a new validated node.
+    /// </summary>
+    public Expr WithInputs(ImmutableArray<Expr> newInputs)
+    {
+        if (newInputs.IsDefault) throw new ArgumentNullException(nameof(newInputs));
+        if (newInputs.Length == inputs.Length)
+        {
+            var same = true;
+            for (var k = 0; k < inputs.Length && same; k++) same = ReferenceEquals(inputs[k], newInputs[k]);
+            if (same) return this;
+        }
+        return Expr.Build(op, newInputs);
+    }
+}
+
+/// <summary>Iterative traversals and structural comparison of graphs.</summary>
+public static class Graph
+{
+    /// <summary>
+    /// Every node under <paramref name="root"/> once, inputs before the nodes that read them, the root last.
+    /// Iterative: a chain of millions of nodes does not touch the call stack.
+    /// </summary>
+    public static IReadOnlyList<Expr> PostOrder(Expr root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var order = new List<Expr>();
+        var seen = new HashSet<Expr>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Expr Node, int Next)>();
+        seen.Add(root);
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            var inputs = node.Inputs;
+            if (next < inputs.Length)
+            {
+                stack.Push((node, next + 1));
+                var child = inputs[next];
+                if (seen.Add(child)) stack.Push((child, 0));
+            }
+            else
+            {
+                order.Add(node);
+            }
+        }
+        return order;
+    }
+
+    /// <summary>
+    /// True when two graphs have the same structure: the same ops, equal constants, the same variables (by identity)
+    /// and the same sharing-insensitive shape of inputs. Iterative.
+    /// </summary>
+    public static bool StructurallyEqual(Expr a, Expr b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var pairs = new Stack<(Expr, Expr)>();
+        var checkedPairs = new HashSet<(Expr, Expr)>(PairComparer.Instance);
+        pairs.Push((a, b));
+        while (pairs.Count > 0)
+        {
+            var (x, y) = pairs.Pop();
+            if (ReferenceEquals(x, y) || !checkedPairs.Add((x, y))) continue;
+            if (x.Shape != y.Shape) return false;
+            switch (x, y)
+            {
+                case (Const cx, Const cy):
+                    if (!cx.Value.Equals(cy.Value)) return false;
+                    break;
+                case (Apply ax, Apply ay):
+                    if (!ax.Op.Equals(ay.Op) || ax.Inputs.Length != ay.Inputs.Length) return false;
+                    for (var k = 0; k < ax.Inputs.Length; k++) pairs.Push((ax.Inputs[k], ay.Inputs[k]));
+                    break;
+                default:
+                    return false; // distinct variables, or different kinds of node
+            }
+        }
+        return true;
+    }
+
+    private sealed class PairComparer : IEqualityComparer<(Expr, Expr)>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals((Expr, Expr) p, (Expr, Expr) q) => ReferenceEquals(p.Item1, q.Item1) && ReferenceEquals(p.Item2, q.Item2);
+
+        public int GetHashCode((Expr, Expr) p) => HashCode.Combine(RuntimeHelpers.GetHashCode(p.Item1), RuntimeHelpers.GetHashCode(p.Item2));
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// The static shape of a node: a scalar, a vector of length n, or an m×n matrix.
+/// Shapes are checked when a node is built, so a mismatch fails at the line that made it.
+/// </summary>
+public readonly struct Shape : IEquatable<Shape>
+{
+    private Shape(int rank, int rows, int cols)
+    {
+        Rank = rank;
+        Rows = rows;
+        Cols = cols;
+    }
+
+    /// <summary>0 for a scalar, 1 for a vector, 2 for a matrix.</summary>
+    public int Rank { get; }
+
+    /// <summary>Rows of a matrix, length of a vector, 1 for a scalar.</summary>
+    public int Rows { get; }
+
+    /// <summary>Columns of a matrix, 1 for a vector or a scalar.</summary>
+    public int Cols { get; }
+
+    /// <summary>Length of a vector (same as <see cref="Rows"/>).</summary>
+    public int Length => Rows;
+
+    /// <summary>Number of elements: 1, n or m·n.</summary>
+    public int Size => Rows * Cols;
+
+    /// <summary>True for a scalar.</summary>
+    public bool IsScalar => Rank == 0;
+
+    /// <summary>True for a vector.</summary>
+    public bool IsVector => Rank == 1;
+
+    /// <summary>True for a matrix.</summary>
+    public bool IsMatrix => Rank == 2;
+
+    /// <summary>The scalar shape.</summary>
+    public static Shape Scalar => new(0, 1, 1);
+
+    /// <summary>The shape of a vector of length <paramref name="length"/> (at least 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The length is below 1.</exception>
+    public static Shape Vector(int length)
+    {
+        if (length < 1)
+            throw new ArgumentOutOfRangeException(nameof(length), length, "A vector needs at least one element.");
+        return new(1, length, 1);
+    }
+
+    /// <summary>The shape of an m×n matrix (both at least 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    public static Shape Matrix(int rows, int cols)
+    {
+        if (rows < 1)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "A matrix needs at least one row.");
+        if (cols < 1)
+            throw new ArgumentOutOfRangeException(nameof(cols), cols, "A matrix needs at least one column.");
+        return new(2, rows, cols);
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(Shape other) => Rank == other.Rank && Rows == other.Rows && Cols == other.Cols;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Rank, Rows, Cols);
+
+    /// <summary>Shape equality.</summary>
+    public static bool operator ==(Shape a, Shape b) => a.Equals(b);
+
+    /// <summary>Shape inequality.</summary>
+    public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
+
+    /// <summary>"scalar", "vector(3)" or "matrix(2, 3)".</summary>
+    public override string ToString() => Rank switch
+    {
+        0 => "scalar",
+        1 => $"vector({Rows})",
+        _ => $"matrix({Rows}, {Cols})",
+    };
+}

@@ -1,0 +1,264 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace Functional.Autodiff;
+
+// Element-wise functions of one input. Each supplies f (scalar, and vectorised where TensorPrimitives has it)
+// and f'(x) as a graph; ElementwiseOp turns the derivative into both rules.
+
+/// <summary>y = x^p (p a constant)    ẏ = p·x^(p−1) ⊙ ẋ    x̄ = ȳ ⊙ p·x^(p−1).</summary>
+public sealed class PowOp : ElementwiseOp, IEquatable<PowOp>
+{
+    /// <summary>The op raising to the constant power <paramref name="exponent"/>.</summary>
+    public PowOp(double exponent)
+    {
+        if (!double.IsFinite(exponent))
+            throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "pow needs a finite constant exponent.");
+        Exponent = exponent;
+    }
+
+    /// <summary>The constant exponent p.</summary>
+    public double Exponent { get; }
+
+    /// <inheritdoc/>
+    public override string Name => "pow";
+    /// <inheritdoc/>
+    public override string Infix => "^";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Exponent == 2 ? x * x : Math.Pow(x, Exponent);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        if (Exponent == 2) TensorPrimitives.Multiply(x, x, y);
+        else TensorPrimitives.Pow(x, Exponent, y);
+    }
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) =>
+        Exponent == 0 ? null : Exponent == 1 ? Expr.OnesLike(x) : Expr.Pow(x, Exponent - 1) * Exponent;
+
+    /// <inheritdoc/>
+    public bool Equals(PowOp? other) => other is not null && other.Exponent.Equals(Exponent);
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as PowOp);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Exponent.GetHashCode();
+    /// <inheritdoc/>
+    public override string ToString() => $"pow {Value.Format(Exponent)}";
+}
+
+/// <summary>y = x²    ẏ = 2x ⊙ ẋ    x̄ = ȳ ⊙ 2x.</summary>
+public sealed class SquareOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SquareOp Instance = new();
+    private SquareOp() { }
+    /// <inheritdoc/>
+    public override string Name => "square";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x * x;
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Multiply(x, x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => x * 2.0;
+}
+
+/// <summary>y = √x    ẏ = ẋ ⊘ 2y    x̄ = ȳ ⊘ 2y.</summary>
+public sealed class SqrtOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SqrtOp Instance = new();
+    private SqrtOp() { }
+    /// <inheritdoc/>
+    public override string Name => "sqrt";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Sqrt(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sqrt(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => 0.5 / y;
+}
+
+/// <summary>y = eˣ    ẏ = y ⊙ ẋ    x̄ = ȳ ⊙ y.</summary>
+public sealed class ExpOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly ExpOp Instance = new();
+    private ExpOp() { }
+    /// <inheritdoc/>
+    public override string Name => "exp";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Exp(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Exp(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => y;
+}
+
+/// <summary>y = ln x    ẏ = ẋ ⊘ x    x̄ = ȳ ⊘ x.</summary>
+public sealed class LogOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly LogOp Instance = new();
+    private LogOp() { }
+    /// <inheritdoc/>
+    public override string Name => "log";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Log(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Log(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => 1.0 / x;
+}
+
+/// <summary>y = sin x    ẏ = cos x ⊙ ẋ    x̄ = ȳ ⊙ cos x.</summary>
+public sealed class SinOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SinOp Instance = new();
+    private SinOp() { }
+    /// <inheritdoc/>
+    public override string Name => "sin";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Sin(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sin(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Cos(x);
+}
+
+/// <summary>y = cos x    ẏ = −sin x ⊙ ẋ    x̄ = −ȳ ⊙ sin x.</summary>
+public sealed class CosOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly CosOp Instance = new();
+    private CosOp() { }
+    /// <inheritdoc/>
+    public override string Name => "cos";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Cos(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Cos(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => -Expr.Sin(x);
+}
+
+/// <summary>y = tanh x    ẏ = (1 − y²) ⊙ ẋ    x̄ = ȳ ⊙ (1 − y²).</summary>
+public sealed class TanhOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly TanhOp Instance = new();
+    private TanhOp() { }
+    /// <inheritdoc/>
+    public override string Name => "tanh";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Tanh(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Tanh(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => 1.0 - Expr.Square(y);
+}
+
+/// <summary>y = σ(x) = 1 ⊘ (1 + e⁻ˣ)    ẏ = y ⊙ (1 − y) ⊙ ẋ    x̄ = ȳ ⊙ y ⊙ (1 − y).</summary>
+public sealed class SigmoidOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SigmoidOp Instance = new();
+    private SigmoidOp() { }
+    /// <inheritdoc/>
+    public override string Name => "sigmoid";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => y * (1.0 - y);
+}
+
+/// <summary>y = max(x, 0)    ẏ = step(x) ⊙ ẋ    x̄ = ȳ ⊙ step(x) (the derivative at 0 is 0, as in PyTorch).</summary>
+public sealed class ReluOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly ReluOp Instance = new();
+    private ReluOp() { }
+    /// <inheritdoc/>
+    public override string Name => "relu";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x > 0 ? x : 0;
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Create(StepOp.Instance, x);
+}
+
+/// <summary>y = ln(1 + eˣ) (computed stably)    ẏ = σ(x) ⊙ ẋ    x̄ = ȳ ⊙ σ(x).</summary>
+public sealed class SoftplusOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SoftplusOp Instance = new();
+    private SoftplusOp() { }
+    /// <inheritdoc/>
+    public override string Name => "softplus";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(x);
+}
+
+/// <summary>y = |x|    ẏ = sign(x) ⊙ ẋ    x̄ = ȳ ⊙ sign(x) (the derivative at 0 is 0, as in PyTorch).</summary>
+public sealed class AbsOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly AbsOp Instance = new();
+    private AbsOp() { }
+    /// <inheritdoc/>
+    public override string Name => "abs";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Abs(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Abs(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Create(SignOp.Instance, x);
+}
+
+/// <summary>y = sign(x) ∈ {−1, 0, 1}    ẏ = 0    x̄ = 0 (piecewise constant).</summary>
+public sealed class SignOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SignOp Instance = new();
+    private SignOp() { }
+    /// <inheritdoc/>
+    public override string Name => "sign";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x > 0 ? 1 : x < 0 ? -1 : 0;
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => null;
+}
+
+/// <summary>y = step(x): 1 where x &gt; 0, else 0    ẏ = 0    x̄ = 0 (piecewise constant; relu's derivative).</summary>
+public sealed class StepOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly StepOp Instance = new();
+    private StepOp() { }
+    /// <inheritdoc/>
+    public override string Name => "step";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x > 0 ? 1 : 0;
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => null;
+}
+
+/// <summary>
+/// y = 1 ⊘ x, and 0 where x = 0    ẏ = −y² ⊙ ẋ    x̄ = −ȳ ⊙ y².
+/// Used by the norm's rules so the gradient of ‖x‖ at x = 0 is 0 (PyTorch's choice) rather than NaN.
+/// </summary>
+public sealed class SafeReciprocalOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SafeReciprocalOp Instance = new();
+    private SafeReciprocalOp() { }
+    /// <inheritdoc/>
+    public override string Name => "safe_reciprocal";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => x == 0 ? 0 : 1 / x;
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => -Expr.Square(y);
+}

@@ -1,0 +1,60 @@
+using System;
+using System.Numerics.Tensors;
+using MathNet.Numerics.LinearAlgebra.Double;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// The numeric kernels of the linear-algebra ops, behind one seam so a faster implementation can replace them
+/// without touching the ops. Inputs are read-only storage (column-major for matrices); every result is a new array.
+/// </summary>
+/// <remarks>Products go through MathNet.Numerics' managed provider today.</remarks>
+internal static class Kernels
+{
+    /// <summary>C = A·B for A (m×k) and B (k×n).</summary>
+    public static double[] MatMul(double[] a, int m, int k, double[] b, int n)
+    {
+        var c = new double[m * n];
+        new DenseMatrix(m, k, a).Multiply(new DenseMatrix(k, n, b), new DenseMatrix(m, n, c));
+        return c;
+    }
+
+    /// <summary>y = A·x for A (m×n).</summary>
+    public static double[] MatVec(double[] a, int m, int n, double[] x)
+    {
+        // Column-major: y = Σ_j x[j]·A[:, j], each column contiguous.
+        var y = new double[m];
+        var span = a.AsSpan();
+        for (var j = 0; j < n; j++)
+            TensorPrimitives.MultiplyAdd(span.Slice(j * m, m), x[j], y, y);
+        return y;
+    }
+
+    /// <summary>y = vᵀ·A for A (m×n).</summary>
+    public static double[] VecMat(double[] v, double[] a, int m, int n)
+    {
+        var y = new double[n];
+        var span = a.AsSpan();
+        for (var j = 0; j < n; j++) y[j] = TensorPrimitives.Dot(span.Slice(j * m, m), v);
+        return y;
+    }
+
+    /// <summary>The m×n matrix a·bᵀ.</summary>
+    public static double[] Outer(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        int m = a.Length, n = b.Length;
+        var c = new double[m * n];
+        for (var j = 0; j < n; j++) TensorPrimitives.Multiply(a, b[j], c.AsSpan(j * m, m));
+        return c;
+    }
+
+    /// <summary>The transpose of an m×n matrix, as an n×m matrix.</summary>
+    public static double[] Transpose(ReadOnlySpan<double> a, int m, int n)
+    {
+        var t = new double[m * n];
+        for (var j = 0; j < n; j++)
+            for (var i = 0; i < m; i++)
+                t[i * n + j] = a[j * m + i];
+        return t;
+    }
+}

@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Immutable;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// A differentiable operation: its shape rule, its numeric forward kernel, its reverse rule (VJP) and its
+/// forward rule (JVP), declared together. Rules are written with <see cref="Expr"/> operations, so the
+/// derivative of a graph is a graph and can be differentiated again.
+/// </summary>
+/// <remarks>
+/// Ops without parameters are singletons; ops with parameters (the exponent of <c>pow</c>, the index of <c>index</c>)
+/// are small immutable objects that compare by their parameters. Extend the library by deriving from
+/// <see cref="Op"/> (or from <see cref="ElementwiseOp"/>, <see cref="BinaryElementwiseOp"/>, <see cref="LinearOp"/>)
+/// and building nodes with <see cref="Expr.Create(Op, Expr[])"/>.
+/// </remarks>
+public abstract class Op
+{
+    /// <summary>The op's name, used in printing and in error messages (e.g. "matmul").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>How many inputs the op takes (1 to 4).</summary>
+    public abstract int Arity { get; }
+
+    /// <summary>The output shape for these input shapes.</summary>
+    /// <exception cref="ShapeMismatchException">The inputs do not fit; the message names the op and the shapes.</exception>
+    public abstract Shape InferShape(ReadOnlySpan<Shape> x);
+
+    /// <summary>The numeric forward kernel: the output value for these input values (already shape-checked).</summary>
+    public abstract Value Eval(ReadOnlySpan<Value> x);
+
+    /// <summary>
+    /// The reverse rule: the cotangent of input <paramref name="i"/> given the inputs <paramref name="x"/>,
+    /// the output <paramref name="y"/> and the output's cotangent <paramref name="ybar"/>; null means zero.
+    /// The result has the shape of input <paramref name="i"/>.
+    /// </summary>
+    public abstract Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar);
+
+    /// <summary>
+    /// The forward rule: the output's tangent given the inputs, the output and the inputs' tangents
+    /// <paramref name="dx"/> (null entries are zero); null means zero. The result has the output's shape.
+    /// </summary>
+    public abstract Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx);
+
+    /// <summary>An infix symbol for printing ("+", "*"), or null to print as a function call.</summary>
+    public virtual string? Infix => null;
+
+    /// <summary>The name, with parameters where the op has any (e.g. "pow 2").</summary>
+    public override string ToString() => Name;
+
+    /// <summary>Builds the cotangent-or-tangent sum, treating null as zero.</summary>
+    protected static Expr? AddOrNull(Expr? a, Expr? b) => a is null ? b : b is null ? a : a + b;
+}
+
+/// <summary>
+/// An element-wise function y = f(x). A derived op supplies the scalar function, optionally a vectorised
+/// kernel, and the derivative f'(x) as a graph; both rules follow: x̄ = ȳ ⊙ f'(x), ẏ = f'(x) ⊙ ẋ.
+/// </summary>
+public abstract class ElementwiseOp : Op
+{
+    /// <inheritdoc/>
+    public sealed override int Arity => 1;
+
+    /// <inheritdoc/>
+    public sealed override Shape InferShape(ReadOnlySpan<Shape> x) => x[0];
+
+    /// <summary>f at one number.</summary>
+    protected abstract double Apply(double x);
+
+    /// <summary>f over a span; the default calls the scalar function, vectorised ops override it.</summary>
+    protected virtual void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        for (var k = 0; k < x.Length; k++) y[k] = Apply(x[k]);
+    }
+
+    /// <summary>f'(x) as a graph of x and (where cheaper) y = f(x); null when the derivative is zero everywhere.</summary>
+    public abstract Expr? Derivative(Expr x, Expr y);
+
+    /// <inheritdoc/>
+    public sealed override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var a = x[0];
+        if (a.Shape.IsScalar) return Value.Scalar(Apply(a.ToScalar()));
+        var y = new double[a.Shape.Size];
+        Apply(a.Span, y);
+        return Value.Own(a.Shape, y);
+    }
+
+    /// <inheritdoc/>
+    public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
+        Derivative(x[0], y) is { } d ? ybar * d : null;
+
+    /// <inheritdoc/>
+    public sealed override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
+        dx[0] is { } t && Derivative(x[0], y) is { } d ? d * t : null;
+}
+
+/// <summary>
+/// A linear op of one input, y = L x. A derived op supplies the transpose; both rules follow:
+/// ẏ = L ẋ and x̄ = Lᵀ ȳ.
+/// </summary>
+public abstract class LinearOp : Op
+{
+    /// <inheritdoc/>
+    public sealed override int Arity => 1;
+
+    /// <summary>Lᵀ ȳ, of the input's shape <paramref name="inputShape"/>.</summary>
+    public abstract Expr Transpose(Expr ybar, Shape inputShape);
+
+    /// <inheritdoc/>
+    public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => Transpose(ybar, x[0].Shape);
+
+    /// <inheritdoc/>
+    public sealed override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
+        dx[0] is { } t ? Expr.Create(this, t) : null;
+}
+
+/// <summary>
+/// An element-wise function of two inputs with the library's limited broadcasting: equal shapes, a scalar with
+/// anything, and (where <see cref="BroadcastsRows"/>) a vector(n) with every row of a matrix(m, n).
+/// A derived op supplies the scalar function, optional vectorised kernels, the partial cotangents (at the output's
+/// shape; summing back to a broadcast input's shape is done here) and the tangent.
+/// </summary>
+public abstract class BinaryElementwiseOp : Op
+{
+    /// <inheritdoc/>
+    public sealed override int Arity => 2;
+
+    /// <summary>True when a vector(n) may stand for every row of a matrix(m, n) (bias addition).</summary>
+    protected virtual bool BroadcastsRows => false;
+
+    /// <inheritdoc/>
+    public sealed override Shape InferShape(ReadOnlySpan<Shape> x)
+    {
+        Shape a = x[0], b = x[1];
+        if (a == b || b.IsScalar) return a;
+        if (a.IsScalar) return b;
+        if (BroadcastsRows && a.IsMatrix && b.IsVector && b.Length == a.Cols) return a;
+        if (BroadcastsRows && b.IsMatrix && a.IsVector && a.Length == b.Cols) return b;
+        var rows = BroadcastsRows
+            ? " or a vector(n) with a matrix(m, n) (added to every row)"
+            : "";
+        throw new ShapeMismatchException(Name, a, b,
+            $"{Name} works element by element: give both inputs one shape, or use a scalar with anything{rows}. " +
+            "For products of vectors and matrices use Dot, MatMul or Outer.");
+    }
+
+    /// <summary>f at one pair of numbers.</summary>
+    protected abstract double Apply(double a, double b);
+
+    /// <summary>f over two spans of one length; vectorised ops override it.</summary>
+    protected virtual void Apply(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y)
+    {
+        for (var k = 0; k < y.Length; k++) y[k] = Apply(a[k], b[k]);
+    }
+
+    /// <summary>f of a span and a number; vectorised ops override it.</summary>
+    protected virtual void Apply(ReadOnlySpan<double> a, double b, Span<double> y)
+    {
+        for (var k = 0; k < y.Length; k++) y[k] = Apply(a[k], b);
+    }
+
+    /// <summary>f of a number and a span; vectorised ops override it.</summary>
+    protected virtual void Apply(double a, ReadOnlySpan<double> b, Span<double> y)
+    {
+        for (var k = 0; k < y.Length; k++) y[k] = Apply(a, b[k]);
+    }
+
+    /// <inheritdoc/>
+    public sealed override Value Eval(ReadOnlySpan<Value> x)
+    {
+        Value a = x[0], b = x[1];
+        if (a.Shape.IsScalar && b.Shape.IsScalar) return Value.Scalar(Apply(a.ToScalar(), b.ToScalar()));
+        var shape = a.Shape.Rank >= b.Shape.Rank ? a.Shape : b.Shape;
+        var y = new double[shape.Size];
+        if (a.Shape == b.Shape) Apply(a.Span, b.Span, y);
+        else if (b.Shape.IsScalar) Apply(a.Span, b.ToScalar(), y);
+        else if (a.Shape.IsScalar) Apply(a.ToScalar(), b.Span, y);
+        else
+        {
+            // A vector(n) against each row of a matrix(m, n). Storage is column-major, so column j is
+            // contiguous and meets the single number v[j].
+            var m = shape.Rows;
+            for (var j = 0; j < shape.Cols; j++)
+            {
+                var col = y.AsSpan(j * m, m);
+                if (a.Shape.IsMatrix) Apply(a.Span.Slice(j * m, m), b.Span[j], col);
+                else Apply(a.Span[j], b.Span.Slice(j * m, m), col);
+            }
+        }
+        return Value.Own(shape, y);
+    }
+
+    /// <summary>
+    /// The cotangent of input <paramref name="i"/> at the output's shape (before it is summed back over broadcast
+    /// dimensions); null for zero.
+    /// </summary>
+    protected abstract Expr? Partial(int i, Expr a, Expr b, Expr y, Expr ybar);
+
+    /// <summary>The output's tangent from the inputs' tangents (null is zero); the result may be broadcast later.</summary>
+    protected abstract Expr? Tangent(Expr a, Expr b, Expr y, Expr? da, Expr? db);
+
+    /// <inheritdoc/>
+    public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
+        Partial(i, x[0], x[1], y, ybar) is { } g ? Expr.SumTo(g, x[i].Shape) : null;
+
+    /// <inheritdoc/>
+    public sealed override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
+        Tangent(x[0], x[1], y, dx[0], dx[1]) is { } t ? Expr.BroadcastTo(t, y.Shape) : null;
+}

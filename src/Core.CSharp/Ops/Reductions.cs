@@ -1,0 +1,182 @@
+using System;
+using System.Collections.Immutable;
+using System.Numerics.Tensors;
+
+namespace Functional.Autodiff;
+
+// Sums and their transposes, the broadcasts; and the L2 norm. Sums and broadcasts are linear and each is the
+// other's transpose: sum ↔ broadcast_scalar, column_sums ↔ broadcast_rows, row_sums ↔ broadcast_columns.
+
+/// <summary>y = Σᵢ xᵢ (all elements)    ẏ = Σ ẋ    x̄ = ȳ broadcast to x's shape.</summary>
+public sealed class SumOp : LinearOp
+{
+    /// <summary>The op.</summary>
+    public static readonly SumOp Instance = new();
+    private SumOp() { }
+    /// <inheritdoc/>
+    public override string Name => "sum";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) => Shape.Scalar;
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x) =>
+        x[0].Shape.IsScalar ? x[0] : Value.Scalar(TensorPrimitives.Sum(x[0].Span));
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.BroadcastTo(ybar, inputShape);
+}
+
+/// <summary>y = the column totals of X (m×n), a vector(n)    ẏ = column_sums(Ẋ)    X̄ = ȳ repeated as every row.</summary>
+public sealed class ColumnSumsOp : LinearOp
+{
+    /// <summary>The op.</summary>
+    public static readonly ColumnSumsOp Instance = new();
+    private ColumnSumsOp() { }
+    /// <inheritdoc/>
+    public override string Name => "column_sums";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsMatrix ? Shape.Vector(x[0].Cols) : throw new ShapeMismatchException(Name, x[0], "column_sums takes a matrix; use Sum for a vector.");
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var s = x[0].Shape;
+        var y = new double[s.Cols];
+        for (var j = 0; j < s.Cols; j++) y[j] = TensorPrimitives.Sum(x[0].Span.Slice(j * s.Rows, s.Rows));
+        return Value.Own(Shape.Vector(s.Cols), y);
+    }
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Create(new BroadcastRowsOp(inputShape.Rows), ybar);
+}
+
+/// <summary>y = the row totals of X (m×n), a vector(m)    ẏ = row_sums(Ẋ)    X̄ = ȳ repeated as every column.</summary>
+public sealed class RowSumsOp : LinearOp
+{
+    /// <summary>The op.</summary>
+    public static readonly RowSumsOp Instance = new();
+    private RowSumsOp() { }
+    /// <inheritdoc/>
+    public override string Name => "row_sums";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsMatrix ? Shape.Vector(x[0].Rows) : throw new ShapeMismatchException(Name, x[0], "row_sums takes a matrix; use Sum for a vector.");
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var s = x[0].Shape;
+        var y = new double[s.Rows];
+        for (var j = 0; j < s.Cols; j++) TensorPrimitives.Add(y, x[0].Span.Slice(j * s.Rows, s.Rows), y);
+        return Value.Own(Shape.Vector(s.Rows), y);
+    }
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Create(new BroadcastColumnsOp(inputShape.Cols), ybar);
+}
+
+/// <summary>Y = a scalar repeated to <see cref="Target"/>    Ẏ = broadcast(ẋ)    x̄ = Σ Ȳ.</summary>
+public sealed class BroadcastScalarOp : LinearOp, IEquatable<BroadcastScalarOp>
+{
+    /// <summary>The op repeating a scalar to <paramref name="target"/>.</summary>
+    public BroadcastScalarOp(Shape target) => Target = target;
+    /// <summary>The output shape.</summary>
+    public Shape Target { get; }
+    /// <inheritdoc/>
+    public override string Name => "broadcast";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsScalar ? Target : throw new ShapeMismatchException(Name, x[0], Target, "broadcast repeats a scalar.");
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x) => Value.Full(Target, x[0].ToScalar());
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Sum(ybar);
+    /// <inheritdoc/>
+    public bool Equals(BroadcastScalarOp? other) => other is not null && other.Target == Target;
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as BroadcastScalarOp);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Target.GetHashCode();
+    /// <inheritdoc/>
+    public override string ToString() => $"broadcast to {Target}";
+}
+
+/// <summary>Y = a vector(n) repeated as each of <see cref="Rows"/> rows    Ẏ = broadcast_rows(ẋ)    x̄ = column_sums(Ȳ).</summary>
+public sealed class BroadcastRowsOp : LinearOp, IEquatable<BroadcastRowsOp>
+{
+    /// <summary>The op repeating a vector as <paramref name="rows"/> rows.</summary>
+    public BroadcastRowsOp(int rows) => Rows = rows >= 1 ? rows : throw new ArgumentOutOfRangeException(nameof(rows), rows, "broadcast_rows needs at least one row.");
+    /// <summary>How many rows the output has.</summary>
+    public int Rows { get; }
+    /// <inheritdoc/>
+    public override string Name => "broadcast_rows";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsVector ? Shape.Matrix(Rows, x[0].Length) : throw new ShapeMismatchException(Name, x[0], "broadcast_rows repeats a vector.");
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var v = x[0].Span;
+        var y = new double[Rows * v.Length];
+        for (var j = 0; j < v.Length; j++) y.AsSpan(j * Rows, Rows).Fill(v[j]);
+        return Value.Own(Shape.Matrix(Rows, v.Length), y);
+    }
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Create(ColumnSumsOp.Instance, ybar);
+    /// <inheritdoc/>
+    public bool Equals(BroadcastRowsOp? other) => other is not null && other.Rows == Rows;
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as BroadcastRowsOp);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Rows;
+}
+
+/// <summary>Y = a vector(m) repeated as each of <see cref="Cols"/> columns    Ẏ = broadcast_columns(ẋ)    x̄ = row_sums(Ȳ).</summary>
+public sealed class BroadcastColumnsOp : LinearOp, IEquatable<BroadcastColumnsOp>
+{
+    /// <summary>The op repeating a vector as <paramref name="cols"/> columns.</summary>
+    public BroadcastColumnsOp(int cols) => Cols = cols >= 1 ? cols : throw new ArgumentOutOfRangeException(nameof(cols), cols, "broadcast_columns needs at least one column.");
+    /// <summary>How many columns the output has.</summary>
+    public int Cols { get; }
+    /// <inheritdoc/>
+    public override string Name => "broadcast_columns";
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsVector ? Shape.Matrix(x[0].Length, Cols) : throw new ShapeMismatchException(Name, x[0], "broadcast_columns repeats a vector.");
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var v = x[0].Span;
+        var y = new double[Cols * v.Length];
+        for (var j = 0; j < Cols; j++) v.CopyTo(y.AsSpan(j * v.Length, v.Length));
+        return Value.Own(Shape.Matrix(v.Length, Cols), y);
+    }
+    /// <inheritdoc/>
+    public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Create(RowSumsOp.Instance, ybar);
+    /// <inheritdoc/>
+    public bool Equals(BroadcastColumnsOp? other) => other is not null && other.Cols == Cols;
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as BroadcastColumnsOp);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Cols;
+}
+
+/// <summary>
+/// y = ‖x‖₂ (Frobenius for a matrix)    ẏ = Σ(x ⊙ ẋ) / y    x̄ = ȳ x / y, taken as 0 at x = 0 (as PyTorch does).
+/// </summary>
+public sealed class NormOp : Op
+{
+    /// <summary>The op.</summary>
+    public static readonly NormOp Instance = new();
+    private NormOp() { }
+    /// <inheritdoc/>
+    public override string Name => "norm";
+    /// <inheritdoc/>
+    public override int Arity => 1;
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) => Shape.Scalar;
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x) =>
+        Value.Scalar(x[0].Shape.IsScalar ? Math.Abs(x[0].ToScalar()) : TensorPrimitives.Norm(x[0].Span));
+    /// <inheritdoc/>
+    public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
+        x[0] * (ybar * Expr.Create(SafeReciprocalOp.Instance, y));
+    /// <inheritdoc/>
+    public override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
+        dx[0] is { } t ? Expr.Sum(x[0] * t) * Expr.Create(SafeReciprocalOp.Instance, y) : null;
+}

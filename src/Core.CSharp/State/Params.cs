@@ -1,0 +1,144 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Text;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// An immutable, ordered map from names to values: a model's parameters, and also the type of their gradient.
+/// Accumulation is ordinary arithmetic on it: add, scale, set one entry, reset to zero; each returns a new map.
+/// </summary>
+/// <example>
+/// <code>
+/// var p = Params.Of(("w", w0), ("b", b0));
+/// var total = batches.Select(b => AD.Grad(Loss(b))(p)).Aggregate(p.ZerosLike(), (s, g) => s + g);
+/// </code>
+/// </example>
+public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
+{
+    private readonly ImmutableArray<KeyValuePair<string, Value>> entries;
+    private readonly ImmutableDictionary<string, int> index;
+
+    private Params(ImmutableArray<KeyValuePair<string, Value>> entries)
+    {
+        this.entries = entries;
+        index = entries.Select((e, k) => KeyValuePair.Create(e.Key, k)).ToImmutableDictionary();
+    }
+
+    /// <summary>Parameters from (name, value) pairs, in this order.</summary>
+    /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
+    public static Params Of(params (string Name, Value Value)[] entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var seen = new HashSet<string>();
+        foreach (var (name, _) in entries)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name, nameof(entries));
+            if (!seen.Add(name)) throw new ArgumentException($"Parameter '{name}' is given twice: names must be unique.", nameof(entries));
+        }
+        return new Params(entries.Select(e => KeyValuePair.Create(e.Name, e.Value)).ToImmutableArray());
+    }
+
+    /// <summary>The names, in order.</summary>
+    public IEnumerable<string> Names => entries.Select(e => e.Key);
+
+    /// <summary>How many parameters there are.</summary>
+    public int Count => entries.Length;
+
+    /// <summary>The entry at position <paramref name="position"/>.</summary>
+    public KeyValuePair<string, Value> this[int position] => entries[position];
+
+    /// <summary>The value named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
+    public Value this[string name] => entries[IndexOf(name)].Value;
+
+    /// <summary>True when a parameter has this name.</summary>
+    public bool Contains(string name) => index.ContainsKey(name);
+
+    private int IndexOf(string name) =>
+        index.TryGetValue(name, out var k) ? k
+        : throw new KeyNotFoundException($"No parameter named '{name}'; the parameters are: {string.Join(", ", Names)}.");
+
+    /// <summary>A copy with <paramref name="name"/> set to <paramref name="value"/> (PyTorch's <c>w.grad.data = ...</c>, as a new map).
+    /// A new name is appended; an existing one keeps its position and must keep its shape.</summary>
+    /// <exception cref="ShapeMismatchException">The existing entry has another shape.</exception>
+    public Params SetItem(string name, Value value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!index.TryGetValue(name, out var k)) return new Params(entries.Add(KeyValuePair.Create(name, value)));
+        if (entries[k].Value.Shape != value.Shape)
+            throw new ShapeMismatchException("Params.SetItem", entries[k].Value.Shape, value.Shape, $"Parameter '{name}' keeps its shape: give a value of shape {entries[k].Value.Shape}.");
+        return new Params(entries.SetItem(k, KeyValuePair.Create(name, value)));
+    }
+
+    /// <summary>Applies <paramref name="f"/> to every value, keeping names and order.</summary>
+    public Params Map(Func<string, Value, Value> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return new Params(entries.Select(e => KeyValuePair.Create(e.Key, f(e.Key, e.Value))).ToImmutableArray());
+    }
+
+    /// <summary>The same names and shapes, all zeros: the reset, and the start of a fold.</summary>
+    public Params ZerosLike() => Map((_, v) => v.ZerosLike());
+
+    private static Params Zip(Params a, Params b, string op, Func<Value, Value, Value> f)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Count != b.Count || !a.Names.SequenceEqual(b.Names))
+            throw new ArgumentException($"Params {op}: the names differ ({string.Join(", ", a.Names)} vs {string.Join(", ", b.Names)}); combine gradients of the same parameters.");
+        return new Params(a.entries.Select((e, k) => KeyValuePair.Create(e.Key, f(e.Value, b.entries[k].Value))).ToImmutableArray());
+    }
+
+    /// <summary>Entry-wise sum (accumulation).</summary>
+    public static Params operator +(Params a, Params b) => Zip(a, b, "+", (x, y) => x + y);
+
+    /// <summary>Entry-wise difference.</summary>
+    public static Params operator -(Params a, Params b) => Zip(a, b, "-", (x, y) => x - y);
+
+    /// <summary>Scales every entry.</summary>
+    public static Params operator *(double s, Params a) => a.Map((_, v) => s * v);
+
+    /// <summary>Scales every entry.</summary>
+    public static Params operator *(Params a, double s) => a.Map((_, v) => v * s);
+
+    /// <inheritdoc/>
+    public IEnumerator<KeyValuePair<string, Value>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, Value>>)entries).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>"{w: [9, 9, 9], b: 1.5}".</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder("{");
+        for (var k = 0; k < entries.Length; k++)
+        {
+            if (k > 0) sb.Append(", ");
+            sb.Append(entries[k].Key).Append(": ").Append(entries[k].Value);
+        }
+        return sb.Append('}').ToString();
+    }
+}
+
+/// <summary>The traced variables a function of <see cref="Params"/> reads, by name.</summary>
+public sealed class ParamVars
+{
+    private readonly ImmutableDictionary<string, Var> vars;
+
+    internal ParamVars(ImmutableArray<Var> ordered)
+    {
+        Ordered = ordered;
+        vars = ordered.ToImmutableDictionary(v => v.Name);
+    }
+
+    internal ImmutableArray<Var> Ordered { get; }
+
+    /// <summary>The traced variable of parameter <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
+    public Expr this[string name] =>
+        vars.TryGetValue(name, out var v) ? v
+        : throw new KeyNotFoundException($"No parameter named '{name}'; the parameters are: {string.Join(", ", Ordered.Select(x => x.Name))}.");
+}

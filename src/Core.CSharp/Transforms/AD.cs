@@ -1,0 +1,226 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// The differentiation combinators. Each is pure: it traces the function on fresh variables carrying the given
+/// numbers (so the function may branch and loop on <c>.Value</c>), builds the gradient as a graph with the ops'
+/// VJP rules, and returns numbers. Call them as often as you like; nothing is stored anywhere between calls,
+/// so there is no <c>retain_graph</c>, no <c>.grad</c> to zero, and no <c>no_grad</c> mode.
+/// </summary>
+/// <example>
+/// <code>
+/// var x = Vector&lt;double&gt;.Build.Dense(3, 0.5);
+/// Func&lt;Expr, Expr&gt; z = w =&gt; 3 * Expr.Dot(x, (w + 2).Pow(2));
+/// Vector&lt;double&gt; g = AD.Grad(z)(Vector&lt;double&gt;.Build.Dense(3, 1.0));   // [9, 9, 9]
+/// </code>
+/// </example>
+public static class AD
+{
+    // ------------------------------------------------------------------ graph level
+
+    /// <summary>
+    /// The gradients of a scalar <paramref name="output"/> with respect to any nodes of its graph, leaves or intermediate
+    /// ones (PyTorch's df/dq for an intermediate q), as graphs. Their <c>.Value</c> is known when the graph is traced.
+    /// A node the output does not depend on gets zeros of its shape.
+    /// </summary>
+    /// <exception cref="NonScalarOutputException">The output is not a scalar: pass a cotangent to the other overload.</exception>
+    public static ImmutableArray<Expr> Gradients(Expr output, params Expr[] wrt)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (!output.Shape.IsScalar) throw new NonScalarOutputException("Gradients", output.Shape);
+        return Gradients(output, wrt, Expr.Const(1.0));
+    }
+
+    /// <summary>
+    /// The vector-Jacobian products vᵀ·∂output/∂x for every x in <paramref name="wrt"/>, with v = <paramref name="cotangent"/>
+    /// of the output's shape (PyTorch's <c>output.backward(v)</c>), as graphs.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The cotangent's shape is not the output's.</exception>
+    public static ImmutableArray<Expr> Gradients(Expr output, IEnumerable<Expr> wrt, Expr cotangent)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(wrt);
+        ArgumentNullException.ThrowIfNull(cotangent);
+        var targets = wrt.ToImmutableArray();
+        for (var k = 0; k < targets.Length; k++)
+            if (targets[k] is null) throw new ArgumentNullException(nameof(wrt), $"Entry {k} of the nodes to differentiate by is null.");
+        if (cotangent.Shape != output.Shape)
+            throw new ShapeMismatchException("Gradients", output.Shape, cotangent.Shape,
+                $"The cotangent (PyTorch's backward(v) argument) must have the output's shape {output.Shape}.");
+        return Reverse.Gradients(output, targets, cotangent);
+    }
+
+    /// <summary>Evaluates a graph with values bound to its symbolic variables; nothing is recorded.</summary>
+    /// <exception cref="ShapeMismatchException">A bound value does not have its variable's shape.</exception>
+    /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
+    public static Value Eval(Expr expr, IReadOnlyDictionary<Var, Value> bindings)
+    {
+        ArgumentNullException.ThrowIfNull(expr);
+        ArgumentNullException.ThrowIfNull(bindings);
+        return Evaluate.Run(expr, bindings);
+    }
+
+    /// <summary>Evaluates a graph with values bound to its symbolic variables.</summary>
+    /// <exception cref="ShapeMismatchException">A bound value does not have its variable's shape.</exception>
+    /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
+    public static Value Eval(Expr expr, params (Var Var, Value Value)[] bindings)
+    {
+        ArgumentNullException.ThrowIfNull(bindings);
+        var map = new Dictionary<Var, Value>(ReferenceEqualityComparer.Instance);
+        foreach (var (v, value) in bindings)
+        {
+            ArgumentNullException.ThrowIfNull(v, nameof(bindings));
+            map[v] = value;
+        }
+        return Eval(expr, map);
+    }
+
+    // ------------------------------------------------------------------ one input
+
+    /// <summary>∇f at x for a function with a scalar output; the gradient has x's shape.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar (use <see cref="Vjp(Func{Expr, Expr})"/>).</exception>
+    public static Func<Value, Value> Grad(Func<Expr, Expr> f)
+    {
+        var vg = ValueAndGrad(f);
+        return x => vg(x).Grad;
+    }
+
+    /// <summary>f(x) and ∇f(x) from one trace.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Value, (Value Value, Value Grad)> ValueAndGrad(Func<Expr, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x =>
+        {
+            var v = Expr.Var("x", x);
+            var y = Scalar("Grad", Call(f, v));
+            return (y.Value, Reverse.Gradients(y, [v], Expr.Const(1.0))[0].Value);
+        };
+    }
+
+    /// <summary>
+    /// f(x) and its pullback v ↦ vᵀ·J, for any output shape (PyTorch's <c>y.backward(v)</c>). The pullback is pure:
+    /// call it any number of times, with any cotangents of the output's shape.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
+    public static Func<Value, (Value Value, Func<Value, Value> Pullback)> Vjp(Func<Expr, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x =>
+        {
+            var v = Expr.Var("x", x);
+            var y = Call(f, v);
+            return (y.Value, ct => Pull(y, [v], ct)[0]);
+        };
+    }
+
+    // ------------------------------------------------------------------ two and three inputs
+
+    /// <summary>The gradients of a scalar function of two inputs, one per input.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Value, Value, (Value, Value)> Grad(Func<Expr, Expr, Expr> f)
+    {
+        var vg = ValueAndGrad(f);
+        return (a, b) => vg(a, b).Grad;
+    }
+
+    /// <summary>f(a, b) and its two gradients from one trace.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Value, Value, (Value Value, (Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return (a, b) =>
+        {
+            Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
+            var y = Scalar("Grad", Call(() => f(va, vb)));
+            var g = Reverse.Gradients(y, [va, vb], Expr.Const(1.0));
+            return (y.Value, (g[0].Value, g[1].Value));
+        };
+    }
+
+    /// <summary>The gradients of a scalar function of three inputs, one per input.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Value, Value, Value, (Value, Value, Value)> Grad(Func<Expr, Expr, Expr, Expr> f)
+    {
+        var vg = ValueAndGrad(f);
+        return (a, b, c) => vg(a, b, c).Grad;
+    }
+
+    /// <summary>f(a, b, c) and its three gradients from one trace.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Value, Value, Value, (Value Value, (Value, Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return (a, b, c) =>
+        {
+            Var va = Expr.Var("a", a), vb = Expr.Var("b", b), vc = Expr.Var("c", c);
+            var y = Scalar("Grad", Call(() => f(va, vb, vc)));
+            var g = Reverse.Gradients(y, [va, vb, vc], Expr.Const(1.0));
+            return (y.Value, (g[0].Value, g[1].Value, g[2].Value));
+        };
+    }
+
+    // ------------------------------------------------------------------ named parameters
+
+    /// <summary>The gradient of a scalar function of named parameters: a <see cref="Params"/> with the same names and shapes.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Params, Params> Grad(Func<ParamVars, Expr> f)
+    {
+        var vg = ValueAndGrad(f);
+        return p => vg(p).Grad;
+    }
+
+    /// <summary>f(p) and its gradient from one trace.</summary>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return p =>
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+            var y = Scalar("Grad", Call(() => f(vars)));
+            return (y.Value, ToParams(vars, Reverse.Gradients(y, vars.Ordered.CastArray<Expr>(), Expr.Const(1.0))));
+        };
+    }
+
+    /// <summary>f(p) and its pullback for any output shape, with the cotangent mapped to a <see cref="Params"/>.</summary>
+    /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
+    public static Func<Params, (Value Value, Func<Value, Params> Pullback)> Vjp(Func<ParamVars, Expr> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return p =>
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+            var y = Call(() => f(vars));
+            var wrt = vars.Ordered.CastArray<Expr>();
+            return (y.Value, ct => Params.Of(vars.Ordered.Zip(Pull(y, wrt, ct), (v, g) => (v.Name, g)).ToArray()));
+        };
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Params ToParams(ParamVars vars, ImmutableArray<Expr> grads) =>
+        Params.Of(vars.Ordered.Select((v, k) => (v.Name, grads[k].Value)).ToArray());
+
+    private static ImmutableArray<Value> Pull(Expr y, ImmutableArray<Expr> wrt, Value cotangent)
+    {
+        if (cotangent.Shape != y.Shape)
+            throw new ShapeMismatchException("Vjp pullback", y.Shape, cotangent.Shape,
+                $"The cotangent must have the output's shape {y.Shape} (for PyTorch's backward(torch.ones_like(y)) pass Value.Full(shape, 1)).");
+        return Reverse.Gradients(y, wrt, Expr.Const(cotangent)).Select(g => g.Value).ToImmutableArray();
+    }
+
+    private static Expr Call(Func<Expr, Expr> f, Expr x) => Call(() => f(x));
+
+    private static Expr Call(Func<Expr> f) =>
+        f() ?? throw new ArgumentException("The function being differentiated returned null; it must return an Expr.", "f");
+
+    private static Expr Scalar(string combinator, Expr y) =>
+        y.Shape.IsScalar ? y : throw new NonScalarOutputException(combinator, y.Shape);
+}
