@@ -1,0 +1,25 @@
+using System.Collections.Immutable;
+
+namespace Functional.Autodiff;
+
+/// <summary>The one list of the library's ops, which tests and docs enumerate.</summary>
+public static class Ops
+{
+    /// <summary>
+    /// Every op the library defines, once each. Ops with parameters appear with example parameters; their
+    /// <see cref="Op.Name"/> is unique and is what test tables key on.
+    /// </summary>
+    public static ImmutableArray<Op> All { get; } =
+    [
+        AddOp.Instance, SubOp.Instance, MulOp.Instance, DivOp.Instance, NegOp.Instance,
+        new PowOp(3), SquareOp.Instance, SqrtOp.Instance, ExpOp.Instance, LogOp.Instance,
+        SinOp.Instance, CosOp.Instance, TanhOp.Instance, SigmoidOp.Instance, ReluOp.Instance,
+        SoftplusOp.Instance, AbsOp.Instance, SignOp.Instance, StepOp.Instance, SafeReciprocalOp.Instance,
+        DotOp.Instance, MatVecOp.Instance, VecMatOp.Instance, MatMulOp.Instance, OuterOp.Instance, TransposeOp.Instance,
+        SumOp.Instance, ColumnSumsOp.Instance, RowSumsOp.Instance,
+        new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
+        new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),
+        StopGradientOp.Instance,
+        LogSoftmaxOp.Instance, new SoftmaxCrossEntropyOp([1]), BinaryCrossEntropyWithLogitsOp.Instance,
+    ];
+}
