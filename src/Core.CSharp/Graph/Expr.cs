@@ -132,10 +132,21 @@ public static class Graph
     public static IReadOnlyList<Expr> PostOrder(Expr root)
     {
         ArgumentNullException.ThrowIfNull(root);
+        return Sort(root).Order;
+    }
+
+    /// <summary>
+    /// The topological sort behind every traversal: the nodes in post-order, each node's position, and the positions
+    /// of each node's inputs (node k's inputs are at <c>Edges[EdgeStart[k] .. EdgeStart[k + 1]]</c>).
+    /// </summary>
+    internal static Sorted Sort(Expr root)
+    {
         var order = new List<Expr>();
-        var seen = new HashSet<Expr>(ReferenceEqualityComparer.Instance);
+        var position = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
+        var edgeStart = new List<int>();
+        var edges = new List<int>();
         var stack = new Stack<(Expr Node, int Next)>();
-        seen.Add(root);
+        position[root] = -1;
         stack.Push((root, 0));
         while (stack.Count > 0)
         {
@@ -145,15 +156,21 @@ public static class Graph
             {
                 stack.Push((node, next + 1));
                 var child = inputs[next];
-                if (seen.Add(child)) stack.Push((child, 0));
+                if (position.TryAdd(child, -1)) stack.Push((child, 0));
             }
             else
             {
+                position[node] = order.Count;
                 order.Add(node);
+                edgeStart.Add(edges.Count);
+                foreach (var input in inputs) edges.Add(position[input]);
             }
         }
-        return order;
+        edgeStart.Add(edges.Count);
+        return new Sorted(order, position, edgeStart.ToArray(), edges.ToArray());
     }
+
+    internal sealed record Sorted(List<Expr> Order, Dictionary<Expr, int> Position, int[] EdgeStart, int[] Edges);
 
     /// <summary>
     /// True when two graphs have the same structure: the same ops, equal constants, the same variables (by identity)

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Double;
@@ -170,23 +171,33 @@ public readonly struct Value : IEquatable<Value>
         return new Value(Shape, d);
     }
 
-    private static Value Zip(Value a, Value b, string op, Func<double, double, double> f)
+    private static void CheckSameShape(Value a, Value b, string op)
     {
         if (a.Shape != b.Shape)
             throw new ShapeMismatchException(op, a.Shape, b.Shape, "Values are combined element by element: give both the same shape.");
-        if (a.data is null) return new Value(f(a.scalar, b.scalar));
-        var d = new double[a.data.Length];
-        for (var k = 0; k < d.Length; k++) d[k] = f(a.data[k], b.data![k]);
-        return new Value(a.Shape, d);
     }
 
     /// <summary>Element-wise sum of two values of one shape (accumulation).</summary>
     /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
-    public static Value operator +(Value a, Value b) => Zip(a, b, "Value +", static (x, y) => x + y);
+    public static Value operator +(Value a, Value b)
+    {
+        CheckSameShape(a, b, "Value +");
+        if (a.data is null) return new Value(a.scalar + b.scalar);
+        var d = new double[a.data.Length];
+        TensorPrimitives.Add(a.data, b.data!, d);
+        return new Value(a.Shape, d);
+    }
 
     /// <summary>Element-wise difference of two values of one shape.</summary>
     /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
-    public static Value operator -(Value a, Value b) => Zip(a, b, "Value -", static (x, y) => x - y);
+    public static Value operator -(Value a, Value b)
+    {
+        CheckSameShape(a, b, "Value -");
+        if (a.data is null) return new Value(a.scalar - b.scalar);
+        var d = new double[a.data.Length];
+        TensorPrimitives.Subtract(a.data, b.data!, d);
+        return new Value(a.Shape, d);
+    }
 
     /// <summary>Negation.</summary>
     public static Value operator -(Value a) => a.Map(static x => -x);

@@ -48,6 +48,9 @@ public abstract class Op
     /// <summary>The name, with parameters where the op has any (e.g. "pow 2").</summary>
     public override string ToString() => Name;
 
+    /// <summary>The last compiled VJP rule of this op instance (a memo of a pure function; see CompiledRules).</summary>
+    internal CompiledVjp? LastCompiledVjp;
+
     /// <summary>Builds the cotangent-or-tangent sum, treating null as zero.</summary>
     protected static Expr? AddOrNull(Expr? a, Expr? b) => a is null ? b : b is null ? a : a + b;
 }

@@ -98,7 +98,7 @@ public static class AD
         {
             var v = Expr.Var("x", x);
             var y = Scalar("Grad", Call(f, v));
-            return (y.Value, Reverse.Gradients(y, [v], Expr.Const(1.0))[0].Value);
+            return (y.Value, Reverse.GradientValues(y, [v], 1.0)[0]);
         };
     }
 
@@ -137,8 +137,8 @@ public static class AD
         {
             Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
             var y = Scalar("Grad", Call(() => f(va, vb)));
-            var g = Reverse.Gradients(y, [va, vb], Expr.Const(1.0));
-            return (y.Value, (g[0].Value, g[1].Value));
+            var g = Reverse.GradientValues(y, [va, vb], 1.0);
+            return (y.Value, (g[0], g[1]));
         };
     }
 
@@ -159,8 +159,8 @@ public static class AD
         {
             Var va = Expr.Var("a", a), vb = Expr.Var("b", b), vc = Expr.Var("c", c);
             var y = Scalar("Grad", Call(() => f(va, vb, vc)));
-            var g = Reverse.Gradients(y, [va, vb, vc], Expr.Const(1.0));
-            return (y.Value, (g[0].Value, g[1].Value, g[2].Value));
+            var g = Reverse.GradientValues(y, [va, vb, vc], 1.0);
+            return (y.Value, (g[0], g[1], g[2]));
         };
     }
 
@@ -184,7 +184,7 @@ public static class AD
             ArgumentNullException.ThrowIfNull(p);
             var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
             var y = Scalar("Grad", Call(() => f(vars)));
-            return (y.Value, ToParams(vars, Reverse.Gradients(y, vars.Ordered.CastArray<Expr>(), Expr.Const(1.0))));
+            return (y.Value, ToParams(vars, Reverse.GradientValues(y, vars.Ordered.CastArray<Expr>(), 1.0)));
         };
     }
 
@@ -199,21 +199,21 @@ public static class AD
             var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
             var y = Call(() => f(vars));
             var wrt = vars.Ordered.CastArray<Expr>();
-            return (y.Value, ct => Params.Of(vars.Ordered.Zip(Pull(y, wrt, ct), (v, g) => (v.Name, g)).ToArray()));
+            return (y.Value, ct => ToParams(vars, Pull(y, wrt, ct)));
         };
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private static Params ToParams(ParamVars vars, ImmutableArray<Expr> grads) =>
-        Params.Of(vars.Ordered.Select((v, k) => (v.Name, grads[k].Value)).ToArray());
+    private static Params ToParams(ParamVars vars, ImmutableArray<Value> grads) =>
+        Params.Of(vars.Ordered.Select((v, k) => (v.Name, grads[k])).ToArray());
 
     private static ImmutableArray<Value> Pull(Expr y, ImmutableArray<Expr> wrt, Value cotangent)
     {
         if (cotangent.Shape != y.Shape)
             throw new ShapeMismatchException("Vjp pullback", y.Shape, cotangent.Shape,
                 $"The cotangent must have the output's shape {y.Shape} (for PyTorch's backward(torch.ones_like(y)) pass Value.Full(shape, 1)).");
-        return Reverse.Gradients(y, wrt, Expr.Const(cotangent)).Select(g => g.Value).ToImmutableArray();
+        return Reverse.GradientValues(y, wrt, cotangent);
     }
 
     private static Expr Call(Func<Expr, Expr> f, Expr x) => Call(() => f(x));

@@ -5,52 +5,104 @@ using System.Collections.Immutable;
 namespace Functional.Autodiff;
 
 /// <summary>
-/// Reverse mode, graph to graph: walks the graph once in reverse topological order with a local cotangent map,
-/// applying each op's VJP rule. The result is a graph, so it can be evaluated, printed, or differentiated again.
+/// Reverse mode: one walk of the graph in reverse topological order with a local cotangent table, applying each
+/// op's VJP rule. <see cref="Gradients"/> builds the gradient as a graph (so it can be differentiated again);
+/// <see cref="GradientValues"/> runs the same rules, compiled once per op and shapes, on numbers.
 /// </summary>
 internal static class Reverse
 {
     /// <summary>
-    /// The cotangents of <paramref name="wrt"/> for the output cotangent <paramref name="seed"/>: one graph per
-    /// entry of <paramref name="wrt"/>, zeros of its shape where the output does not depend on it.
+    /// The cotangents of <paramref name="wrt"/> for the output cotangent <paramref name="seed"/>, as graphs:
+    /// one per entry of <paramref name="wrt"/>, zeros of its shape where the output does not depend on it.
     /// </summary>
     public static ImmutableArray<Expr> Gradients(Expr output, ImmutableArray<Expr> wrt, Expr seed)
     {
-        var order = Graph.PostOrder(output);
-        var targets = new HashSet<Expr>(wrt, ReferenceEqualityComparer.Instance);
-
-        // Only nodes that depend on a target carry a cotangent worth computing; a stop-gradient cuts dependence.
-        var relevant = new HashSet<Expr>(ReferenceEqualityComparer.Instance);
-        foreach (var node in order)
+        var sorted = Graph.Sort(output);
+        var order = sorted.Order;
+        var relevant = Relevant(sorted, wrt);
+        var cotangents = new Expr?[order.Count];
+        var last = order.Count - 1;
+        if (relevant[last]) cotangents[last] = seed;
+        for (var k = last; k >= 0; k--)
         {
-            if (targets.Contains(node)) { relevant.Add(node); continue; }
-            if (node.Op is StopGradientOp) continue;
-            foreach (var input in node.Inputs)
-                if (relevant.Contains(input)) { relevant.Add(node); break; }
-        }
-
-        var cotangents = new Dictionary<Expr, Expr>(ReferenceEqualityComparer.Instance);
-        if (relevant.Contains(output)) cotangents[output] = seed;
-        for (var k = order.Count - 1; k >= 0; k--)
-        {
-            var node = order[k];
-            if (node is not Apply apply || !cotangents.TryGetValue(node, out var ybar)) continue;
-            var inputs = apply.Inputs;
+            if (cotangents[k] is not { } ybar || order[k] is not Apply node) continue;
+            var inputs = node.Inputs;
             for (var i = 0; i < inputs.Length; i++)
             {
-                var input = inputs[i];
-                if (!relevant.Contains(input)) continue;
-                var g = apply.Op.Vjp(i, inputs, node, ybar);
+                var j = sorted.Edges[sorted.EdgeStart[k] + i];
+                if (!relevant[j]) continue;
+                var g = node.Op.Vjp(i, inputs, node, ybar);
                 if (g is null) continue;
-                if (g.Shape != input.Shape)
-                    throw new InvalidOperationException(
-                        $"The VJP rule of {apply.Op} gave a cotangent of shape {g.Shape} for input {i} of shape {input.Shape}: the rule is wrong.");
-                cotangents[input] = cotangents.TryGetValue(input, out var sum) ? sum + g : g;
+                CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
+                cotangents[j] = cotangents[j] is { } sum ? sum + g : g;
             }
         }
-
         var result = ImmutableArray.CreateBuilder<Expr>(wrt.Length);
-        foreach (var x in wrt) result.Add(cotangents.TryGetValue(x, out var g) ? g : Expr.ZerosLike(x));
+        foreach (var x in wrt)
+            result.Add(sorted.Position.TryGetValue(x, out var p) && cotangents[p] is { } g ? g : Expr.ZerosLike(x));
         return result.MoveToImmutable();
+    }
+
+    /// <summary>
+    /// The same cotangents as numbers, for a graph whose nodes all carry values (a traced graph). No gradient
+    /// graph is built: each op's VJP rule runs in its compiled form.
+    /// </summary>
+    public static ImmutableArray<Value> GradientValues(Expr output, ImmutableArray<Expr> wrt, Value seed)
+    {
+        var sorted = Graph.Sort(output);
+        var order = sorted.Order;
+        var relevant = Relevant(sorted, wrt);
+        var cotangents = new Value[order.Count];
+        var has = new bool[order.Count];
+        var last = order.Count - 1;
+        if (relevant[last]) (cotangents[last], has[last]) = (seed, true);
+        Span<Shape> shapes = stackalloc Shape[Expr.MaxArity];
+        var values = new Value[Expr.MaxArity];
+        var scratch = new Value[32];
+        for (var k = last; k >= 0; k--)
+        {
+            if (!has[k] || order[k] is not Apply node) continue;
+            var inputs = node.Inputs;
+            var n = inputs.Length;
+            for (var i = 0; i < n; i++) shapes[i] = inputs[i].Shape;
+            var rule = CompiledRules.For(node.Op, shapes[..n], node.Shape);
+            var needed = false;
+            for (var i = 0; i < n; i++) needed |= relevant[sorted.Edges[sorted.EdgeStart[k] + i]] && !rule.IsZero(i);
+            if (!needed) continue;
+            for (var i = 0; i < n; i++) values[i] = inputs[i].Value;
+            for (var i = 0; i < n; i++)
+            {
+                var j = sorted.Edges[sorted.EdgeStart[k] + i];
+                if (!relevant[j] || rule.IsZero(i)) continue;
+                var g = rule.Run(i, values.AsSpan(0, n), node.Value, cotangents[k], ref scratch);
+                CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
+                (cotangents[j], has[j]) = (has[j] ? cotangents[j] + g : g, true);
+            }
+        }
+        var result = ImmutableArray.CreateBuilder<Value>(wrt.Length);
+        foreach (var x in wrt)
+            result.Add(sorted.Position.TryGetValue(x, out var p) && has[p] ? cotangents[p] : Value.Zeros(x.Shape));
+        return result.MoveToImmutable();
+    }
+
+    /// <summary>Which nodes depend on a target (and so can carry a non-zero cotangent); a stop-gradient cuts dependence.</summary>
+    private static bool[] Relevant(Graph.Sorted sorted, ImmutableArray<Expr> wrt)
+    {
+        var relevant = new bool[sorted.Order.Count];
+        foreach (var x in wrt)
+            if (sorted.Position.TryGetValue(x, out var p)) relevant[p] = true;
+        for (var k = 0; k < relevant.Length; k++)
+        {
+            if (relevant[k] || sorted.Order[k].Op is StopGradientOp) continue;
+            for (var e = sorted.EdgeStart[k]; e < sorted.EdgeStart[k + 1] && !relevant[k]; e++) relevant[k] = relevant[sorted.Edges[e]];
+        }
+        return relevant;
+    }
+
+    private static void CheckShape(Op op, int i, Shape got, Shape expected)
+    {
+        if (got != expected)
+            throw new InvalidOperationException(
+                $"The VJP rule of {op} gave a cotangent of shape {got} for input {i} of shape {expected}: the rule is wrong.");
     }
 }

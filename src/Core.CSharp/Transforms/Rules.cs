@@ -1,0 +1,172 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Threading;
+
+namespace Functional.Autodiff;
+
+/// <summary>
+/// An op's VJP rule compiled for numbers: the rule is applied once to placeholder variables of the input shapes,
+/// and the resulting small graph is flattened into instructions that run each op's forward kernel. This is the
+/// numeric fast path of reverse mode: derived from the same rule, never a second hand-written copy.
+/// </summary>
+internal sealed class CompiledVjp
+{
+    private readonly struct Instruction
+    {
+        public Instruction(Op op, int[] args, int dest)
+        {
+            Op = op;
+            Args = args;
+            Dest = dest;
+        }
+
+        public Op Op { get; }
+        public int[] Args { get; }
+        public int Dest { get; }
+    }
+
+    /// <summary>The program computing one input's cotangent.</summary>
+    private sealed class Program
+    {
+        public Program(int slotCount, (int, Value)[] constants, Instruction[] code, int result)
+        {
+            SlotCount = slotCount;
+            Constants = constants;
+            Code = code;
+            Result = result;
+        }
+
+        public int SlotCount { get; }
+        public (int Slot, Value Value)[] Constants { get; }
+        public Instruction[] Code { get; }
+        public int Result { get; }
+    }
+
+    // Slots: 0..arity-1 the inputs, arity the output y, arity+1 the cotangent ȳ, then constants and temporaries.
+    private readonly int arity;
+    private readonly Program?[] programs; // per input; null where the cotangent is always zero
+
+    private CompiledVjp(Shape[] shapes, Program?[] programs)
+    {
+        arity = shapes.Length;
+        Shapes = shapes;
+        this.programs = programs;
+    }
+
+    /// <summary>The input shapes this rule was compiled for.</summary>
+    public Shape[] Shapes { get; }
+
+    /// <summary>True when this rule was compiled for exactly these input shapes.</summary>
+    public bool Matches(ReadOnlySpan<Shape> shapes) => shapes.SequenceEqual(Shapes);
+
+    /// <summary>True when input <paramref name="i"/> always receives a zero cotangent (nothing to run for it).</summary>
+    public bool IsZero(int i) => programs[i] is null;
+
+    /// <summary>
+    /// Runs the rule on numbers for input <paramref name="i"/> (which must not be <see cref="IsZero"/>), using
+    /// <paramref name="scratch"/> (the caller's, grown here when too small) for its slots.
+    /// </summary>
+    public Value Run(int i, ReadOnlySpan<Value> x, Value y, Value ybar, ref Value[] scratch)
+    {
+        var p = programs[i]!;
+        // One array: the slots, then room for one instruction's arguments.
+        if (scratch.Length < p.SlotCount + Expr.MaxArity) scratch = new Value[p.SlotCount + Expr.MaxArity];
+        var slots = scratch;
+        x.CopyTo(slots);
+        slots[arity] = y;
+        slots[arity + 1] = ybar;
+        foreach (var (slot, value) in p.Constants) slots[slot] = value;
+        var args = slots.AsSpan(p.SlotCount);
+        foreach (var ins in p.Code)
+        {
+            var a = ins.Args;
+            for (var k = 0; k < a.Length; k++) args[k] = slots[a[k]];
+            slots[ins.Dest] = ins.Op.Eval(args[..a.Length]);
+        }
+        return slots[p.Result];
+    }
+
+    /// <summary>Compiles <paramref name="op"/>'s VJP rule for inputs of these shapes.</summary>
+    public static CompiledVjp Compile(Op op, ReadOnlySpan<Shape> shapes, Shape output)
+    {
+        var arity = shapes.Length;
+        var inputs = new Expr[arity];
+        for (var i = 0; i < arity; i++) inputs[i] = Expr.Var($"x{i}", shapes[i]);
+        var x = ImmutableArray.Create(inputs);
+        var y = Expr.Var("y", output);
+        var ybar = Expr.Var("ybar", output);
+        var programs = new Program?[arity];
+        for (var i = 0; i < arity; i++)
+        {
+            var g = op.Vjp(i, x, y, ybar);
+            if (g is null) continue;
+            var slotOf = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
+            for (var k = 0; k < arity; k++) slotOf[inputs[k]] = k;
+            slotOf[y] = arity;
+            slotOf[ybar] = arity + 1;
+            var constants = new List<(int, Value)>();
+            var code = new List<Instruction>();
+            foreach (var node in Graph.PostOrder(g))
+            {
+                if (slotOf.ContainsKey(node)) continue;
+                var slot = slotOf.Count;
+                slotOf[node] = slot;
+                switch (node)
+                {
+                    case Const c:
+                        constants.Add((slot, c.Value));
+                        break;
+                    case Var v:
+                        throw new InvalidOperationException($"The VJP rule of {op} reads a variable '{v.Name}' that is not one of its inputs.");
+                    default:
+                        var args = new int[node.Inputs.Length];
+                        for (var k = 0; k < args.Length; k++) args[k] = slotOf[node.Inputs[k]];
+                        code.Add(new Instruction(node.Op!, args, slot));
+                        break;
+                }
+            }
+            programs[i] = new Program(slotOf.Count, constants.ToArray(), code.ToArray(), slotOf[g]);
+        }
+        return new CompiledVjp(shapes.ToArray(), programs);
+    }
+}
+
+/// <summary>
+/// A thread-safe memo of compiled VJP rules keyed by op (by its equality, so parameterised ops with equal
+/// parameters share an entry) and input shapes. It only ever caches pure functions of its key, so it is invisible
+/// to results; it stops growing past a bound, after which rules are compiled on each use.
+/// </summary>
+internal static class CompiledRules
+{
+    private const int MaxEntries = 4096;
+
+    private readonly record struct Key(Op Op, Shape S0, Shape S1, Shape S2, Shape S3);
+
+    private static readonly ConcurrentDictionary<Key, CompiledVjp> Cache = new();
+
+    public static CompiledVjp For(Op op, ReadOnlySpan<Shape> shapes, Shape output)
+    {
+        // First the op instance's own memo (one reference, read and written atomically), then the shared table.
+        var last = Volatile.Read(ref op.LastCompiledVjp);
+        if (last is not null && last.Matches(shapes)) return last;
+        var rule = Lookup(op, shapes, output);
+        Volatile.Write(ref op.LastCompiledVjp, rule);
+        return rule;
+    }
+
+    private static CompiledVjp Lookup(Op op, ReadOnlySpan<Shape> shapes, Shape output)
+    {
+        var key = new Key(op,
+            shapes.Length > 0 ? shapes[0] : default,
+            shapes.Length > 1 ? shapes[1] : default,
+            shapes.Length > 2 ? shapes[2] : default,
+            shapes.Length > 3 ? shapes[3] : default);
+        if (Cache.TryGetValue(key, out var rule)) return rule;
+
+        rule = CompiledVjp.Compile(op, shapes, output);
+        if (Cache.Count < MaxEntries) Cache.TryAdd(key, rule);
+        return rule;
+    }
+}
