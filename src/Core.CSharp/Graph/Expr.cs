@@ -19,12 +19,19 @@ namespace Functional.Autodiff;
 public abstract partial class Expr
 {
     private readonly Value value;
+    private readonly int hash;
+
+    // Identity hashes drawn from a per-thread sequence, so graph dictionaries never ask the runtime for an object's
+    // identity hash (slow the first time for every new object). Only hashing uses it; equality stays reference.
+    [ThreadStatic]
+    private static uint hashSequence;
 
     private protected Expr(Shape shape, bool hasValue, Value value)
     {
         Shape = shape;
         HasValue = hasValue;
         this.value = value;
+        hash = (int)(++hashSequence * 2654435761u);
     }
 
     /// <summary>The static shape of this node.</summary>
@@ -46,8 +53,8 @@ public abstract partial class Expr
     /// <summary>Reference equality: a node equals only itself (structural comparison is <see cref="Graph.StructurallyEqual"/>).</summary>
     public sealed override bool Equals(object? obj) => ReferenceEquals(this, obj);
 
-    /// <summary>Identity hash, consistent with reference equality.</summary>
-    public sealed override int GetHashCode() => RuntimeHelpers.GetHashCode(this);
+    /// <summary>Identity hash, consistent with reference equality (a node's hash never changes).</summary>
+    public sealed override int GetHashCode() => hash;
 
     /// <summary>A bounded, single-line rendering such as <c>3 * dot(x, (w + 2) ^ 2) : scalar = 40.5</c>.</summary>
     public sealed override string ToString() => Export.Text.Render(this);
@@ -122,6 +129,16 @@ public sealed class Apply : Expr
     }
 }
 
+/// <summary>Reference equality with the node's own stored hash: the comparer of every graph dictionary.</summary>
+internal sealed class Identity : IEqualityComparer<Expr>
+{
+    public static readonly Identity Instance = new();
+
+    public bool Equals(Expr? x, Expr? y) => ReferenceEquals(x, y);
+
+    public int GetHashCode(Expr obj) => obj.GetHashCode();
+}
+
 /// <summary>Iterative traversals and structural comparison of graphs.</summary>
 public static class Graph
 {
@@ -132,45 +149,9 @@ public static class Graph
     public static IReadOnlyList<Expr> PostOrder(Expr root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        return Sort(root).Order;
+        using var sorted = new SortedGraph(root);
+        return sorted.Order.ToArray();
     }
-
-    /// <summary>
-    /// The topological sort behind every traversal: the nodes in post-order, each node's position, and the positions
-    /// of each node's inputs (node k's inputs are at <c>Edges[EdgeStart[k] .. EdgeStart[k + 1]]</c>).
-    /// </summary>
-    internal static Sorted Sort(Expr root)
-    {
-        var order = new List<Expr>();
-        var position = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
-        var edgeStart = new List<int>();
-        var edges = new List<int>();
-        var stack = new Stack<(Expr Node, int Next)>();
-        position[root] = -1;
-        stack.Push((root, 0));
-        while (stack.Count > 0)
-        {
-            var (node, next) = stack.Pop();
-            var inputs = node.Inputs;
-            if (next < inputs.Length)
-            {
-                stack.Push((node, next + 1));
-                var child = inputs[next];
-                if (position.TryAdd(child, -1)) stack.Push((child, 0));
-            }
-            else
-            {
-                position[node] = order.Count;
-                order.Add(node);
-                edgeStart.Add(edges.Count);
-                foreach (var input in inputs) edges.Add(position[input]);
-            }
-        }
-        edgeStart.Add(edges.Count);
-        return new Sorted(order, position, edgeStart.ToArray(), edges.ToArray());
-    }
-
-    internal sealed record Sorted(List<Expr> Order, Dictionary<Expr, int> Position, int[] EdgeStart, int[] Edges);
 
     /// <summary>
     /// True when two graphs have the same structure: the same ops, equal constants, the same variables (by identity)
@@ -210,6 +191,6 @@ public static class Graph
 
         public bool Equals((Expr, Expr) p, (Expr, Expr) q) => ReferenceEquals(p.Item1, q.Item1) && ReferenceEquals(p.Item2, q.Item2);
 
-        public int GetHashCode((Expr, Expr) p) => HashCode.Combine(RuntimeHelpers.GetHashCode(p.Item1), RuntimeHelpers.GetHashCode(p.Item2));
+        public int GetHashCode((Expr, Expr) p) => HashCode.Combine(p.Item1.GetHashCode(), p.Item2.GetHashCode());
     }
 }

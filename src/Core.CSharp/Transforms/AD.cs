@@ -70,7 +70,7 @@ public static class AD
     public static Value Eval(Expr expr, params (Var Var, Value Value)[] bindings)
     {
         ArgumentNullException.ThrowIfNull(bindings);
-        var map = new Dictionary<Var, Value>(ReferenceEqualityComparer.Instance);
+        var map = new Dictionary<Var, Value>(Identity.Instance);
         foreach (var (v, value) in bindings)
         {
             ArgumentNullException.ThrowIfNull(v, nameof(bindings));

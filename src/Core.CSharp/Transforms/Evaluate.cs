@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace Functional.Autodiff;
 
-/// <summary>Evaluation of graphs over symbolic variables: memoised post-order, iterative, a local map keyed by identity.</summary>
+/// <summary>Evaluation of graphs over symbolic variables: one post-order walk, iterative, values in a local table.</summary>
 internal static class Evaluate
 {
     public static Value Run(Expr root, IReadOnlyDictionary<Var, Value> bindings)
@@ -16,33 +16,36 @@ internal static class Evaluate
                     $"Variable '{v.Name}' is {v.Shape} but was bound to a value of shape {value.Shape}: bind a value of the variable's shape.");
         }
 
-        var values = new Dictionary<Expr, Value>(ReferenceEqualityComparer.Instance);
+        using var sorted = new SortedGraph(root);
+        var order = sorted.Order;
+        var values = new Value[order.Length];
         // Nodes under a bound variable are recomputed even if they carry a traced value.
-        var rebound = new HashSet<Expr>(ReferenceEqualityComparer.Instance);
+        var rebound = new bool[order.Length];
         Span<Value> args = new Value[Expr.MaxArity];
-        foreach (var node in Graph.PostOrder(root))
+        for (var k = 0; k < order.Length; k++)
         {
+            var node = order[k];
             switch (node)
             {
                 case Var v when bindings.TryGetValue(v, out var bound):
-                    values[node] = bound;
-                    rebound.Add(node);
+                    values[k] = bound;
+                    rebound[k] = true;
                     continue;
                 case Var v when !v.HasValue:
                     throw new UnboundVariableException(v);
             }
-            var inputs = node.Inputs;
+            var n = node.Inputs.Length;
             var dirty = false;
-            foreach (var input in inputs) dirty |= rebound.Contains(input);
+            for (var i = 0; i < n; i++) dirty |= rebound[sorted.InputPosition(k, i)];
             if (!dirty && node.HasValue)
             {
-                values[node] = node.Value;
+                values[k] = node.Value;
                 continue;
             }
-            for (var k = 0; k < inputs.Length; k++) args[k] = values[inputs[k]];
-            values[node] = node.Op!.Eval(args[..inputs.Length]);
-            rebound.Add(node);
+            for (var i = 0; i < n; i++) args[i] = values[sorted.InputPosition(k, i)];
+            values[k] = node.Op!.Eval(args[..n]);
+            rebound[k] = true;
         }
-        return values[root];
+        return values[order.Length - 1];
     }
 }

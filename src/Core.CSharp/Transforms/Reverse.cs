@@ -17,11 +17,11 @@ internal static class Reverse
     /// </summary>
     public static ImmutableArray<Expr> Gradients(Expr output, ImmutableArray<Expr> wrt, Expr seed)
     {
-        var sorted = Graph.Sort(output);
+        using var sorted = new SortedGraph(output);
         var order = sorted.Order;
         var relevant = Relevant(sorted, wrt);
-        var cotangents = new Expr?[order.Count];
-        var last = order.Count - 1;
+        var cotangents = new Expr?[order.Length];
+        var last = order.Length - 1;
         if (relevant[last]) cotangents[last] = seed;
         for (var k = last; k >= 0; k--)
         {
@@ -29,7 +29,7 @@ internal static class Reverse
             var inputs = node.Inputs;
             for (var i = 0; i < inputs.Length; i++)
             {
-                var j = sorted.Edges[sorted.EdgeStart[k] + i];
+                var j = sorted.InputPosition(k, i);
                 if (!relevant[j]) continue;
                 var g = node.Op.Vjp(i, inputs, node, ybar);
                 if (g is null) continue;
@@ -39,7 +39,7 @@ internal static class Reverse
         }
         var result = ImmutableArray.CreateBuilder<Expr>(wrt.Length);
         foreach (var x in wrt)
-            result.Add(sorted.Position.TryGetValue(x, out var p) && cotangents[p] is { } g ? g : Expr.ZerosLike(x));
+            result.Add(sorted.PositionOf(x) is var p && p >= 0 && cotangents[p] is { } g ? g : Expr.ZerosLike(x));
         return result.MoveToImmutable();
     }
 
@@ -49,12 +49,12 @@ internal static class Reverse
     /// </summary>
     public static ImmutableArray<Value> GradientValues(Expr output, ImmutableArray<Expr> wrt, Value seed)
     {
-        var sorted = Graph.Sort(output);
+        using var sorted = new SortedGraph(output);
         var order = sorted.Order;
         var relevant = Relevant(sorted, wrt);
-        var cotangents = new Value[order.Count];
-        var has = new bool[order.Count];
-        var last = order.Count - 1;
+        var cotangents = new Value[order.Length];
+        var has = new bool[order.Length];
+        var last = order.Length - 1;
         if (relevant[last]) (cotangents[last], has[last]) = (seed, true);
         Span<Shape> shapes = stackalloc Shape[Expr.MaxArity];
         var values = new Value[Expr.MaxArity];
@@ -67,12 +67,12 @@ internal static class Reverse
             for (var i = 0; i < n; i++) shapes[i] = inputs[i].Shape;
             var rule = CompiledRules.For(node.Op, shapes[..n], node.Shape);
             var needed = false;
-            for (var i = 0; i < n; i++) needed |= relevant[sorted.Edges[sorted.EdgeStart[k] + i]] && !rule.IsZero(i);
+            for (var i = 0; i < n; i++) needed |= relevant[sorted.InputPosition(k, i)] && !rule.IsZero(i);
             if (!needed) continue;
             for (var i = 0; i < n; i++) values[i] = inputs[i].Value;
             for (var i = 0; i < n; i++)
             {
-                var j = sorted.Edges[sorted.EdgeStart[k] + i];
+                var j = sorted.InputPosition(k, i);
                 if (!relevant[j] || rule.IsZero(i)) continue;
                 var g = rule.Run(i, values.AsSpan(0, n), node.Value, cotangents[k], ref scratch);
                 CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
@@ -81,20 +81,22 @@ internal static class Reverse
         }
         var result = ImmutableArray.CreateBuilder<Value>(wrt.Length);
         foreach (var x in wrt)
-            result.Add(sorted.Position.TryGetValue(x, out var p) && has[p] ? cotangents[p] : Value.Zeros(x.Shape));
+            result.Add(sorted.PositionOf(x) is var p && p >= 0 && has[p] ? cotangents[p] : Value.Zeros(x.Shape));
         return result.MoveToImmutable();
     }
 
     /// <summary>Which nodes depend on a target (and so can carry a non-zero cotangent); a stop-gradient cuts dependence.</summary>
-    private static bool[] Relevant(Graph.Sorted sorted, ImmutableArray<Expr> wrt)
+    private static bool[] Relevant(SortedGraph sorted, ImmutableArray<Expr> wrt)
     {
-        var relevant = new bool[sorted.Order.Count];
+        var order = sorted.Order;
+        var relevant = new bool[order.Length];
         foreach (var x in wrt)
-            if (sorted.Position.TryGetValue(x, out var p)) relevant[p] = true;
+            if (sorted.PositionOf(x) is var p && p >= 0) relevant[p] = true;
         for (var k = 0; k < relevant.Length; k++)
         {
-            if (relevant[k] || sorted.Order[k].Op is StopGradientOp) continue;
-            for (var e = sorted.EdgeStart[k]; e < sorted.EdgeStart[k + 1] && !relevant[k]; e++) relevant[k] = relevant[sorted.Edges[e]];
+            if (relevant[k] || order[k].Op is StopGradientOp) continue;
+            var n = order[k].Inputs.Length;
+            for (var i = 0; i < n && !relevant[k]; i++) relevant[k] = relevant[sorted.InputPosition(k, i)];
         }
         return relevant;
     }

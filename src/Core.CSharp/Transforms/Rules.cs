@@ -102,7 +102,7 @@ internal sealed class CompiledVjp
         {
             var g = op.Vjp(i, x, y, ybar);
             if (g is null) continue;
-            var slotOf = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
+            var slotOf = new Dictionary<Expr, int>(Identity.Instance);
             for (var k = 0; k < arity; k++) slotOf[inputs[k]] = k;
             slotOf[y] = arity;
             slotOf[ybar] = arity + 1;
