@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 
 namespace Functional.Autodiff;
 
@@ -8,175 +7,156 @@ namespace Functional.Autodiff;
 /// each node's position, and the positions of each node's inputs. Iterative, so depth never touches the call stack.
 /// </summary>
 /// <remarks>
-/// It is a short-lived, single-owner working structure of one traversal: its arrays are rented from the shared array
-/// pool and returned on <see cref="Dispose"/>, so sorting a large graph allocates almost nothing. The position index
+/// A short-lived, single-owner working structure of one traversal. Its arrays live in a workspace that each thread
+/// keeps one of and lends to one traversal at a time (a nested traversal on the same thread gets a fresh one), so
+/// repeated gradients allocate almost nothing for sorting; nothing is shared between threads. The position index
 /// is an open-addressing table keyed by node identity, using each node's stored hash.
 /// </remarks>
 internal sealed class SortedGraph : IDisposable
 {
-    private Expr[] order;
-    private int[] edgeStart;
-    private int[] edges;
-    private Expr?[] keys;
-    private int[] slots;
-    private int count;
-    private int edgeCount;
+    /// <summary>Workspaces larger than this many table entries are not kept after use.</summary>
+    private const int MaxKeptTable = 1 << 16;
+
+    [ThreadStatic]
+    private static Workspace? spare;
+
+    private Workspace? w;
 
     public SortedGraph(Expr root)
     {
-        order = ArrayPool<Expr>.Shared.Rent(64);
-        edgeStart = ArrayPool<int>.Shared.Rent(65);
-        edges = ArrayPool<int>.Shared.Rent(128);
-        keys = RentTable<Expr?>(256);
-        slots = ArrayPool<int>.Shared.Rent(keys.Length);
-        Array.Clear(keys);
-        var stackNodes = ArrayPool<Expr>.Shared.Rent(64);
-        var stackNext = ArrayPool<int>.Shared.Rent(64);
-        try
+        w = spare ?? new Workspace();
+        spare = null;
+        var depth = 0;
+        Insert(root);
+        w.StackNodes[depth] = root;
+        w.StackNext[depth++] = 0;
+        while (depth > 0)
         {
-            var depth = 0;
-            Insert(root, -1);
-            stackNodes[depth] = root;
-            stackNext[depth++] = 0;
-            while (depth > 0)
+            var node = w.StackNodes[depth - 1];
+            var inputs = node.Inputs;
+            var next = w.StackNext[depth - 1];
+            if (next < inputs.Length)
             {
-                var node = stackNodes[depth - 1];
-                var inputs = node.Inputs;
-                var next = stackNext[depth - 1];
-                if (next < inputs.Length)
+                w.StackNext[depth - 1] = next + 1;
+                var child = inputs[next];
+                if (w.Keys[Probe(child)] is null)
                 {
-                    stackNext[depth - 1] = next + 1;
-                    var child = inputs[next];
-                    if (!Contains(child))
+                    Insert(child);
+                    if (depth == w.StackNodes.Length)
                     {
-                        Insert(child, -1);
-                        if (depth == stackNodes.Length)
-                        {
-                            Grow(ref stackNodes, depth * 2);
-                            Grow(ref stackNext, depth * 2);
-                        }
-                        stackNodes[depth] = child;
-                        stackNext[depth++] = 0;
+                        Array.Resize(ref w.StackNodes, depth * 2);
+                        Array.Resize(ref w.StackNext, depth * 2);
                     }
-                }
-                else
-                {
-                    depth--;
-                    stackNodes[depth] = null!;
-                    Append(node);
+                    w.StackNodes[depth] = child;
+                    w.StackNext[depth++] = 0;
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<Expr>.Shared.Return(stackNodes, clearArray: true);
-            ArrayPool<int>.Shared.Return(stackNext);
+            else
+            {
+                w.StackNodes[--depth] = null!;
+                Append(node);
+            }
         }
     }
 
     /// <summary>How many nodes there are.</summary>
-    public int Count => count;
+    public int Count { get; private set; }
 
     /// <summary>The nodes, inputs before the nodes that read them.</summary>
-    public ReadOnlySpan<Expr> Order => order.AsSpan(0, count);
+    public ReadOnlySpan<Expr> Order => w!.Order.AsSpan(0, Count);
 
     /// <summary>The position of input <paramref name="i"/> of the node at position <paramref name="k"/>.</summary>
-    public int InputPosition(int k, int i) => edges[edgeStart[k] + i];
+    public int InputPosition(int k, int i) => w!.Edges[w.EdgeStart[k] + i];
 
     /// <summary>The position of <paramref name="node"/>, or −1 when it is not in the graph.</summary>
-    public int PositionOf(Expr node) => Find(node);
+    public int PositionOf(Expr node)
+    {
+        var h = Probe(node);
+        return w!.Keys[h] is null ? -1 : w.Slots[h];
+    }
 
     private void Append(Expr node)
     {
-        if (count + 1 >= order.Length)
+        var count = Count;
+        if (count + 1 >= w!.Order.Length)
         {
-            Grow(ref order, order.Length * 2);
-            Grow(ref edgeStart, order.Length + 1);
+            Array.Resize(ref w.Order, w.Order.Length * 2);
+            Array.Resize(ref w.EdgeStart, w.Order.Length + 1);
         }
         var inputs = node.Inputs;
-        if (edgeCount + inputs.Length > edges.Length) Grow(ref edges, Math.Max(edges.Length * 2, edgeCount + inputs.Length));
-        edgeStart[count] = edgeCount;
-        foreach (var input in inputs) edges[edgeCount++] = Find(input);
-        Update(node, count);
-        order[count++] = node;
-        edgeStart[count] = edgeCount;
+        var edgeCount = w.EdgeStart[count];
+        if (edgeCount + inputs.Length > w.Edges.Length) Array.Resize(ref w.Edges, Math.Max(w.Edges.Length * 2, edgeCount + inputs.Length));
+        foreach (var input in inputs) w.Edges[edgeCount++] = w.Slots[Probe(input)];
+        w.Slots[Probe(node)] = count;
+        w.Order[count] = node;
+        Count = count + 1;
+        w.EdgeStart[count + 1] = edgeCount;
     }
-
-    // ---- the identity table: keys[h] is a node, slots[h] its position (−1 while it is on the stack)
 
     private int Probe(Expr node)
     {
+        var keys = w!.Keys;
         var mask = keys.Length - 1;
         var h = node.GetHashCode() & mask;
         while (keys[h] is { } k && !ReferenceEquals(k, node)) h = (h + 1) & mask;
         return h;
     }
 
-    private bool Contains(Expr node) => keys[Probe(node)] is not null;
-
-    private int Find(Expr node)
+    private void Insert(Expr node)
     {
+        if ((w!.TableCount + 1) * 2 > w.Keys.Length) Rehash();
         var h = Probe(node);
-        return keys[h] is null ? -1 : slots[h];
-    }
-
-    private void Update(Expr node, int position) => slots[Probe(node)] = position;
-
-    private int tableCount;
-
-    private void Insert(Expr node, int position)
-    {
-        if ((tableCount + 1) * 2 > keys.Length) Rehash();
-        var h = Probe(node);
-        keys[h] = node;
-        slots[h] = position;
-        tableCount++;
+        w.Keys[h] = node;
+        w.Slots[h] = -1; // on the stack; its position is set when it is appended
+        w.TableCount++;
     }
 
     private void Rehash()
     {
-        var oldKeys = keys;
-        var oldSlots = slots;
-        keys = RentTable<Expr?>(oldKeys.Length * 2);
-        slots = ArrayPool<int>.Shared.Rent(keys.Length);
-        Array.Clear(keys);
+        var oldKeys = w!.Keys;
+        var oldSlots = w.Slots;
+        w.Keys = new Expr?[oldKeys.Length * 2];
+        w.Slots = new int[w.Keys.Length];
         for (var h = 0; h < oldKeys.Length; h++)
         {
             if (oldKeys[h] is not { } k) continue;
             var p = Probe(k);
-            keys[p] = k;
-            slots[p] = oldSlots[h];
+            w.Keys[p] = k;
+            w.Slots[p] = oldSlots[h];
         }
-        ArrayPool<Expr?>.Shared.Return(oldKeys, clearArray: true);
-        ArrayPool<int>.Shared.Return(oldSlots);
     }
 
-    /// <summary>A pooled array whose length is a power of two (the shared pool's buckets are), as the probe's mask needs.</summary>
-    private static T[] RentTable<T>(int size)
-    {
-        var array = ArrayPool<T>.Shared.Rent(size);
-        if ((array.Length & (array.Length - 1)) != 0)
-            throw new InvalidOperationException("The shared array pool returned a table whose length is not a power of two.");
-        return array;
-    }
-
-    private static void Grow<T>(ref T[] array, int size)
-    {
-        var bigger = ArrayPool<T>.Shared.Rent(size);
-        array.AsSpan().CopyTo(bigger);
-        ArrayPool<T>.Shared.Return(array, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
-        array = bigger;
-    }
-
-    /// <summary>Returns the rented arrays (cleared of node references).</summary>
+    /// <summary>Clears the workspace of node references and hands it back to this thread for the next traversal.</summary>
     public void Dispose()
     {
-        if (order is null) return;
-        ArrayPool<Expr>.Shared.Return(order, clearArray: true);
-        ArrayPool<int>.Shared.Return(edgeStart);
-        ArrayPool<int>.Shared.Return(edges);
-        ArrayPool<Expr?>.Shared.Return(keys, clearArray: true);
-        ArrayPool<int>.Shared.Return(slots);
-        order = null!;
+        if (w is null) return;
+        // Every inserted node was appended (the sort ran to completion), so clearing by order empties the table.
+        // Find every slot first: clearing one entry of a linear-probing table would hide the entries probed past it.
+        if (w.Cleanup.Length < Count) w.Cleanup = new int[Math.Max(Count, w.Cleanup.Length * 2)];
+        for (var k = 0; k < Count; k++) w.Cleanup[k] = Probe(w.Order[k]);
+        for (var k = 0; k < Count; k++)
+        {
+            w.Keys[w.Cleanup[k]] = null;
+            w.Order[k] = null!;
+        }
+        if (w.TableCount == Count && w.Keys.Length <= MaxKeptTable)
+        {
+            w.TableCount = 0;
+            spare = w;
+        }
+        w = null;
+    }
+
+    private sealed class Workspace
+    {
+        public Expr[] Order = new Expr[32];
+        public int[] EdgeStart = new int[33];
+        public int[] Edges = new int[64];
+        public Expr?[] Keys = new Expr?[64];
+        public int[] Slots = new int[64];
+        public int TableCount;
+        public Expr[] StackNodes = new Expr[32];
+        public int[] StackNext = new int[32];
+        public int[] Cleanup = new int[32];
     }
 }

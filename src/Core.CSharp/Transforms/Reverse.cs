@@ -58,7 +58,7 @@ internal static class Reverse
         if (relevant[last]) (cotangents[last], has[last]) = (seed, true);
         Span<Shape> shapes = stackalloc Shape[Expr.MaxArity];
         var values = new Value[Expr.MaxArity];
-        var scratch = new Value[32];
+        var scratch = new Value[8];
         for (var k = last; k >= 0; k--)
         {
             if (!has[k] || order[k] is not Apply node) continue;
