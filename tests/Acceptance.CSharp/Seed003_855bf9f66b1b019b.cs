@@ -29,6 +29,15 @@ public class Seed003_855bf9f66b1b019b
         Assert.That(f.Value.ToScalar(), Is.EqualTo(-95.0));
     }
 
+    /// <summary>"[Include a diagram here.]": the circuit is the graph itself; its text rendering (fully parenthesised) names every gate and input.</summary>
+    [Test]
+    public void CircuitAsText()
+    {
+        var (_, _, _, q, f) = Circuit();
+        Assert.That(q.ToString(), Is.EqualTo("x + (2 * y) : scalar = -5"));
+        Assert.That(f.ToString(), Is.EqualTo("(x + (2 * y)) * z : scalar = -95"));
+    }
+
     /// <summary>
     /// In [24] (by hand) and In [76] to [116] (PyTorch): df/dq = 19, df/dx = 19, df/dy = 38, df/dz = −5.
     /// PyTorch keeps only leaf gradients (q's needs a hook); AD.Gradients takes any node of the graph.
