@@ -1,0 +1,46 @@
+using System;
+using MathNet.Numerics.LinearAlgebra;
+using NUnit.Framework;
+
+namespace Functional.Autodiff.Acceptance;
+
+/// <summary>Small builders and assertions shared by the seed tests.</summary>
+internal static class Check
+{
+    /// <summary>A vector value.</summary>
+    public static Value Vec(params double[] xs) => Value.FromArray(xs);
+
+    /// <summary>A vector of <paramref name="n"/> copies of <paramref name="x"/>.</summary>
+    public static Value Full(int n, double x) => Value.Full(Shape.Vector(n), x);
+
+    /// <summary>PyTorch's <c>arange(n)</c> as a value.</summary>
+    public static Value Arange(int n) => Expr.Arange(n).Value;
+
+    /// <summary>A matrix value from rows.</summary>
+    public static Value Mat(double[,] rows) => Matrix<double>.Build.DenseOfArray(rows);
+
+    /// <summary>Same shape and every element bit-for-bit equal.</summary>
+    public static void Exact(Value actual, Value expected)
+    {
+        Assert.That(actual.Shape, Is.EqualTo(expected.Shape), "shape");
+        Assert.That(actual.ToArray(), Is.EqualTo(expected.ToArray()), $"got {actual}, expected {expected}");
+    }
+
+    /// <summary>Same shape and every element within <paramref name="tolerance"/> (absolute).</summary>
+    public static void Close(Value actual, Value expected, double tolerance)
+    {
+        Assert.That(actual.Shape, Is.EqualTo(expected.Shape), "shape");
+        Assert.That(actual.ToArray(), Is.EqualTo(expected.ToArray()).Within(tolerance), $"got {actual}, expected {expected}");
+    }
+
+    /// <summary>Every element, rounded to <paramref name="decimals"/> places, equals the printed number.</summary>
+    public static void RoundsTo(Value actual, Value printed, int decimals)
+    {
+        Assert.That(actual.Shape, Is.EqualTo(printed.Shape), "shape");
+        var rounded = actual.Map(x => Math.Round(x, decimals, MidpointRounding.AwayFromZero));
+        Assert.That(rounded.ToArray(), Is.EqualTo(printed.ToArray()), $"got {actual}, printed {printed}");
+    }
+
+    /// <summary>Row <paramref name="i"/> of a matrix value, as a vector value.</summary>
+    public static Value Row(Value matrix, int i) => matrix.ToMatrix().Row(i);
+}
