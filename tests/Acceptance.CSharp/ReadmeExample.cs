@@ -33,6 +33,7 @@ public class ReadmeExample
         Console.WriteLine(string.Join(", ", AD.Gradients(f, a, b, c, q).Select(g => g.Value)));  // 19, 38, -5, 19
     }
 
+    /// <summary>The example prints the lines the README shows beside it.</summary>
     [Test]
     public void PrintsWhatTheReadmeSays()
     {
