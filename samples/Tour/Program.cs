@@ -1,4 +1,4 @@
-// A tour of Functional.Autodiff through five autograd tutorials (/work/shared/seeds/00*.txt).
+// A tour of Functional.Autodiff through five autograd tutorials (the project's shared/seeds/ folder, one file per tutorial).
 // Every number a tutorial prints is computed here by the library and shown beside the tutorial's own.
 // PyTorch stores gradients in .grad and adds to them on every backward(); here gradients are return values,
 // and accumulating, editing or resetting them is ordinary arithmetic on values the caller keeps.
