@@ -263,3 +263,51 @@ let ``the gradient graph passes the VJP finite-difference test (second order)`` 
                 $"<w, J_fd v> = {g17 lhs} but <J^T w, v> = {g17 rhs} for the gradient graph (tolerance {spec.Tolerance})\n"
                 + context ([ "u", u ] @ named "w" ws @ named "v" vs @ named "J_fd v #" jv @ named "J^T w #" pulled)
             ))
+
+// ------------------------------------------------------------------ g. the Hessian is symmetric
+
+[<TestCaseSource(nameof smoothNames)>]
+let ``the Hessian of sum(u * op(x)) is symmetric to rounding`` (name: string) =
+    forEachPoint name "hessian-symmetric" (fun rng _ case xs context ->
+        let u = randomOf rng (case.Reference xs).Shape
+        let vars, gs = gradientGraphs case.Op u xs
+        let vs, ws = directions rng xs, directions rng xs
+
+        // H v as the gradient of <g(x), v>, exactly (no finite differences).
+        let hessianTimes (ds: T list) =
+            let inner = List.map2 (fun (g: Expr) (d: T) -> Expr.Sum(g * Expr.Const(T.toValue d))) gs ds |> List.reduce (+)
+            AD.Gradients(inner, Array.ofList vars) |> valuesOf
+
+        let hv, hw = hessianTimes vs, hessianTimes ws
+        let lhs, rhs = dots ws hv, dots vs hw
+        let scale = 1.0 + absDots ws hv + absDots vs hw
+
+        if not (abs (lhs - rhs) <= 1e-11 * scale) then
+            Assert.Fail(
+                $"<w, H v> = {g17 lhs} but <v, H w> = {g17 rhs} (difference {g17 (lhs - rhs)}, scale {g17 scale})\n"
+                + context ([ "u", u ] @ named "v" vs @ named "w" ws @ named "H v #" hv @ named "H w #" hw)
+            ))
+
+// ------------------------------------------------------------------ h. gradient graphs evaluate symbolically
+
+[<TestCaseSource(nameof names)>]
+let ``the gradient graph over symbolic variables evaluates to the traced gradient`` (name: string) =
+    forEachPoint name "symbolic-gradient" (fun rng _ case xs context ->
+        let u = randomOf rng (case.Reference xs).Shape
+        let traced = pullback case.Op xs u
+        let vars = xs |> List.mapi (fun i x -> Expr.Var($"s{i}", x.Shape))
+        let cotangent = Expr.Var("u", u.Shape)
+        let y = build case.Op (vars |> List.map (fun v -> v :> Expr))
+        let gs = AD.Gradients(y, vars |> List.map (fun v -> v :> Expr), cotangent)
+        let binding = bindings ((cotangent, T.toValue u) :: List.map2 (fun v x -> v, T.toValue x) vars xs)
+
+        let ctx = context [ "u", u ]
+
+        List.iteri2
+            (fun i (g: Expr) (expected: T) ->
+                assertBitIdentical
+                    $"AD.Eval of symbolic gradient {i} against the traced gradient\n{ctx}"
+                    (T.toValue expected)
+                    (AD.Eval(g, binding)))
+            (List.ofSeq gs)
+            traced)
