@@ -189,3 +189,16 @@ let ``a function that returns null is refused with a message`` () =
     let grad = AD.Grad(Func<Expr, Expr>(fun _ -> nil<Expr>))
     let ex = throws<ArgumentException> (fun () -> grad.Invoke(Value.Scalar 1.0) |> ignore)
     assertMentions ex [ "returned null"; "Expr" ]
+
+// ------------------------------------------------------------------ parameters
+
+[<Test>]
+let ``Params refuse a repeated name and name the parameters there are`` () =
+    let ex = throws<ArgumentException> (fun () -> Params.Of(struct ("w", Value.Scalar 1.0), struct ("w", Value.Scalar 2.0)) |> ignore)
+    assertMentions ex [ "'w'"; "twice" ]
+    let p = Params.Of(struct ("w", Value.Scalar 1.0), struct ("b", Value.Scalar 2.0))
+    let ex = throws<Collections.Generic.KeyNotFoundException> (fun () -> p["v"] |> ignore)
+    assertMentions ex [ "'v'"; "w, b" ]
+    let grad = AD.Grad(Func<ParamVars, Expr>(fun q -> q["bias"]))
+    let ex = throws<Collections.Generic.KeyNotFoundException> (fun () -> grad.Invoke p |> ignore)
+    assertMentions ex [ "'bias'"; "w, b" ]

@@ -323,3 +323,11 @@ let ``losses and their gradients stay finite for large logits`` () =
 
     let struct (v, _) = ce
     Assert.That(v.ToScalar(), Is.EqualTo(1600.0).Within(1e-9), "cross-entropy of the class 1600 below the max")
+
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
+let ``Grad of a function that returns a gradient graph is the second derivative`` (x: Vec) =
+    // d/dx Σ d/dx Σ sin(x)·x = d/dx Σ (cos x · x + sin x) = −sin x · x + 2 cos x
+    let inner (e: Expr) = AD.Gradients(Expr.Sum(Expr.Sin e * e), e)[0]
+    let second = grad1 (fun e -> Expr.Sum(inner e)) x.Value
+    let expected = x.Elements |> Array.map (fun v -> -(sin v) * v + 2.0 * cos v)
+    assertAllClose rounding "second derivative through AD.Grad" $"x = {x.Display}" (T.vector expected) (T.ofValue second)
