@@ -331,3 +331,14 @@ let ``Grad of a function that returns a gradient graph is the second derivative`
     let second = grad1 (fun e -> Expr.Sum(inner e)) x.Value
     let expected = x.Elements |> Array.map (fun v -> -(sin v) * v + 2.0 * cos v)
     assertAllClose rounding "second derivative through AD.Grad" $"x = {x.Display}" (T.vector expected) (T.ofValue second)
+
+[<Test>]
+[<Ignore("library bug: NormOp.Eval uses TensorPrimitives.Norm, sqrt(sum x^2) unscaled: norm [3e154; 4e154] = inf, norm [1e-200; 1e-200] = 0, and their gradients are [0, 0]")>]
+let ``the norm and its gradient are right for very large and very small elements`` () =
+    // ‖[3s, 4s]‖ = 5s, ∇ = [0.6, 0.8], at every scale s whose result is a normal double.
+    for s in [ 1e-200; 1e-160; 1e-100; 1.0; 1e100; 1e154; 1e200 ] do
+        let x = Value.FromArray [| 3.0 * s; 4.0 * s |]
+        let struct (n, g) = AD.ValueAndGrad(Func<Expr, Expr> Expr.Norm).Invoke x
+        let context = $"x = {fmtValue x}"
+        assertAllClose { Absolute = 0.0; Relative = 1e-14 } "norm" context (T.scalar (5.0 * s)) (T.ofValue n)
+        assertAllClose rounding "gradient of the norm" context (T.vector [| 0.6; 0.8 |]) (T.ofValue g)
