@@ -10,8 +10,10 @@ open Functional.Autodiff
 
 /// How close two numbers must be: |a − b| ≤ Absolute + Relative · max(|a|, |b|).
 type Tolerance =
-    { Absolute: float
-      Relative: float }
+    {
+        Absolute: float
+        Relative: float
+    }
 
     override t.ToString() =
         sprintf "{ absolute %g; relative %g }" t.Absolute t.Relative
@@ -28,14 +30,29 @@ type T = { Shape: Shape; Data: float[] }
 
 [<RequireQualifiedAccess>]
 module T =
-    let scalar x = { Shape = Shape.Scalar; Data = [| x |] }
-    let vector (d: float[]) = { Shape = Shape.Vector d.Length; Data = d }
-    let init (s: Shape) (f: int -> float) = { Shape = s; Data = Array.init s.Size f }
+    let scalar x =
+        { Shape = Shape.Scalar; Data = [| x |] }
+
+    let vector (d: float[]) =
+        {
+            Shape = Shape.Vector d.Length
+            Data = d
+        }
+
+    let init (s: Shape) (f: int -> float) =
+        {
+            Shape = s
+            Data = Array.init s.Size f
+        }
+
     let zeros (s: Shape) = init s (fun _ -> 0.0)
 
     /// An m×n matrix from f i j.
     let matrix m n (f: int -> int -> float) =
-        { Shape = Shape.Matrix(m, n); Data = Array.init (m * n) (fun k -> f (k % m) (k / m)) }
+        {
+            Shape = Shape.Matrix(m, n)
+            Data = Array.init (m * n) (fun k -> f (k % m) (k / m))
+        }
 
     /// Element (i, j) of a matrix (column-major), element i of a vector (j = 0).
     let at (t: T) i j = t.Data[j * t.Shape.Rows + i]
@@ -50,16 +67,23 @@ module T =
 
     /// a·x + y.
     let axpy (a: float) (x: T) (y: T) =
-        if x.Shape <> y.Shape then invalidArg "x" $"axpy: {x.Shape} and {y.Shape}"
-        { y with Data = Array.map2 (fun xi yi -> a * xi + yi) x.Data y.Data }
+        if x.Shape <> y.Shape then
+            invalidArg "x" $"axpy: {x.Shape} and {y.Shape}"
+
+        { y with
+            Data = Array.map2 (fun xi yi -> a * xi + yi) x.Data y.Data
+        }
 
     /// ⟨a, b⟩ over all elements.
     let dot (a: T) (b: T) =
-        if a.Shape <> b.Shape then invalidArg "b" $"dot: {a.Shape} and {b.Shape}"
+        if a.Shape <> b.Shape then
+            invalidArg "b" $"dot: {a.Shape} and {b.Shape}"
+
         Array.fold2 (fun s x y -> s + x * y) 0.0 a.Data b.Data
 
     /// Σ |aₖ bₖ|: the scale a rounding error of ⟨a, b⟩ is measured against.
-    let absDot (a: T) (b: T) = Array.fold2 (fun s x y -> s + abs (x * y)) 0.0 a.Data b.Data
+    let absDot (a: T) (b: T) =
+        Array.fold2 (fun s x y -> s + abs (x * y)) 0.0 a.Data b.Data
 
 /// Σᵢ ⟨aᵢ, bᵢ⟩ over lists of tensors.
 let dots (a: T list) (b: T list) = List.map2 T.dot a b |> List.sum
@@ -79,15 +103,18 @@ let fmtValue (v: Value) = fmt (T.ofValue v)
 /// A seed that is the same in every process (string.GetHashCode is randomised per process).
 let stableSeed (s: string) =
     let mutable h = 2166136261u
+
     for c in s do
         h <- (h ^^^ uint32 c) * 16777619u
+
     int (h &&& 0x7fffffffu)
 
 /// Uniform in [lo, hi).
 let uniform (rng: Random) lo hi = lo + (hi - lo) * rng.NextDouble()
 
 /// A tensor of the given shape with elements uniform in [−1, 1): a random direction or cotangent.
-let randomOf (rng: Random) (s: Shape) = T.init s (fun _ -> uniform rng -1.0 1.0)
+let randomOf (rng: Random) (s: Shape) =
+    T.init s (fun _ -> uniform rng -1.0 1.0)
 
 let randomLike (rng: Random) (t: T) = randomOf rng t.Shape
 
@@ -96,13 +123,16 @@ let traced (xs: T list) : Expr list =
     xs |> List.mapi (fun i x -> Expr.Var($"x{i}", T.toValue x) :> Expr)
 
 /// The values of a list of graphs.
-let valuesOf (es: Expr seq) = es |> Seq.map (fun e -> T.ofValue e.Value) |> List.ofSeq
+let valuesOf (es: Expr seq) =
+    es |> Seq.map (fun e -> T.ofValue e.Value) |> List.ofSeq
 
 /// A dictionary of bindings for AD.Eval (Expr equality is identity, so the default comparer is the identity).
 let bindings (pairs: (Var * Value) list) : IReadOnlyDictionary<Var, Value> =
     let d = Dictionary<Var, Value>()
+
     for v, x in pairs do
         d[v] <- x
+
     d :> IReadOnlyDictionary<Var, Value>
 
 /// The bits of a double, for bit-identical comparisons.
@@ -112,9 +142,11 @@ let bits (x: float) = BitConverter.DoubleToInt64Bits x
 let assertAllClose (tol: Tolerance) (what: string) (context: string) (expected: T) (actual: T) =
     if expected.Shape <> actual.Shape then
         Assert.Fail $"{what}: shape {actual.Shape}, expected {expected.Shape}\n{context}"
+
     let bad =
         Array.zip expected.Data actual.Data
         |> Array.tryFindIndex (fun (e, a) -> not (within tol e a))
+
     match bad with
     | Some k ->
         Assert.Fail(
@@ -126,6 +158,7 @@ let assertAllClose (tol: Tolerance) (what: string) (context: string) (expected: 
 /// Fails unless the two values are bit-identical.
 let assertBitIdentical (what: string) (expected: Value) (actual: Value) =
     let e, a = T.ofValue expected, T.ofValue actual
+
     if e.Shape <> a.Shape || Array.map bits e.Data <> Array.map bits a.Data then
         Assert.Fail $"{what}: not bit-identical\n  expected = {fmt e}\n  actual   = {fmt a}"
 

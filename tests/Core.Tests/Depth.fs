@@ -60,7 +60,12 @@ let private relative = { Absolute = 0.0; Relative = 1e-9 }
 [<Test>]
 let ``a traced million-node chain: Value, PostOrder, StructurallyEqual, ToString, and Gradients`` () =
     let v, d = reference x0
-    Assert.That(Double.IsFinite v && v <> 0.0 && Double.IsFinite d && d <> 0.0, $"the reference: value {g17 v}, derivative {g17 d}")
+
+    Assert.That(
+        Double.IsFinite v && v <> 0.0 && Double.IsFinite d && d <> 0.0,
+        $"the reference: value {g17 v}, derivative {g17 d}"
+    )
+
     let x = Expr.Var("x", Value.Scalar x0)
     let y = chain x
     Assert.That(within relative v (y.Value.ToScalar()), $"value {g17 (y.Value.ToScalar())}, reference {g17 v}")
@@ -84,7 +89,7 @@ let ``a million-node chain over a symbolic variable: unbound Value, and AD.Eval 
     let v, _ = reference x0
     let s = Expr.Var("s", Shape.Scalar)
     let y = chain s
-    let ex = throws<UnboundVariableException> (fun () -> y.Value |> ignore)
+    let ex = throws<UnboundVariableException>(fun () -> y.Value |> ignore)
     Assert.That(ex.Message, Does.Contain "'s'")
     let value = AD.Eval(y, bindings [ s, Value.Scalar x0 ])
     Assert.That(within relative v (value.ToScalar()), $"AD.Eval gave {g17 (value.ToScalar())}, reference {g17 v}")

@@ -23,8 +23,19 @@ let ``structurally equal nodes are not Equal, and StructurallyEqual says they ar
     Assert.That(Graph.StructurallyEqual(a, b), Is.True, "the same structure")
     Assert.That(Graph.StructurallyEqual(a, Expr.Cos(x * 2.0)), Is.False, "another op")
     Assert.That(Graph.StructurallyEqual(a, Expr.Sin(x * 3.0)), Is.False, "another constant")
-    Assert.That(Graph.StructurallyEqual(a, Expr.Sin(Expr.Var("x", Shape.Vector 3) * 2.0)), Is.False, "another variable of the same name")
-    Assert.That(Graph.StructurallyEqual(Expr.Pow(x, 2.0), Expr.Pow(x, 2.0)), Is.True, "parameterised ops compare by parameter")
+
+    Assert.That(
+        Graph.StructurallyEqual(a, Expr.Sin(Expr.Var("x", Shape.Vector 3) * 2.0)),
+        Is.False,
+        "another variable of the same name"
+    )
+
+    Assert.That(
+        Graph.StructurallyEqual(Expr.Pow(x, 2.0), Expr.Pow(x, 2.0)),
+        Is.True,
+        "parameterised ops compare by parameter"
+    )
+
     Assert.That(Graph.StructurallyEqual(Expr.Pow(x, 2.0), Expr.Pow(x, 3.0)), Is.False, "different exponents")
     Assert.That(Graph.StructurallyEqual(x[0], x[0]), Is.True)
     Assert.That(Graph.StructurallyEqual(x[0], x[1]), Is.False, "different indices")
@@ -35,8 +46,10 @@ let ``structural comparison of a heavily shared DAG is linear, not exponential``
     // 2^200 paths from the root to x: a recursive comparison would never finish.
     let build last =
         let mutable e: Expr = x
+
         for _ in 1..200 do
             e <- (e + e) * 0.5
+
         e + last
 
     Assert.That(Graph.StructurallyEqual(build 1.0, build 1.0), Is.True)
@@ -46,20 +59,25 @@ let ``structural comparison of a heavily shared DAG is linear, not exponential``
 [<Test>]
 let ``parameterised ops are equal by their parameters`` () =
     let pairs: (Op * Op * bool) list =
-        [ PowOp 2.0, PowOp 2.0, true
-          PowOp 2.0, PowOp 3.0, false
-          IndexOp(1), IndexOp(1), true
-          IndexOp(1), IndexOp(1, Nullable 0), false
-          ScatterOp(Shape.Vector 3, 1), ScatterOp(Shape.Vector 3, 1), true
-          ScatterOp(Shape.Vector 3, 1), ScatterOp(Shape.Vector 4, 1), false
-          BroadcastScalarOp(Shape.Vector 3), BroadcastScalarOp(Shape.Vector 3), true
-          BroadcastRowsOp 2, BroadcastRowsOp 2, true
-          BroadcastColumnsOp 2, BroadcastColumnsOp 3, false
-          SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)), SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)), true
-          SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)), SoftmaxCrossEntropyOp(ImmutableArray.Create(2, 1)), false ]
+        [
+            PowOp 2.0, PowOp 2.0, true
+            PowOp 2.0, PowOp 3.0, false
+            IndexOp(1), IndexOp(1), true
+            IndexOp(1), IndexOp(1, Nullable 0), false
+            ScatterOp(Shape.Vector 3, 1), ScatterOp(Shape.Vector 3, 1), true
+            ScatterOp(Shape.Vector 3, 1), ScatterOp(Shape.Vector 4, 1), false
+            BroadcastScalarOp(Shape.Vector 3), BroadcastScalarOp(Shape.Vector 3), true
+            BroadcastRowsOp 2, BroadcastRowsOp 2, true
+            BroadcastColumnsOp 2, BroadcastColumnsOp 3, false
+            SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)), SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)), true
+            SoftmaxCrossEntropyOp(ImmutableArray.Create(1, 2)),
+            SoftmaxCrossEntropyOp(ImmutableArray.Create(2, 1)),
+            false
+        ]
 
     for a, b, equal in pairs do
         Assert.That(a.Equals(b), Is.EqualTo equal, $"{a} vs {b}")
+
         if equal then
             Assert.That(a.GetHashCode(), Is.EqualTo(b.GetHashCode()), $"hash of {a}")
 
@@ -71,14 +89,25 @@ let ``WithInputs with the same inputs returns the same instance`` () =
     let y = Expr.Var("y", Value.FromArray [| 3.0; 4.0 |])
     let node = (x * y) :?> Apply
     Assert.That(obj.ReferenceEquals(node.WithInputs(node.Inputs), node), "the same array")
-    Assert.That(obj.ReferenceEquals(node.WithInputs(ImmutableArray.Create<Expr>(x, y)), node), "a new array of the same instances")
+
+    Assert.That(
+        obj.ReferenceEquals(node.WithInputs(ImmutableArray.Create<Expr>(x, y)), node),
+        "a new array of the same instances"
+    )
+
     let rewritten = node.WithInputs(ImmutableArray.Create<Expr>(x, x))
     Assert.That(obj.ReferenceEquals(rewritten, node), Is.False, "another input gives a new node")
     assertBitIdentical "the rewritten node's value" (Value.FromArray [| 1.0; 4.0 |]) rewritten.Value
     assertBitIdentical "the original is unchanged" (Value.FromArray [| 3.0; 8.0 |]) node.Value
-    let copy = node.WithInputs(ImmutableArray.Create<Expr>(Expr.Const(Value.FromArray [| 1.0; 2.0 |]), y))
+
+    let copy =
+        node.WithInputs(ImmutableArray.Create<Expr>(Expr.Const(Value.FromArray [| 1.0; 2.0 |]), y))
+
     Assert.That(obj.ReferenceEquals(copy, node), Is.False, "an equal but distinct input is another input")
-    throws<ShapeMismatchException> (fun () -> node.WithInputs(ImmutableArray.Create<Expr>(x, Expr.Const(Value.FromArray [| 1.0 |]))) |> ignore)
+
+    throws<ShapeMismatchException>(fun () ->
+        node.WithInputs(ImmutableArray.Create<Expr>(x, Expr.Const(Value.FromArray [| 1.0 |])))
+        |> ignore)
     |> ignore
 
 // ------------------------------------------------------------------ constants own their data
@@ -122,7 +151,19 @@ let ``a constant does not alias a matrix or an array`` () =
 let ``Value arithmetic never mutates its operands`` () =
     let a = Value.FromArray [| 1.0; 2.0 |]
     let b = Value.FromArray [| 3.0; 5.0 |]
-    let results = [ a + b; a - b; -a; 2.0 * a; a * 3.0; a.SetItem(0, 9.0); a.Map(fun x -> x * x); a.ZerosLike() ]
+
+    let results =
+        [
+            a + b
+            a - b
+            -a
+            2.0 * a
+            a * 3.0
+            a.SetItem(0, 9.0)
+            a.Map(fun x -> x * x)
+            a.ZerosLike()
+        ]
+
     Assert.That(results.Length, Is.EqualTo 8)
     assertBitIdentical "a" (Value.FromArray [| 1.0; 2.0 |]) a
     assertBitIdentical "b" (Value.FromArray [| 3.0; 5.0 |]) b
@@ -135,9 +176,20 @@ let ``default(Value) is the scalar 0, as documented`` () =
     let d = (Array.zeroCreate<Value> 1)[0]
     // Today: Grad throws InvalidOperationException "The VJP rule of mul gave a cotangent of shape scalar for input 0
     // of shape scalar: the rule is wrong", and Eval throws "Eval: shapes scalar and scalar do not fit".
-    Assert.That((AD.Grad(Func<Expr, Expr>(fun e -> e * e)).Invoke d).ToScalar(), Is.EqualTo 0.0, "grad of x² at default(Value)")
+    Assert.That(
+        (AD.Grad(Func<Expr, Expr>(fun e -> e * e)).Invoke d).ToScalar(),
+        Is.EqualTo 0.0,
+        "grad of x² at default(Value)"
+    )
+
     let s = Expr.Var("s", Shape.Scalar)
-    Assert.That(AD.Eval(s + 1.0, bindings [ s, d ]).ToScalar(), Is.EqualTo 1.0, "binding a scalar variable to default(Value)")
+
+    Assert.That(
+        AD.Eval(s + 1.0, bindings [ s, d ]).ToScalar(),
+        Is.EqualTo 1.0,
+        "binding a scalar variable to default(Value)"
+    )
+
     Assert.That(d.Shape, Is.EqualTo Shape.Scalar, "its shape")
     Assert.That(d.Shape.Size, Is.EqualTo 1, "its size")
     Assert.That(d.Equals(Value.Scalar 0.0), "it equals Value.Scalar 0")
@@ -152,12 +204,14 @@ let ``PostOrder visits every node once, inputs first, the root last`` () =
 
     for _ in 1..300 do
         let a, b = nodes[rng.Next nodes.Count], nodes[rng.Next nodes.Count]
+
         let e: Expr =
             match rng.Next 4 with
             | 0 -> a + b
             | 1 -> Expr.Tanh a * b
             | 2 -> Expr.Sin(a - b)
             | _ -> a * 0.5
+
         nodes.Add e
 
     let root = nodes[nodes.Count - 1]
@@ -183,7 +237,12 @@ let ``ToString of a big graph is bounded`` () =
 
     let wide = List.init 200 (fun k -> Expr.Sin(x * float k)) |> List.reduce (+)
 
-    for name, g in [ "a deep shared chain", e; "a wide sum", wide; "a big constant", Expr.Const x.Value ] do
+    for name, g in
+        [
+            "a deep shared chain", e
+            "a wide sum", wide
+            "a big constant", Expr.Const x.Value
+        ] do
         let s = g.ToString()
         Assert.That(s.Length, Is.LessThan 2000, $"{name}: {s.Length} characters")
         Assert.That(s, Does.Contain "vector(1000)", $"{name} shows its shape")

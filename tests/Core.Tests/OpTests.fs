@@ -19,7 +19,11 @@ let h = 1e-5
 let names = all |> List.map (fun s -> s.Name) |> Array.ofList
 
 /// The ops whose second order is tested.
-let smoothNames = all |> List.filter (fun s -> s.Smooth) |> List.map (fun s -> s.Name) |> Array.ofList
+let smoothNames =
+    all
+    |> List.filter (fun s -> s.Smooth)
+    |> List.map (fun s -> s.Name)
+    |> Array.ofList
 
 // ------------------------------------------------------------------ harness
 
@@ -31,17 +35,25 @@ let forEachPoint (name: string) (property: string) check =
     let spec = find name
     let seed = stableSeed (name + "/" + property)
     let rng = Random seed
+
     for trial in 1..trials do
         let case, xs = drawPoint spec rng
+
         let context (extra: (string * T) list) =
             let inputs =
                 List.mapi2 (fun i (a: Arg) x -> $"  x{i} ({a.Domain}) = {fmt x}") case.Args xs
 
             let more = extra |> List.map (fun (k, t) -> $"  {k} = {fmt t}")
-            String.concat "\n" ([ $"op {name} ({case.Op}), {property}, seed {seed}, trial {trial}" ] @ inputs @ more)
+
+            String.concat
+                "\n"
+                ([ $"op {name} ({case.Op}), {property}, seed {seed}, trial {trial}" ]
+                 @ inputs
+                 @ more)
 
         if case.Op.Name <> name then
             Assert.Fail $"The spec row '{name}' drew op '{case.Op.Name}'."
+
         check rng spec case xs context
 
 /// J_fd v by central differences of the reference (all inputs moved together); zero for ZeroByDefinition.
@@ -85,31 +97,40 @@ let pushforward (op: Op) (xs: T list) (vs: T option list) =
     | r ->
         if r.Shape <> y.Shape then
             Assert.Fail $"The Jvp rule of {op} gave {r.Shape} for an output of shape {y.Shape}."
+
         T.ofValue r.Value
 
 /// Which inputs carry a tangent: all of them, then (for ops of several inputs) each one alone.
 let masks (arity: int) =
-    [ yield List.replicate arity true
-      if arity > 1 then
-          for i in 0 .. arity - 1 -> List.init arity (fun k -> k = i) ]
+    [
+        yield List.replicate arity true
+        if arity > 1 then
+            for i in 0 .. arity - 1 -> List.init arity (fun k -> k = i)
+    ]
 
 let masked (mask: bool list) (vs: T list) =
     List.map2 (fun on (v: T) -> if on then v else T.zeros v.Shape) mask vs
 
 let maskName (mask: bool list) =
-    if List.forall id mask then "all inputs"
-    else $"input {List.findIndex id mask} alone"
+    if List.forall id mask then
+        "all inputs"
+    else
+        $"input {List.findIndex id mask} alone"
 
 let directions (rng: Random) (xs: T list) = List.map (randomLike rng) xs
 
-let named (prefix: string) (ts: T list) = ts |> List.mapi (fun i t -> $"{prefix}{i}", t)
+let named (prefix: string) (ts: T list) =
+    ts |> List.mapi (fun i t -> $"{prefix}{i}", t)
 
 // ------------------------------------------------------------------ meta
 
 [<Test>]
 let ``every op in Ops.All has a spec row`` () =
     let missing =
-        Ops.All |> Seq.map (fun op -> op.Name) |> Seq.filter (byName.ContainsKey >> not) |> List.ofSeq
+        Ops.All
+        |> Seq.map (fun op -> op.Name)
+        |> Seq.filter (byName.ContainsKey >> not)
+        |> List.ofSeq
 
     Assert.That(missing, Is.Empty, "ops in Ops.All without a row in OpSpecs.all")
 
@@ -137,7 +158,10 @@ let ``forward matches an independent reference`` (name: string) =
         // The same node over symbolic variables, evaluated with bindings, and over constants: the same numbers.
         let vars = xs |> List.mapi (fun i x -> Expr.Var($"s{i}", x.Shape))
         let symbolic = build case.Op (vars |> List.map (fun v -> v :> Expr))
-        let evaluated = AD.Eval(symbolic, bindings (List.map2 (fun v x -> v, T.toValue x) vars xs))
+
+        let evaluated =
+            AD.Eval(symbolic, bindings (List.map2 (fun v x -> v, T.toValue x) vars xs))
+
         assertBitIdentical $"AD.Eval of the symbolic node\n{context []}" y.Value evaluated
         let constant = build case.Op (xs |> List.map (fun x -> Expr.Const(T.toValue x)))
         assertBitIdentical $"the node over constants\n{context []}" y.Value constant.Value)
@@ -169,8 +193,16 @@ let ``JVP matches finite differences in a random direction`` (name: string) =
         for mask in masks xs.Length do
             let vm = masked mask vs
             let expected = finiteDifference spec case xs vm
-            let actual = pushforward case.Op xs (List.map2 (fun on v -> if on then Some v else None) mask vs)
-            assertAllClose spec.Tolerance $"JVP ({maskName mask}) against J_fd v" (context (named "v" vm)) expected actual)
+
+            let actual =
+                pushforward case.Op xs (List.map2 (fun on v -> if on then Some v else None) mask vs)
+
+            assertAllClose
+                spec.Tolerance
+                $"JVP ({maskName mask}) against J_fd v"
+                (context (named "v" vm))
+                expected
+                actual)
 
 // ------------------------------------------------------------------ d. JVP and VJP exactly adjoint
 
@@ -183,7 +215,10 @@ let ``JVP and VJP are adjoint to rounding`` (name: string) =
 
         for mask in masks xs.Length do
             let vm = masked mask vs
-            let jv = pushforward case.Op xs (List.map2 (fun on v -> if on then Some v else None) mask vs)
+
+            let jv =
+                pushforward case.Op xs (List.map2 (fun on v -> if on then Some v else None) mask vs)
+
             let lhs, rhs = T.dot u jv, dots pulled vm
             let scale = 1.0 + T.absDot u jv + absDots pulled vm
 
@@ -203,14 +238,20 @@ let ``the pullback is linear in the cotangent`` (name: string) =
         let a, b = uniform rng -2.0 2.0, uniform rng -2.0 2.0
         let combined = pullback case.Op xs (T.axpy a u (T.axpy b w (T.zeros shape)))
         let pu, pw = pullback case.Op xs u, pullback case.Op xs w
-        let separate = List.map2 (fun x y -> T.axpy a x (T.axpy b y (T.zeros x.Shape))) pu pw
+
+        let separate =
+            List.map2 (fun x y -> T.axpy a x (T.axpy b y (T.zeros x.Shape))) pu pw
 
         let maxAbs (ts: T list) =
-            ts |> List.collect (fun t -> List.ofArray t.Data) |> List.fold (fun m x -> max m (abs x)) 0.0
+            ts
+            |> List.collect (fun t -> List.ofArray t.Data)
+            |> List.fold (fun m x -> max m (abs x)) 0.0
 
         let tol =
-            { Absolute = 1e-12 * (1.0 + maxAbs combined + abs a * maxAbs pu + abs b * maxAbs pw)
-              Relative = 0.0 }
+            {
+                Absolute = 1e-12 * (1.0 + maxAbs combined + abs a * maxAbs pu + abs b * maxAbs pw)
+                Relative = 0.0
+            }
 
         List.iteri2
             (fun i expected actual ->
@@ -255,13 +296,22 @@ let ``the gradient graph passes the VJP finite-difference test (second order)`` 
 
         let gp = gAt (List.map2 (T.axpy h) vs xs)
         let gm = gAt (List.map2 (T.axpy -h) vs xs)
-        let jv = List.map2 (fun (p: T) (m: T) -> T.init p.Shape (fun k -> (p.Data[k] - m.Data[k]) / (2.0 * h))) gp gm
+
+        let jv =
+            List.map2 (fun (p: T) (m: T) -> T.init p.Shape (fun k -> (p.Data[k] - m.Data[k]) / (2.0 * h))) gp gm
+
         let lhs = dots ws jv
 
         if not (within spec.Tolerance lhs rhs) then
             Assert.Fail(
                 $"<w, J_fd v> = {g17 lhs} but <J^T w, v> = {g17 rhs} for the gradient graph (tolerance {spec.Tolerance})\n"
-                + context ([ "u", u ] @ named "w" ws @ named "v" vs @ named "J_fd v #" jv @ named "J^T w #" pulled)
+                + context (
+                    [ "u", u ]
+                    @ named "w" ws
+                    @ named "v" vs
+                    @ named "J_fd v #" jv
+                    @ named "J^T w #" pulled
+                )
             ))
 
 // ------------------------------------------------------------------ g. the Hessian is symmetric
@@ -275,7 +325,10 @@ let ``the Hessian of sum(u * op(x)) is symmetric to rounding`` (name: string) =
 
         // H v as the gradient of <g(x), v>, exactly (no finite differences).
         let hessianTimes (ds: T list) =
-            let inner = List.map2 (fun (g: Expr) (d: T) -> Expr.Sum(g * Expr.Const(T.toValue d))) gs ds |> List.reduce (+)
+            let inner =
+                List.map2 (fun (g: Expr) (d: T) -> Expr.Sum(g * Expr.Const(T.toValue d))) gs ds
+                |> List.reduce (+)
+
             AD.Gradients(inner, Array.ofList vars) |> valuesOf
 
         let hv, hw = hessianTimes vs, hessianTimes ws
@@ -299,7 +352,9 @@ let ``the gradient graph over symbolic variables evaluates to the traced gradien
         let cotangent = Expr.Var("u", u.Shape)
         let y = build case.Op (vars |> List.map (fun v -> v :> Expr))
         let gs = AD.Gradients(y, vars |> List.map (fun v -> v :> Expr), cotangent)
-        let binding = bindings ((cotangent, T.toValue u) :: List.map2 (fun v x -> v, T.toValue x) vars xs)
+
+        let binding =
+            bindings ((cotangent, T.toValue u) :: List.map2 (fun v x -> v, T.toValue x) vars xs)
 
         let ctx = context [ "u", u ]
 
@@ -315,13 +370,31 @@ let ``the gradient graph over symbolic variables evaluates to the traced gradien
 // ------------------------------------------------------------------ i. scalar and vector kernels agree
 
 /// Ordinary and special inputs: NaN, ±∞, ±0, huge, overflowing exp, and small integers.
-let specials = [| nan; infinity; -infinity; 0.0; -0.0; 1e308; -1e308; 710.0; -750.0; 0.5; -2.0; 3.0; 1.0; -1.0 |]
+let specials =
+    [|
+        nan
+        infinity
+        -infinity
+        0.0
+        -0.0
+        1e308
+        -1e308
+        710.0
+        -750.0
+        0.5
+        -2.0
+        3.0
+        1.0
+        -1.0
+    |]
 
 /// Ops whose kernels are known to disagree, with the library bug.
 let kernelBugs =
     Map
-        [ "relu",
-          "library bug: ReluOp's scalar kernel maps NaN to 0 (x > 0 ? x : 0) while its vector kernel (TensorPrimitives.Max) keeps NaN" ]
+        [
+            "relu",
+            "library bug: ReluOp's scalar kernel maps NaN to 0 (x > 0 ? x : 0) while its vector kernel (TensorPrimitives.Max) keeps NaN"
+        ]
 
 let elementwiseCases =
     Ops.All
@@ -336,15 +409,20 @@ let elementwiseCases =
 
 /// Both NaN, or equal to an ulp (vectorised kernels may round differently).
 let agree (a: float) (b: float) =
-    (Double.IsNaN a && Double.IsNaN b) || a = b && bits a = bits b || abs (a - b) <= 4e-16 * abs a
+    (Double.IsNaN a && Double.IsNaN b)
+    || a = b && bits a = bits b
+    || abs (a - b) <= 4e-16 * abs a
 
 [<TestCaseSource(nameof elementwiseCases)>]
 let ``the scalar and vector kernels of an element-wise op agree, special values included`` (name: string) =
     let instances =
-        if name = "pow" then [ for p in [ 0.0; 1.0; 2.0; 3.0; -1.0; -2.0; 0.5; 1.5; -0.5 ] -> PowOp p :> Op ]
-        else [ Ops.All |> Seq.find (fun o -> o.Name = name) ]
+        if name = "pow" then
+            [ for p in [ 0.0; 1.0; 2.0; 3.0; -1.0; -2.0; 0.5; 1.5; -0.5 ] -> PowOp p :> Op ]
+        else
+            [ Ops.All |> Seq.find (fun o -> o.Name = name) ]
 
-    let scalar (op: Op) (xs: float list) = (Expr.Create(op, xs |> List.map Expr.Const |> Array.ofList)).Value.ToScalar()
+    let scalar (op: Op) (xs: float list) =
+        (Expr.Create(op, xs |> List.map Expr.Const |> Array.ofList)).Value.ToScalar()
 
     let fail (op: Op) (inputs: string) (path: string) (expected: float) (actual: float) =
         Assert.Fail $"{op} at {inputs}: the {path} gives {g17 actual}, one scalar gives {g17 expected}"
@@ -352,26 +430,44 @@ let ``the scalar and vector kernels of an element-wise op agree, special values 
     for op in instances do
         if op.Arity = 1 then
             let onVector = Expr.Create(op, Expr.Const(Value.FromArray specials)).Value.ToArray()
-            let onMatrix = Expr.Create(op, Expr.Const(T.toValue (T.matrix 2 7 (fun i j -> specials[j * 2 + i])))).Value.ToArray()
+
+            let onMatrix =
+                Expr.Create(op, Expr.Const(T.toValue (T.matrix 2 7 (fun i j -> specials[j * 2 + i])))).Value.ToArray()
 
             specials
             |> Array.iteri (fun k x ->
                 let expected = scalar op [ x ]
-                if not (agree expected onVector[k]) then fail op (g17 x) "vector kernel" expected onVector[k]
-                if not (agree expected onMatrix[k]) then fail op (g17 x) "matrix kernel" expected onMatrix[k])
+
+                if not (agree expected onVector[k]) then
+                    fail op (g17 x) "vector kernel" expected onVector[k]
+
+                if not (agree expected onMatrix[k]) then
+                    fail op (g17 x) "matrix kernel" expected onMatrix[k])
         else
             let n = specials.Length
 
             for a in specials do
                 let va = Value.FromArray(Array.create n a)
-                let vv = Expr.Create(op, Expr.Const va, Expr.Const(Value.FromArray specials)).Value.ToArray()
-                let sv = Expr.Create(op, Expr.Const a, Expr.Const(Value.FromArray specials)).Value.ToArray()
-                let vs = Expr.Create(op, Expr.Const(Value.FromArray specials), Expr.Const a).Value.ToArray()
+
+                let vv =
+                    Expr.Create(op, Expr.Const va, Expr.Const(Value.FromArray specials)).Value.ToArray()
+
+                let sv =
+                    Expr.Create(op, Expr.Const a, Expr.Const(Value.FromArray specials)).Value.ToArray()
+
+                let vs =
+                    Expr.Create(op, Expr.Const(Value.FromArray specials), Expr.Const a).Value.ToArray()
 
                 specials
                 |> Array.iteri (fun k b ->
                     let inputs = $"({g17 a}, {g17 b})"
                     let ab, ba = scalar op [ a; b ], scalar op [ b; a ]
-                    if not (agree ab vv[k]) then fail op inputs "vector-vector kernel" ab vv[k]
-                    if not (agree ab sv[k]) then fail op inputs "scalar-vector kernel" ab sv[k]
-                    if not (agree ba vs[k]) then fail op $"({g17 b}, {g17 a})" "vector-scalar kernel" ba vs[k])
+
+                    if not (agree ab vv[k]) then
+                        fail op inputs "vector-vector kernel" ab vv[k]
+
+                    if not (agree ab sv[k]) then
+                        fail op inputs "scalar-vector kernel" ab sv[k]
+
+                    if not (agree ba vs[k]) then
+                        fail op $"({g17 b}, {g17 a})" "vector-scalar kernel" ba vs[k])

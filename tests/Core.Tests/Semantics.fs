@@ -18,12 +18,17 @@ let private show (xs: float[]) =
     xs |> Array.map g17 |> String.concat "; " |> sprintf "[%s]"
 
 let showParams (p: Params) =
-    p |> Seq.map (fun kv -> $"{kv.Key}: {fmtValue kv.Value}") |> String.concat ", " |> sprintf "{%s}"
+    p
+    |> Seq.map (fun kv -> $"{kv.Key}: {fmtValue kv.Value}")
+    |> String.concat ", "
+    |> sprintf "{%s}"
 
 /// A vector of 1–5 elements in [−2, 2].
 [<StructuredFormatDisplay("{Display}")>]
 type Vec =
-    { Elements: float[] }
+    {
+        Elements: float[]
+    }
 
     member v.Display = show v.Elements
     member v.Value = Value.FromArray(Array.copy v.Elements)
@@ -33,18 +38,22 @@ type Vec =
 /// Three parameter sets of the same names and shapes (w: vector(k), b: scalar, M: matrix(m, k)) and two numbers.
 [<StructuredFormatDisplay("{Display}")>]
 type Triple =
-    { P: Params
-      Q: Params
-      R: Params
-      A: float
-      B: float }
+    {
+        P: Params
+        Q: Params
+        R: Params
+        A: float
+        B: float
+    }
 
     member t.Display =
         $"p = {showParams t.P}\nq = {showParams t.Q}\nr = {showParams t.R}\na = {g17 t.A}, b = {g17 t.B}"
 
     override t.ToString() = t.Display
 
-let number = Gen.choose (-1_000_000_000, 1_000_000_000) |> Gen.map (fun k -> 2.0 * float k / 1e9)
+let number =
+    Gen.choose (-1_000_000_000, 1_000_000_000)
+    |> Gen.map (fun k -> 2.0 * float k / 1e9)
 
 let elements n = Gen.arrayOfLength n number
 
@@ -65,7 +74,12 @@ let paramsGen m k =
             Params.Of(
                 struct ("w", Value.FromArray w),
                 struct ("b", Value.Scalar b),
-                struct ("M", T.toValue { Shape = Shape.Matrix(m, k); Data = mm })
+                struct ("M",
+                        T.toValue
+                            {
+                                Shape = Shape.Matrix(m, k)
+                                Data = mm
+                            })
             )
     }
 
@@ -111,7 +125,11 @@ let ``stop_gradient passes the value through and has zero gradient`` (x: Vec) =
     assertBitIdentical "value of stop_gradient(x)" x.Value (Expr.StopGradient v).Value
     // d/dx Σ stop(x) ⊙ x = stop(x): the stopped factor is a constant.
     assertBitIdentical "grad of sum(stop(x) * x)" x.Value (grad1 (fun e -> Expr.Sum(Expr.StopGradient e * e)) x.Value)
-    assertBitIdentical "grad of sum(stop(x))" (Value.Zeros v.Shape) (grad1 (fun e -> Expr.Sum(Expr.StopGradient e)) x.Value)
+
+    assertBitIdentical
+        "grad of sum(stop(x))"
+        (Value.Zeros v.Shape)
+        (grad1 (fun e -> Expr.Sum(Expr.StopGradient e)) x.Value)
     // A gradient flowing only through stop_gradient is zero, and Gradients says so with zeros of the shape.
     let g = AD.Gradients(Expr.Sum(Expr.Sin(Expr.StopGradient v)), v)[0]
     assertBitIdentical "Gradients through stop_gradient only" (Value.Zeros v.Shape) g.Value
@@ -124,19 +142,39 @@ let ``stop_gradient stops the second derivative too`` (x: Vec) =
     let g2 = AD.Gradients(Expr.Sum g, v)[0]
     let xs = x.Elements
     let context = $"x = {x.Display}"
-    assertAllClose rounding "first derivative cos(x) x²" context (T.vector (xs |> Array.map (fun x -> cos x * x * x))) (T.ofValue g.Value)
-    assertAllClose rounding "second derivative -sin(x) x²" context (T.vector (xs |> Array.map (fun x -> -(sin x) * x * x))) (T.ofValue g2.Value)
+
+    assertAllClose
+        rounding
+        "first derivative cos(x) x²"
+        context
+        (T.vector (xs |> Array.map (fun x -> cos x * x * x)))
+        (T.ofValue g.Value)
+
+    assertAllClose
+        rounding
+        "second derivative -sin(x) x²"
+        context
+        (T.vector (xs |> Array.map (fun x -> -(sin x) * x * x)))
+        (T.ofValue g2.Value)
 
 // ------------------------------------------------------------------ accumulation
 
 let f (x: Expr) = Expr.Sum(Expr.Sin x * x)
-let g (x: Expr) = Expr.Sum(Expr.Exp(x * 0.3) / (1.0 + Expr.Square x))
+
+let g (x: Expr) =
+    Expr.Sum(Expr.Exp(x * 0.3) / (1.0 + Expr.Square x))
 
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``grad f + grad g = grad (f + g)`` (x: Vec) =
     let sum = grad1 f x.Value + grad1 g x.Value
     let together = grad1 (fun e -> f e + g e) x.Value
-    assertAllClose rounding "grad f + grad g against grad (f + g)" $"x = {x.Display}" (T.ofValue sum) (T.ofValue together)
+
+    assertAllClose
+        rounding
+        "grad f + grad g against grad (f + g)"
+        $"x = {x.Display}"
+        (T.ofValue sum)
+        (T.ofValue together)
 
 /// One example's loss for a batch target t: Σ (tanh(M w + b) − t)².
 let loss (t: Value) (p: ParamVars) =
@@ -145,11 +183,26 @@ let loss (t: Value) (p: ParamVars) =
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``accumulating gradients over batches with a fold is the gradient of the total`` (t: Triple) =
     let m = t.P["M"].Shape.Rows
-    let batches = [ for k in 1..3 -> Value.Full(Shape.Vector m, float k / 4.0 - t.A / 4.0) ]
+
+    let batches =
+        [ for k in 1..3 -> Value.Full(Shape.Vector m, float k / 4.0 - t.A / 4.0) ]
+
     let before = flat t.P
-    let folded = batches |> List.map (fun b -> AD.Grad(Func<ParamVars, Expr>(loss b)).Invoke t.P) |> List.fold (+) (t.P.ZerosLike())
-    let total = AD.Grad(Func<ParamVars, Expr>(fun p -> batches |> List.map (fun b -> loss b p) |> List.reduce (+))).Invoke t.P
-    assertParamsClose { Absolute = 1e-12; Relative = 1e-10 } "fold of batch gradients against gradient of the total" total folded
+
+    let folded =
+        batches
+        |> List.map (fun b -> AD.Grad(Func<ParamVars, Expr>(loss b)).Invoke t.P)
+        |> List.fold (+) (t.P.ZerosLike())
+
+    let total =
+        AD.Grad(Func<ParamVars, Expr>(fun p -> batches |> List.map (fun b -> loss b p) |> List.reduce (+))).Invoke t.P
+
+    assertParamsClose
+        { Absolute = 1e-12; Relative = 1e-10 }
+        "fold of batch gradients against gradient of the total"
+        total
+        folded
+
     Assert.That(flat t.P, Is.EqualTo before, "the parameters are unchanged")
 
 // ------------------------------------------------------------------ Params laws
@@ -197,14 +250,17 @@ let ``Params SetItem replaces one entry in a copy`` (t: Triple) =
     let p3 = p.SetItem("extra", Value.Scalar t.B)
     Assert.That(List.ofSeq p3.Names, Is.EqualTo [ "w"; "b"; "M"; "extra" ], "a new name is appended")
     Assert.That(p.Count, Is.EqualTo 3, "the original keeps its entries")
-    let ex = throws<ShapeMismatchException> (fun () -> p.SetItem("b", Value.FromArray [| 1.0; 2.0 |]) |> ignore)
+
+    let ex =
+        throws<ShapeMismatchException>(fun () -> p.SetItem("b", Value.FromArray [| 1.0; 2.0 |]) |> ignore)
+
     Assert.That(ex.Message, Does.Contain "b")
 
 [<Test>]
 let ``Params of different names do not combine`` () =
     let p = Params.Of(struct ("w", Value.Scalar 1.0))
     let q = Params.Of(struct ("v", Value.Scalar 1.0))
-    let ex = throws<ArgumentException> (fun () -> p + q |> ignore)
+    let ex = throws<ArgumentException>(fun () -> p + q |> ignore)
     Assert.That(ex.Message, Does.Contain("w").And.Contain("v"))
 
 // ------------------------------------------------------------------ purity
@@ -213,7 +269,10 @@ let ``Params of different names do not combine`` () =
 let ``Grad is pure: repeated calls give bit-identical results and leave the input alone`` (x: Vec) =
     let input = x.Value
     let before = input.ToArray()
-    let h (e: Expr) = Expr.Sum(Expr.Tanh(e * e) * Expr.Exp(Expr.Sin e)) + Expr.Norm e
+
+    let h (e: Expr) =
+        Expr.Sum(Expr.Tanh(e * e) * Expr.Exp(Expr.Sin e)) + Expr.Norm e
+
     let gradH = AD.Grad(Func<Expr, Expr> h)
     let first = gradH.Invoke input
     assertBitIdentical "second call of the same Func" first (gradH.Invoke input)
@@ -225,15 +284,28 @@ let ``Grad is pure: repeated calls give bit-identical results and leave the inpu
 
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``a Vjp pullback is pure and linear`` (x: Vec) =
-    let struct (y, pullback) = AD.Vjp(Func<Expr, Expr>(fun e -> Expr.Sin e * e)).Invoke x.Value
+    let struct (y, pullback) =
+        AD.Vjp(Func<Expr, Expr>(fun e -> Expr.Sin e * e)).Invoke x.Value
+
     let u = Value.FromArray(x.Elements |> Array.map (fun v -> 1.0 - v))
     let first = pullback.Invoke u
     assertBitIdentical "second call of the pullback" first (pullback.Invoke u)
     assertBitIdentical "the pullback of 2u is 2 pullback(u)" (2.0 * first) (pullback.Invoke(2.0 * u))
     let expected = x.Elements |> Array.mapi (fun k v -> u[k] * (cos v * v + sin v))
-    assertAllClose rounding "pullback against u (x cos x + sin x)" $"x = {x.Display}" (T.vector expected) (T.ofValue first)
+
+    assertAllClose
+        rounding
+        "pullback against u (x cos x + sin x)"
+        $"x = {x.Display}"
+        (T.vector expected)
+        (T.ofValue first)
     // The vectorised kernels may differ from System.Math by an ulp, so the primal is compared to rounding.
-    assertAllClose rounding "the primal" $"x = {x.Display}" (T.vector (x.Elements |> Array.map (fun v -> sin v * v))) (T.ofValue y)
+    assertAllClose
+        rounding
+        "the primal"
+        $"x = {x.Display}"
+        (T.vector (x.Elements |> Array.map (fun v -> sin v * v)))
+        (T.ofValue y)
 
 // ------------------------------------------------------------------ zero gradients
 
@@ -241,13 +313,19 @@ let ``a Vjp pullback is pure and linear`` (x: Vec) =
 let ``an output that does not depend on the input has a zero gradient`` (x: Vec) =
     let zeros = Value.Zeros(Shape.Vector x.Elements.Length)
     assertBitIdentical "constant output" zeros (grad1 (fun _ -> Expr.Const 3.0) x.Value)
-    let struct (_, gb) = AD.Grad(fun (a: Expr) (_: Expr) -> Expr.Sum a).Invoke(Value.Scalar 1.0, x.Value)
+
+    let struct (_, gb) =
+        AD.Grad(fun (a: Expr) (_: Expr) -> Expr.Sum a).Invoke(Value.Scalar 1.0, x.Value)
+
     assertBitIdentical "second input unused" zeros gb
     let v = Expr.Var("x", x.Value)
     let other = Expr.Var("other", Value.Full(Shape.Matrix(2, 3), 1.0))
     let gs = AD.Gradients(Expr.Sum(Expr.Sin v), v, other)
     assertBitIdentical "an unrelated variable" (Value.Zeros(Shape.Matrix(2, 3))) gs[1].Value
-    let p = Params.Of(struct ("w", x.Value), struct ("M", Value.Full(Shape.Matrix(2, 2), 1.0)))
+
+    let p =
+        Params.Of(struct ("w", x.Value), struct ("M", Value.Full(Shape.Matrix(2, 2), 1.0)))
+
     let gp = AD.Grad(Func<ParamVars, Expr>(fun q -> Expr.Sum(Expr.Exp q["w"]))).Invoke p
     assertBitIdentical "an unused parameter" (Value.Zeros(Shape.Matrix(2, 2))) gp["M"]
 
@@ -261,16 +339,39 @@ let ``gradients with respect to intermediate nodes`` (x: Vec) =
     let gs = AD.Gradients(y, q, v, y)
     let xs = x.Elements
     let context = $"x = {x.Display}"
-    assertAllClose rounding "dy/dq = cos q + 1" context (T.vector (xs |> Array.map (fun x -> cos (x * x) + 1.0))) (T.ofValue gs[0].Value)
-    assertAllClose rounding "dy/dx = 2x (cos q + 1)" context (T.vector (xs |> Array.map (fun x -> 2.0 * x * (cos (x * x) + 1.0)))) (T.ofValue gs[1].Value)
+
+    assertAllClose
+        rounding
+        "dy/dq = cos q + 1"
+        context
+        (T.vector (xs |> Array.map (fun x -> cos (x * x) + 1.0)))
+        (T.ofValue gs[0].Value)
+
+    assertAllClose
+        rounding
+        "dy/dx = 2x (cos q + 1)"
+        context
+        (T.vector (xs |> Array.map (fun x -> 2.0 * x * (cos (x * x) + 1.0))))
+        (T.ofValue gs[1].Value)
+
     assertBitIdentical "dy/dy = 1" (Value.Scalar 1.0) gs[2].Value
 
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``a node used several times accumulates its cotangents`` (x: Vec) =
     let context = $"x = {x.Display}"
     let xs = x.Elements
-    assertAllClose rounding "grad sum(x * x)" context (T.vector (xs |> Array.map (fun x -> 2.0 * x))) (T.ofValue (grad1 (fun e -> Expr.Sum(e * e)) x.Value))
-    assertBitIdentical "grad sum(x + x + x)" (Value.Full(Shape.Vector xs.Length, 3.0)) (grad1 (fun e -> Expr.Sum(e + e + e)) x.Value)
+
+    assertAllClose
+        rounding
+        "grad sum(x * x)"
+        context
+        (T.vector (xs |> Array.map (fun x -> 2.0 * x)))
+        (T.ofValue (grad1 (fun e -> Expr.Sum(e * e)) x.Value))
+
+    assertBitIdentical
+        "grad sum(x + x + x)"
+        (Value.Full(Shape.Vector xs.Length, 3.0))
+        (grad1 (fun e -> Expr.Sum(e + e + e)) x.Value)
 
 // ------------------------------------------------------------------ nesting
 
@@ -291,12 +392,14 @@ let ``no perturbation confusion: d/dx [x d/dy (x + y)] = 1`` () =
 
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``AD.Eval of a traced graph with a new binding equals re-tracing at the new value`` (x: Vec) =
-    let build (v: Expr) = Expr.Sum(Expr.Tanh(v * 1.5) * Expr.Exp(Expr.Cos v)) + Expr.Norm v
+    let build (v: Expr) =
+        Expr.Sum(Expr.Tanh(v * 1.5) * Expr.Exp(Expr.Cos v)) + Expr.Norm v
+
     let v = Expr.Var("x", x.Value)
     let y = build v
     let x' = Value.FromArray(x.Elements |> Array.map (fun e -> 0.5 - e))
     let rebound = AD.Eval(y, bindings [ v, x' ])
-    assertBitIdentical "Eval with a new binding" (build (Expr.Var("x", x')) ).Value rebound
+    assertBitIdentical "Eval with a new binding" (build (Expr.Var("x", x'))).Value rebound
     assertBitIdentical "the traced graph keeps its own value" (build (Expr.Const x.Value)).Value y.Value
 
 // ------------------------------------------------------------------ documented conventions at kinks
@@ -313,9 +416,26 @@ let ``derivatives at kinks follow the documented conventions`` () =
 [<Test>]
 let ``losses and their gradients stay finite for large logits`` () =
     let z = Value.FromArray [| 800.0; -800.0; 0.0 |]
-    let ce = AD.ValueAndGrad(Func<Expr, Expr>(fun e -> Expr.SoftmaxCrossEntropy(e, 1))).Invoke z
-    let bce = AD.ValueAndGrad(Func<Expr, Expr>(fun e -> Expr.BinaryCrossEntropyWithLogits(e, Expr.Const(Value.FromArray [| 0.0; 1.0; 0.5 |])))).Invoke z
-    let lsm = AD.ValueAndGrad(Func<Expr, Expr>(fun e -> Expr.Sum(Expr.LogSoftmax e * Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |])))).Invoke z
+
+    let ce =
+        AD.ValueAndGrad(Func<Expr, Expr>(fun e -> Expr.SoftmaxCrossEntropy(e, 1))).Invoke z
+
+    let bce =
+        AD
+            .ValueAndGrad(
+                Func<Expr, Expr>(fun e ->
+                    Expr.BinaryCrossEntropyWithLogits(e, Expr.Const(Value.FromArray [| 0.0; 1.0; 0.5 |])))
+            )
+            .Invoke
+            z
+
+    let lsm =
+        AD
+            .ValueAndGrad(
+                Func<Expr, Expr>(fun e -> Expr.Sum(Expr.LogSoftmax e * Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |])))
+            )
+            .Invoke
+            z
 
     for name, struct (v: Value, g: Value) in [ "softmax_cross_entropy", ce; "bce", bce; "log_softmax", lsm ] do
         Assert.That(Double.IsFinite(v.ToScalar()), $"{name} value {g17 (v.ToScalar())}")
@@ -327,10 +447,18 @@ let ``losses and their gradients stay finite for large logits`` () =
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``Grad of a function that returns a gradient graph is the second derivative`` (x: Vec) =
     // d/dx Σ d/dx Σ sin(x)·x = d/dx Σ (cos x · x + sin x) = −sin x · x + 2 cos x
-    let inner (e: Expr) = AD.Gradients(Expr.Sum(Expr.Sin e * e), e)[0]
+    let inner (e: Expr) =
+        AD.Gradients(Expr.Sum(Expr.Sin e * e), e)[0]
+
     let second = grad1 (fun e -> Expr.Sum(inner e)) x.Value
     let expected = x.Elements |> Array.map (fun v -> -(sin v) * v + 2.0 * cos v)
-    assertAllClose rounding "second derivative through AD.Grad" $"x = {x.Display}" (T.vector expected) (T.ofValue second)
+
+    assertAllClose
+        rounding
+        "second derivative through AD.Grad"
+        $"x = {x.Display}"
+        (T.vector expected)
+        (T.ofValue second)
 
 [<Test>]
 [<Ignore("library bug: NormOp.Eval uses TensorPrimitives.Norm, sqrt(sum x^2) unscaled: norm [3e154; 4e154] = inf, norm [1e-200; 1e-200] = 0, and their gradients are [0, 0]")>]

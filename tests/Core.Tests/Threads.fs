@@ -12,12 +12,18 @@ let threadCount = 8
 let repeats = 25
 
 let private rng = Random 8080
-let private matrix m n = T.toValue (T.matrix m n (fun _ _ -> uniform rng -1.0 1.0))
-let private vector n = T.toValue (T.init (Shape.Vector n) (fun _ -> uniform rng -1.0 1.0))
+
+let private matrix m n =
+    T.toValue (T.matrix m n (fun _ _ -> uniform rng -1.0 1.0))
+
+let private vector n =
+    T.toValue (T.init (Shape.Vector n) (fun _ -> uniform rng -1.0 1.0))
 
 let inputs = Expr.Const(matrix 6 3)
 let labels = [ 0; 1; 1; 0; 1; 0 ]
-let start = Params.Of(struct ("W1", matrix 3 5), struct ("b1", vector 5), struct ("W2", matrix 5 2), struct ("b2", vector 2))
+
+let start =
+    Params.Of(struct ("W1", matrix 3 5), struct ("b1", vector 5), struct ("W2", matrix 5 2), struct ("b2", vector 2))
 
 /// A small two-layer classifier's loss with weight decay.
 let loss (p: ParamVars) =
@@ -59,22 +65,35 @@ let assertAllBitIdentical (baseline: int64[]) (results: int64[] list) =
 
     for k, r in List.indexed results do
         if r <> baseline then
-            let show (b: int64[]) = b |> Array.map (BitConverter.Int64BitsToDouble >> g17) |> String.concat "; "
-            Assert.Fail $"result {k} differs from the single-threaded one:\n  expected [{show baseline}]\n  actual   [{show r}]"
+            let show (b: int64[]) =
+                b |> Array.map (BitConverter.Int64BitsToDouble >> g17) |> String.concat "; "
+
+            Assert.Fail
+                $"result {k} differs from the single-threaded one:\n  expected [{show baseline}]\n  actual   [{show r}]"
 
 [<Test>]
 let ``eight threads differentiating one shared traced graph get bit-identical gradients`` () =
-    let vars = start |> Seq.map (fun kv -> Expr.Var(kv.Key, kv.Value) :> Expr) |> Array.ofSeq
+    let vars =
+        start |> Seq.map (fun kv -> Expr.Var(kv.Key, kv.Value) :> Expr) |> Array.ofSeq
+
     let names = start.Names |> Array.ofSeq
     let p = Map.ofArray (Array.zip names vars)
     let shared = Expr.Tanh(Expr.MatMul(inputs, p["W1"]) + p["b1"])
-    let y = Expr.SoftmaxCrossEntropy(Expr.MatMul(shared, p["W2"]) + p["b2"], labels) + 0.01 * Expr.Sum(Expr.Square p["W1"])
-    let gradients () = AD.Gradients(y, vars) |> Seq.map (fun g -> g.Value) |> valueBits
+
+    let y =
+        Expr.SoftmaxCrossEntropy(Expr.MatMul(shared, p["W2"]) + p["b2"], labels)
+        + 0.01 * Expr.Sum(Expr.Square p["W1"])
+
+    let gradients () =
+        AD.Gradients(y, vars) |> Seq.map (fun g -> g.Value) |> valueBits
+
     let baseline = gradients ()
     assertAllBitIdentical baseline (onEightThreads gradients)
 
     // AD.Grad of a function that closes over the shared traced subgraph.
-    let grad = AD.Grad(Func<Expr, Expr>(fun w -> Expr.Sum(Expr.MatMul(shared, w) * shared[0, 1])))
+    let grad =
+        AD.Grad(Func<Expr, Expr>(fun w -> Expr.Sum(Expr.MatMul(shared, w) * shared[0, 1])))
+
     let w = matrix 5 4
     let viaGrad () = valueBits [ grad.Invoke w ]
     assertAllBitIdentical (viaGrad ()) (onEightThreads viaGrad)
@@ -82,7 +101,10 @@ let ``eight threads differentiating one shared traced graph get bit-identical gr
 [<Test>]
 let ``eight threads calling one shared Grad Func get bit-identical gradients`` () =
     let grad = AD.Grad(Func<ParamVars, Expr> loss)
-    let work () = valueBits (grad.Invoke start |> Seq.map (fun kv -> kv.Value))
+
+    let work () =
+        valueBits (grad.Invoke start |> Seq.map (fun kv -> kv.Value))
+
     let baseline = work ()
     assertAllBitIdentical baseline (onEightThreads work)
     let vg = AD.ValueAndGrad(Func<ParamVars, Expr> loss)
