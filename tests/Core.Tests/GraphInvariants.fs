@@ -41,6 +41,13 @@ let ``structurally equal nodes are not Equal, and StructurallyEqual says they ar
     Assert.That(Graph.StructurallyEqual(x[0], x[1]), Is.False, "different indices")
 
 [<Test>]
+let ``structural comparison does not see sharing`` () =
+    let x = Expr.Var("x", Shape.Vector 2)
+    let s = Expr.Sin x
+    Assert.That(Graph.StructurallyEqual(s * s, Expr.Sin x * Expr.Sin x), Is.True, "a shared input against two copies")
+    Assert.That(Graph.StructurallyEqual(s * s, s * Expr.Cos x), Is.False)
+
+[<Test>]
 let ``structural comparison of a heavily shared DAG is linear, not exponential`` () =
     let x = Expr.Var("x", Value.Scalar 1e-3)
     // 2^200 paths from the root to x: a recursive comparison would never finish.

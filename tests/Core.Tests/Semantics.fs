@@ -307,6 +307,21 @@ let ``a Vjp pullback is pure and linear`` (x: Vec) =
         (T.vector (x.Elements |> Array.map (fun v -> sin v * v)))
         (T.ofValue y)
 
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
+let ``the Params pullback of a vector output is the gradient of <u, f(p)>`` (t: Triple) =
+    let f (p: ParamVars) =
+        Expr.Tanh(Expr.MatMul(p["M"], p["w"]) + p["b"])
+
+    let m = t.P["M"].Shape.Rows
+    let u = Value.FromArray(Array.init m (fun k -> t.A - float k))
+    let struct (y, pullback) = AD.Vjp(Func<ParamVars, Expr> f).Invoke t.P
+    Assert.That(y.Shape, Is.EqualTo(Shape.Vector m))
+
+    let viaGrad =
+        AD.Grad(Func<ParamVars, Expr>(fun p -> Expr.Sum(f p * Expr.Const u))).Invoke t.P
+
+    assertParamsClose rounding "pullback(u) against grad <u, f(p)>" viaGrad (pullback.Invoke u)
+
 // ------------------------------------------------------------------ zero gradients
 
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 20)>]
