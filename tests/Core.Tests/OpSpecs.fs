@@ -1,0 +1,415 @@
+/// The one table of op specs (JAX's LAX_GRAD_OPS): one row per op name in Ops.All, saying how to draw a node
+/// of the op (random parameters and random valid shapes, 1–5 per dimension), the domain of each input, an
+/// independent reference forward, whether the op is smooth (second order tested) and the finite-difference
+/// tolerance. OpTests turns every row into test cases.
+module Functional.Autodiff.Tests.OpSpecs
+
+open System
+open System.Collections.Immutable
+open Functional.Autodiff
+open Functional.Autodiff.Tests.Common
+
+/// Where an input's elements are drawn from.
+type Domain =
+    /// Uniform in [−2, 2).
+    | Real
+    /// Uniform in [0.5, 3): log, sqrt, pow with a non-integer exponent.
+    | Positive
+    /// ±[0.3, 2): away from the kink or pole at 0 (abs, relu, sign, step, 1/x, norm of a scalar, negative powers).
+    | AwayFromZero
+    /// Uniform in [0, 1): probabilities (binary cross-entropy targets).
+    | UnitInterval
+
+let sample (rng: Random) (d: Domain) =
+    match d with
+    | Real -> uniform rng -2.0 2.0
+    | Positive -> uniform rng 0.5 3.0
+    | AwayFromZero ->
+        let m = uniform rng 0.3 2.0
+        if rng.Next 2 = 0 then -m else m
+    | UnitInterval -> rng.NextDouble()
+
+/// One input of a drawn node: its shape and domain.
+type Arg = { ArgShape: Shape; Domain: Domain }
+
+/// A drawn node: the op (with its random parameters), its inputs, and the reference forward for them.
+type Case =
+    {
+        Op: Op
+        Args: Arg list
+        /// The op's output computed independently of the library (System.Math and plain loops).
+        Reference: T list -> T
+    }
+
+/// What the op's derivative is, for the finite-difference tests.
+type Derivative =
+    /// The derivative of the reference function, checked by central finite differences.
+    | FiniteDifference
+    /// Zero by definition though the function is not constant (stop_gradient).
+    | ZeroByDefinition
+
+type OpSpec =
+    {
+        Name: string
+        Draw: Random -> Case
+        /// Smooth on the drawn domain: the gradient graph is differentiated again (second order).
+        Smooth: bool
+        Derivative: Derivative
+        /// For the comparisons against finite differences.
+        Tolerance: Tolerance
+    }
+
+// ------------------------------------------------------------------ drawing shapes
+
+let dim (rng: Random) = rng.Next(1, 6)
+
+let anyShape (rng: Random) =
+    match rng.Next 3 with
+    | 0 -> Shape.Scalar
+    | 1 -> Shape.Vector(dim rng)
+    | _ -> Shape.Matrix(dim rng, dim rng)
+
+let vectorOrMatrix (rng: Random) =
+    if rng.Next 2 = 0 then
+        Shape.Vector(dim rng)
+    else
+        Shape.Matrix(dim rng, dim rng)
+
+/// Shapes for a binary element-wise op: equal, scalar with anything, and (rowBroadcast) a vector(n) with a
+/// matrix(m, n) in either order.
+let broadcastPair rowBroadcast (rng: Random) =
+    let s = anyShape rng
+
+    match rng.Next(if rowBroadcast then 5 else 3) with
+    | 0 -> s, s
+    | 1 -> s, Shape.Scalar
+    | 2 -> Shape.Scalar, s
+    | 3 ->
+        let m, n = dim rng, dim rng
+        Shape.Matrix(m, n), Shape.Vector n
+    | _ ->
+        let m, n = dim rng, dim rng
+        Shape.Vector n, Shape.Matrix(m, n)
+
+let arg domain shape = { ArgShape = shape; Domain = domain }
+
+// ------------------------------------------------------------------ reference helpers (plain loops)
+
+let private one (xs: T list) = List.head xs
+let private two (xs: T list) = xs[0], xs[1]
+
+/// Element k (column-major) of t broadcast to the shape out: equal shapes, a scalar, or a vector as every row.
+let private broadcastAt (t: T) (out: Shape) k =
+    if t.Shape = out then t.Data[k]
+    elif t.Shape.IsScalar then t.Data[0]
+    else t.Data[k / out.Rows]
+
+let private zipBroadcast f (a: T) (b: T) =
+    let out = if a.Shape.Rank >= b.Shape.Rank then a.Shape else b.Shape
+    T.init out (fun k -> f (broadcastAt a out k) (broadcastAt b out k))
+
+let private sumOf (xs: float seq) = Seq.fold (+) 0.0 xs
+
+/// Per row (a vector is one row): x − log Σ eˣ, naively (inputs are small).
+let private logSoftmax (t: T) =
+    let m, n =
+        (if t.Shape.IsMatrix then
+             t.Shape.Rows, t.Shape.Cols
+         else
+             1, t.Shape.Size)
+
+    let lse i =
+        log (sumOf (Seq.init n (fun j -> exp t.Data[j * m + i])))
+
+    T.init t.Shape (fun k -> t.Data[k] - lse (k % m))
+
+let private fd = { Absolute = 1e-7; Relative = 1e-6 }
+
+let private unary name (op: Op) smooth domain (f: float -> float) =
+    {
+        Name = name
+        Smooth = smooth
+        Derivative = FiniteDifference
+        Tolerance = fd
+        Draw =
+            fun rng ->
+                {
+                    Op = op
+                    Args = [ arg domain (anyShape rng) ]
+                    Reference = fun xs -> T.map f (one xs)
+                }
+    }
+
+let private binary name (op: Op) rowBroadcast (da, db) (f: float -> float -> float) =
+    {
+        Name = name
+        Smooth = true
+        Derivative = FiniteDifference
+        Tolerance = fd
+        Draw =
+            fun rng ->
+                let a, b = broadcastPair rowBroadcast rng
+
+                {
+                    Op = op
+                    Args = [ arg da a; arg db b ]
+                    Reference = fun xs -> two xs ||> zipBroadcast f
+                }
+    }
+
+let private spec name smooth (draw: Random -> Case) =
+    {
+        Name = name
+        Smooth = smooth
+        Derivative = FiniteDifference
+        Tolerance = fd
+        Draw = draw
+    }
+
+// ------------------------------------------------------------------ the table
+
+let all: OpSpec list =
+    [
+        binary "add" AddOp.Instance true (Real, Real) (+)
+        binary "sub" SubOp.Instance true (Real, Real) (-)
+        binary "mul" MulOp.Instance false (Real, Real) (*)
+        binary "div" DivOp.Instance false (Real, AwayFromZero) (/)
+        unary "neg" NegOp.Instance true Real (fun x -> -x)
+        spec "pow" true (fun rng ->
+            let p = [| -2.0; -1.0; 0.0; 1.0; 2.0; 3.0; 4.0; -0.5; 0.5; 1.5; 2.5 |][rng.Next 11]
+
+            let domain =
+                if Math.Round p <> p then Positive
+                elif p < 0.0 then AwayFromZero
+                else Real
+
+            {
+                Op = PowOp p
+                Args = [ arg domain (anyShape rng) ]
+                Reference = fun xs -> T.map (fun x -> Math.Pow(x, p)) (one xs)
+            })
+        unary "square" SquareOp.Instance true Real (fun x -> x * x)
+        unary "sqrt" SqrtOp.Instance true Positive Math.Sqrt
+        unary "exp" ExpOp.Instance true Real Math.Exp
+        unary "log" LogOp.Instance true Positive Math.Log
+        unary "sin" SinOp.Instance true Real Math.Sin
+        unary "cos" CosOp.Instance true Real Math.Cos
+        unary "tanh" TanhOp.Instance true Real Math.Tanh
+        unary "sigmoid" SigmoidOp.Instance true Real (fun x -> 1.0 / (1.0 + Math.Exp -x))
+        unary "relu" ReluOp.Instance false AwayFromZero (fun x -> Math.Max(x, 0.0))
+        unary "softplus" SoftplusOp.Instance true Real (fun x -> Math.Log(1.0 + Math.Exp x))
+        unary "abs" AbsOp.Instance false AwayFromZero Math.Abs
+        unary "sign" SignOp.Instance false AwayFromZero (fun x -> float (Math.Sign x))
+        unary "step" StepOp.Instance false AwayFromZero (fun x -> if x > 0.0 then 1.0 else 0.0)
+        unary "safe_reciprocal" SafeReciprocalOp.Instance true AwayFromZero (fun x -> 1.0 / x)
+        spec "dot" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = DotOp.Instance
+                Args = [ arg Real (Shape.Vector n); arg Real (Shape.Vector n) ]
+                Reference =
+                    fun xs -> let a, b = two xs in T.scalar (sumOf (Seq.init n (fun k -> a.Data[k] * b.Data[k])))
+            })
+        spec "matvec" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = MatVecOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)); arg Real (Shape.Vector n) ]
+                Reference =
+                    fun xs ->
+                        let a, x = two xs
+                        T.init (Shape.Vector m) (fun i -> sumOf (Seq.init n (fun j -> T.at a i j * x.Data[j])))
+            })
+        spec "vecmat" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = VecMatOp.Instance
+                Args = [ arg Real (Shape.Vector m); arg Real (Shape.Matrix(m, n)) ]
+                Reference =
+                    fun xs ->
+                        let v, a = two xs
+                        T.init (Shape.Vector n) (fun j -> sumOf (Seq.init m (fun i -> v.Data[i] * T.at a i j)))
+            })
+        spec "matmul" true (fun rng ->
+            let m, k, n = dim rng, dim rng, dim rng
+
+            {
+                Op = MatMulOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, k)); arg Real (Shape.Matrix(k, n)) ]
+                Reference =
+                    fun xs ->
+                        let a, b = two xs
+                        T.matrix m n (fun i j -> sumOf (Seq.init k (fun l -> T.at a i l * T.at b l j)))
+            })
+        spec "outer" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = OuterOp.Instance
+                Args = [ arg Real (Shape.Vector m); arg Real (Shape.Vector n) ]
+                Reference = fun xs -> let a, b = two xs in T.matrix m n (fun i j -> a.Data[i] * b.Data[j])
+            })
+        spec "transpose" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = TransposeOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference = fun xs -> let a = one xs in T.matrix n m (fun i j -> T.at a j i)
+            })
+        spec "sum" true (fun rng ->
+            {
+                Op = SumOp.Instance
+                Args = [ arg Real (anyShape rng) ]
+                Reference = fun xs -> T.scalar (sumOf (one xs).Data)
+            })
+        spec "column_sums" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = ColumnSumsOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference =
+                    fun xs ->
+                        let a = one xs in T.init (Shape.Vector n) (fun j -> sumOf (Seq.init m (fun i -> T.at a i j)))
+            })
+        spec "row_sums" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = RowSumsOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference =
+                    fun xs ->
+                        let a = one xs in T.init (Shape.Vector m) (fun i -> sumOf (Seq.init n (fun j -> T.at a i j)))
+            })
+        spec "broadcast" true (fun rng ->
+            let target = anyShape rng
+
+            {
+                Op = BroadcastScalarOp target
+                Args = [ arg Real Shape.Scalar ]
+                Reference = fun xs -> T.init target (fun _ -> (one xs).Data[0])
+            })
+        spec "broadcast_rows" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = BroadcastRowsOp m
+                Args = [ arg Real (Shape.Vector n) ]
+                Reference = fun xs -> let v = one xs in T.matrix m n (fun _ j -> v.Data[j])
+            })
+        spec "broadcast_columns" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = BroadcastColumnsOp n
+                Args = [ arg Real (Shape.Vector m) ]
+                Reference = fun xs -> let v = one xs in T.matrix m n (fun i _ -> v.Data[i])
+            })
+        spec "norm" true (fun rng ->
+            {
+                Op = NormOp.Instance
+                Args = [ arg AwayFromZero (anyShape rng) ]
+                Reference = fun xs -> T.scalar (sqrt (sumOf ((one xs).Data |> Array.map (fun x -> x * x))))
+            })
+        spec "index" true (fun rng ->
+            if rng.Next 2 = 0 then
+                let n = dim rng
+                let i = rng.Next n
+
+                {
+                    Op = IndexOp(i)
+                    Args = [ arg Real (Shape.Vector n) ]
+                    Reference = fun xs -> T.scalar (one xs).Data[i]
+                }
+            else
+                let m, n = dim rng, dim rng
+                let i, j = rng.Next m, rng.Next n
+
+                {
+                    Op = IndexOp(i, Nullable j)
+                    Args = [ arg Real (Shape.Matrix(m, n)) ]
+                    Reference = fun xs -> T.scalar (T.at (one xs) i j)
+                })
+        spec "scatter" true (fun rng ->
+            if rng.Next 2 = 0 then
+                let n = dim rng
+                let i = rng.Next n
+                let target = Shape.Vector n
+
+                {
+                    Op = ScatterOp(target, i)
+                    Args = [ arg Real Shape.Scalar ]
+                    Reference = fun xs -> T.init target (fun k -> if k = i then (one xs).Data[0] else 0.0)
+                }
+            else
+                let m, n = dim rng, dim rng
+                let i, j = rng.Next m, rng.Next n
+                let target = Shape.Matrix(m, n)
+
+                {
+                    Op = ScatterOp(target, i, Nullable j)
+                    Args = [ arg Real Shape.Scalar ]
+                    Reference = fun xs -> T.matrix m n (fun r c -> if (r, c) = (i, j) then (one xs).Data[0] else 0.0)
+                })
+        { spec "stop_gradient" false (fun rng ->
+              {
+                  Op = StopGradientOp.Instance
+                  Args = [ arg Real (anyShape rng) ]
+                  Reference = one
+              }) with
+            Derivative = ZeroByDefinition
+        }
+        spec "log_softmax" true (fun rng ->
+            {
+                Op = LogSoftmaxOp.Instance
+                Args = [ arg Real (vectorOrMatrix rng) ]
+                Reference = fun xs -> logSoftmax (one xs)
+            })
+        spec "softmax_cross_entropy" true (fun rng ->
+            let s = vectorOrMatrix rng
+            let rows, classes = (if s.IsMatrix then s.Rows, s.Cols else 1, s.Length)
+            let labels = Array.init rows (fun _ -> rng.Next classes)
+
+            {
+                Op = SoftmaxCrossEntropyOp(ImmutableArray.Create<int>(labels))
+                Args = [ arg Real s ]
+                Reference =
+                    fun xs ->
+                        let ls = logSoftmax (one xs)
+                        T.scalar (sumOf (Seq.init rows (fun r -> -ls.Data[labels[r] * rows + r])) / float rows)
+            })
+        spec "binary_cross_entropy_with_logits" true (fun rng ->
+            let s = anyShape rng
+
+            {
+                Op = BinaryCrossEntropyWithLogitsOp.Instance
+                Args = [ arg Real s; arg UnitInterval s ]
+                Reference =
+                    fun xs ->
+                        let z, t = two xs
+                        let terms = Array.map2 (fun z t -> Math.Log(1.0 + Math.Exp z) - z * t) z.Data t.Data
+                        T.scalar (sumOf terms / float terms.Length)
+            })
+    ]
+
+let byName = all |> List.map (fun s -> s.Name, s) |> Map.ofList
+
+let find (name: string) =
+    match byName.TryFind name with
+    | Some s -> s
+    | None -> failwith $"No spec row for op '{name}': add one to OpSpecs.all."
+
+/// A drawn case and a point in its domain.
+let drawPoint (spec: OpSpec) (rng: Random) =
+    let case = spec.Draw rng
+
+    let xs =
+        case.Args
+        |> List.map (fun a -> T.init a.ArgShape (fun _ -> sample rng a.Domain))
+
+    case, xs
