@@ -283,3 +283,8 @@ let ``Params refuse a repeated name and name the parameters there are`` () =
         throws<Collections.Generic.KeyNotFoundException>(fun () -> grad.Invoke p |> ignore)
 
     assertMentions ex [ "'bias'"; "w, b" ]
+
+[<Test>]
+let ``scatter names itself when its position is outside the target`` () =
+    let e = throws<ArgumentOutOfRangeException> (fun () -> ScatterOp(Shape.Vector 3, 5) |> ignore)
+    Assert.That(e.Message, Does.StartWith "scatter: i = 5 is outside vector(3)")

@@ -44,7 +44,7 @@ public sealed class NonScalarOutputException : ArgumentException
     /// <summary>Creates the exception for a combinator and the output shape it got.</summary>
     public NonScalarOutputException(string combinator, Shape output)
         : base($"{combinator} needs a scalar output but got {output}: use Vjp with a cotangent (PyTorch's backward(v)), " +
-               "Jacobian for every row, or Sum the output first.", "f")
+               "one Vjp per output element for the whole Jacobian, or Sum the output first.", "f")
     {
         Output = output;
     }

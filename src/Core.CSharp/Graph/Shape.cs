@@ -8,21 +8,26 @@ namespace Functional.Autodiff;
 /// </summary>
 public readonly struct Shape : IEquatable<Shape>
 {
+    // Dimensions are stored less one, so that default(Shape) is the scalar shape (rank 0, 1×1), and so is the
+    // shape of default(Value).
+    private readonly int rowsLess1;
+    private readonly int colsLess1;
+
     private Shape(int rank, int rows, int cols)
     {
         Rank = rank;
-        Rows = rows;
-        Cols = cols;
+        rowsLess1 = rows - 1;
+        colsLess1 = cols - 1;
     }
 
     /// <summary>0 for a scalar, 1 for a vector, 2 for a matrix.</summary>
     public int Rank { get; }
 
     /// <summary>Rows of a matrix, length of a vector, 1 for a scalar.</summary>
-    public int Rows { get; }
+    public int Rows => rowsLess1 + 1;
 
     /// <summary>Columns of a matrix, 1 for a vector or a scalar.</summary>
-    public int Cols { get; }
+    public int Cols => colsLess1 + 1;
 
     /// <summary>Length of a vector (same as <see cref="Rows"/>).</summary>
     public int Length => Rows;
@@ -40,7 +45,7 @@ public readonly struct Shape : IEquatable<Shape>
     public bool IsMatrix => Rank == 2;
 
     /// <summary>The scalar shape.</summary>
-    public static Shape Scalar => new(0, 1, 1);
+    public static Shape Scalar => default;
 
     /// <summary>The shape of a vector of length <paramref name="length"/> (at least 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The length is below 1.</exception>
@@ -63,13 +68,13 @@ public readonly struct Shape : IEquatable<Shape>
     }
 
     /// <inheritdoc/>
-    public bool Equals(Shape other) => Rank == other.Rank && Rows == other.Rows && Cols == other.Cols;
+    public bool Equals(Shape other) => Rank == other.Rank && rowsLess1 == other.rowsLess1 && colsLess1 == other.colsLess1;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Rank, Rows, Cols);
+    public override int GetHashCode() => HashCode.Combine(Rank, rowsLess1, colsLess1);
 
     /// <summary>Shape equality.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);

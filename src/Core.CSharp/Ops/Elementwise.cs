@@ -181,7 +181,7 @@ public sealed class ReluOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "relu";
     /// <inheritdoc/>
-    protected override double Apply(double x) => x > 0 ? x : 0;
+    protected override double Apply(double x) => Math.Max(x, 0.0); // NaN stays NaN, as in the vector kernel
     /// <inheritdoc/>
     protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
     /// <inheritdoc/>
@@ -197,7 +197,14 @@ public sealed class SoftplusOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "softplus";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    protected override double Apply(double x) => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
+
+    /// <summary>ln(1 + u), accurate for small u (softplus(−40) is 4.25e-18, not 0).</summary>
+    private static double Log1p(double u)
+    {
+        var w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
+    }
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(x);
 }

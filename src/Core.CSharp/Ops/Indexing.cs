@@ -31,22 +31,22 @@ public sealed class IndexOp : LinearOp, IEquatable<IndexOp>
         {
             if (!s.IsVector)
                 throw new ShapeMismatchException(Name, s, s.IsMatrix ? "A matrix takes two indices: use x[i, j]." : "A scalar has no elements to index.");
-            CheckRange(I, s.Length, s, "i");
+            CheckRange(Name, I, s.Length, s, "i");
         }
         else
         {
             if (!s.IsMatrix)
                 throw new ShapeMismatchException(Name, s, s.IsVector ? "A vector takes one index: use x[i]." : "A scalar has no elements to index.");
-            CheckRange(I, s.Rows, s, "i");
-            CheckRange(J.Value, s.Cols, s, "j");
+            CheckRange(Name, I, s.Rows, s, "i");
+            CheckRange(Name, J.Value, s.Cols, s, "j");
         }
         return Shape.Scalar;
     }
 
-    internal static void CheckRange(int index, int count, Shape shape, string name)
+    internal static void CheckRange(string op, int index, int count, Shape shape, string name)
     {
         if ((uint)index >= (uint)count)
-            throw new ArgumentOutOfRangeException(name, index, $"index: {name} = {index} is outside {shape} (valid: 0 to {count - 1}).");
+            throw new ArgumentOutOfRangeException(name, index, $"{op}: {name} = {index} is outside {shape} (valid: 0 to {count - 1}).");
     }
 
     internal int Offset(Shape s) => J is { } j ? j * s.Rows + I : I;
@@ -76,8 +76,11 @@ public sealed class ScatterOp : LinearOp, IEquatable<ScatterOp>
     public ScatterOp(Shape target, int i, int? j = null)
     {
         index = new IndexOp(i, j);
-        Span<Shape> s = [target];
-        index.InferShape(s);
+        if (j is null ? !target.IsVector : !target.IsMatrix)
+            throw new ShapeMismatchException("scatter", target,
+                j is null ? "One position (i) places a scalar into a vector; give (i, j) for a matrix." : "Two positions (i, j) place a scalar into a matrix; give one for a vector.");
+        IndexOp.CheckRange("scatter", i, target.Rows, target, "i");
+        if (j is { } col) IndexOp.CheckRange("scatter", col, target.Cols, target, "j");
         Target = target;
     }
 

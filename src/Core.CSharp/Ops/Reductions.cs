@@ -172,7 +172,26 @@ public sealed class NormOp : Op
     public override Shape InferShape(ReadOnlySpan<Shape> x) => Shape.Scalar;
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x) =>
-        Value.Scalar(x[0].Shape.IsScalar ? Math.Abs(x[0].ToScalar()) : TensorPrimitives.Norm(x[0].Span));
+        Value.Scalar(x[0].Shape.IsScalar ? Math.Abs(x[0].ToScalar()) : Norm(x[0].Span));
+
+    /// <summary>
+    /// √Σx², without overflow or underflow: the plain sum of squares where it is safely in range, otherwise the
+    /// elements are scaled by the largest magnitude first (as BLAS's dnrm2 does).
+    /// </summary>
+    internal static double Norm(ReadOnlySpan<double> x)
+    {
+        var ss = TensorPrimitives.SumOfSquares(x);
+        if (ss > 1e-280 && ss < 1e280) return Math.Sqrt(ss);
+        var m = Math.Abs(TensorPrimitives.MaxMagnitude(x));
+        if (m == 0 || !double.IsFinite(m)) return double.IsNaN(ss) ? double.NaN : m;
+        var scaled = 0.0;
+        foreach (var v in x)
+        {
+            var r = v / m;
+            scaled += r * r;
+        }
+        return m * Math.Sqrt(scaled);
+    }
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
         x[0] * (ybar * Expr.Create(SafeReciprocalOp.Instance, y));
