@@ -170,7 +170,7 @@ public abstract partial class Expr
     public static Expr operator -(Expr x) => Neg(x);
 
     /// <summary>Element-wise power with a constant exponent (F#'s <c>x ** 2.0</c>).</summary>
-    public static Expr Pow(Expr x, double exponent) => Create(new PowOp(exponent), x);
+    public static Expr Pow(Expr x, double exponent) => Create(PowOp.For(exponent), x);
 
     // ---------------------------------------------------------------- static forms
 

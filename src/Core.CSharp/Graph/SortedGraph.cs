@@ -65,6 +65,35 @@ internal sealed class SortedGraph : IDisposable
     /// <summary>The nodes, inputs before the nodes that read them.</summary>
     public ReadOnlySpan<Expr> Order => w!.Order.AsSpan(0, Count);
 
+    /// <summary>
+    /// A per-node table of values for the traversal's own use (cotangents, evaluated values), all default when lent;
+    /// it is cleared when this sort is disposed.
+    /// </summary>
+    public Span<Value> ValueTable
+    {
+        get
+        {
+            if (w!.Values.Length < Count) w.Values = new Value[Math.Max(Count, w.Values.Length * 2)];
+            w.ValuesUsed = Count;
+            return w.Values.AsSpan(0, Count);
+        }
+    }
+
+    /// <summary>Two per-node flag tables (the first <see cref="Count"/> entries, then the next) for the traversal's
+    /// own use, all false when lent; cleared on dispose.</summary>
+    public Span<bool> FlagTables
+    {
+        get
+        {
+            if (w!.Flags.Length < 2 * Count) w.Flags = new bool[Math.Max(2 * Count, w.Flags.Length * 2)];
+            w.FlagsUsed = 2 * Count;
+            return w.Flags.AsSpan(0, 2 * Count);
+        }
+    }
+
+    /// <summary>A small scratch array of values (at least <see cref="Expr.MaxArity"/> long) for one traversal's own use.</summary>
+    public ref Value[] Scratch => ref w!.Scratch;
+
     /// <summary>The position of input <paramref name="i"/> of the node at position <paramref name="k"/>.</summary>
     public int InputPosition(int k, int i) => w!.Edges[w.EdgeStart[k] + i];
 
@@ -139,6 +168,10 @@ internal sealed class SortedGraph : IDisposable
             w.Keys[w.Cleanup[k]] = null;
             w.Order[k] = null!;
         }
+        Array.Clear(w.Values, 0, w.ValuesUsed);
+        Array.Clear(w.Flags, 0, w.FlagsUsed);
+        Array.Clear(w.Scratch);
+        w.ValuesUsed = w.FlagsUsed = 0;
         if (w.TableCount == Count && w.Keys.Length <= MaxKeptTable)
         {
             w.TableCount = 0;
@@ -158,5 +191,10 @@ internal sealed class SortedGraph : IDisposable
         public Expr[] StackNodes = new Expr[32];
         public int[] StackNext = new int[32];
         public int[] Cleanup = new int[32];
+        public Value[] Values = new Value[32];
+        public int ValuesUsed;
+        public bool[] Flags = new bool[64];
+        public int FlagsUsed;
+        public Value[] Scratch = new Value[16];
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics.Tensors;
 
 namespace Functional.Autodiff;
@@ -34,7 +35,24 @@ public sealed class PowOp : ElementwiseOp, IEquatable<PowOp>
     }
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) =>
-        Exponent == 0 ? null : Exponent == 1 ? Expr.OnesLike(x) : Expr.Pow(x, Exponent - 1) * Exponent;
+        Exponent switch
+        {
+            0 => null,
+            1 => Expr.OnesLike(x),
+            2 => x * 2.0,
+            _ => Expr.Pow(x, Exponent - 1) * Exponent,
+        };
+
+    // The ops for small integer exponents and square roots, shared, so that repeated graphs reuse one op instance
+    // (and its compiled rules) instead of making a new one each time.
+    private static readonly PowOp[] Common = [.. Enumerable.Range(-4, 9).Select(k => new PowOp(k))];
+    private static readonly PowOp Half = new(0.5);
+
+    /// <summary>The op raising to <paramref name="exponent"/>: a shared instance for −4…4 and 0.5, a new one otherwise.</summary>
+    public static PowOp For(double exponent) =>
+        exponent == 0.5 ? Half
+        : exponent >= -4 && exponent <= 4 && exponent == Math.Floor(exponent) ? Common[(int)exponent + 4]
+        : new PowOp(exponent);
 
     /// <inheritdoc/>
     public bool Equals(PowOp? other) => other is not null && other.Exponent.Equals(Exponent);

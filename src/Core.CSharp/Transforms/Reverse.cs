@@ -51,14 +51,15 @@ internal static class Reverse
     {
         using var sorted = new SortedGraph(output);
         var order = sorted.Order;
-        var relevant = Relevant(sorted, wrt);
-        var cotangents = new Value[order.Length];
-        var has = new bool[order.Length];
+        var flags = sorted.FlagTables;
+        var relevant = flags[..order.Length];
+        var has = flags[order.Length..];
+        MarkRelevant(sorted, wrt, relevant);
+        var cotangents = sorted.ValueTable;
+        ref var scratch = ref sorted.Scratch;
         var last = order.Length - 1;
         if (relevant[last]) (cotangents[last], has[last]) = (seed, true);
         Span<Shape> shapes = stackalloc Shape[Expr.MaxArity];
-        var values = new Value[Expr.MaxArity];
-        var scratch = new Value[8];
         for (var k = last; k >= 0; k--)
         {
             if (!has[k] || order[k] is not Apply node) continue;
@@ -66,15 +67,11 @@ internal static class Reverse
             var n = inputs.Length;
             for (var i = 0; i < n; i++) shapes[i] = inputs[i].Shape;
             var rule = CompiledRules.For(node.Op, shapes[..n], node.Shape);
-            var needed = false;
-            for (var i = 0; i < n; i++) needed |= relevant[sorted.InputPosition(k, i)] && !rule.IsZero(i);
-            if (!needed) continue;
-            for (var i = 0; i < n; i++) values[i] = inputs[i].Value;
             for (var i = 0; i < n; i++)
             {
                 var j = sorted.InputPosition(k, i);
                 if (!relevant[j] || rule.IsZero(i)) continue;
-                var g = rule.Run(i, values.AsSpan(0, n), node.Value, cotangents[k], ref scratch);
+                var g = rule.Run(i, inputs, node.Value, cotangents[k], ref scratch);
                 CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
                 (cotangents[j], has[j]) = (has[j] ? cotangents[j] + g : g, true);
             }
@@ -88,8 +85,14 @@ internal static class Reverse
     /// <summary>Which nodes depend on a target (and so can carry a non-zero cotangent); a stop-gradient cuts dependence.</summary>
     private static bool[] Relevant(SortedGraph sorted, ImmutableArray<Expr> wrt)
     {
+        var relevant = new bool[sorted.Count];
+        MarkRelevant(sorted, wrt, relevant);
+        return relevant;
+    }
+
+    private static void MarkRelevant(SortedGraph sorted, ImmutableArray<Expr> wrt, Span<bool> relevant)
+    {
         var order = sorted.Order;
-        var relevant = new bool[order.Length];
         foreach (var x in wrt)
             if (sorted.PositionOf(x) is var p && p >= 0) relevant[p] = true;
         for (var k = 0; k < relevant.Length; k++)
@@ -98,7 +101,6 @@ internal static class Reverse
             var n = order[k].Inputs.Length;
             for (var i = 0; i < n && !relevant[k]; i++) relevant[k] = relevant[sorted.InputPosition(k, i)];
         }
-        return relevant;
     }
 
     private static void CheckShape(Op op, int i, Shape got, Shape expected)

@@ -68,13 +68,13 @@ internal sealed class CompiledVjp
     /// Runs the rule on numbers for input <paramref name="i"/> (which must not be <see cref="IsZero"/>), using
     /// <paramref name="scratch"/> (the caller's, grown here when too small) for its slots.
     /// </summary>
-    public Value Run(int i, ReadOnlySpan<Value> x, Value y, Value ybar, ref Value[] scratch)
+    public Value Run(int i, ImmutableArray<Expr> x, Value y, Value ybar, ref Value[] scratch)
     {
         var p = programs[i]!;
         // One array: the slots, then room for one instruction's arguments.
         if (scratch.Length < p.SlotCount + Expr.MaxArity) scratch = new Value[p.SlotCount + Expr.MaxArity];
         var slots = scratch;
-        x.CopyTo(slots);
+        for (var k = 0; k < x.Length; k++) slots[k] = x[k].Value;
         slots[arity] = y;
         slots[arity + 1] = ybar;
         foreach (var (slot, value) in p.Constants) slots[slot] = value;
