@@ -18,7 +18,7 @@ namespace Functional.Autodiff;
 /// Vector&lt;double&gt; g = AD.Grad(z)(Vector&lt;double&gt;.Build.Dense(3, 1.0));   // [9, 9, 9]
 /// </code>
 /// </example>
-public static class AD
+public static partial class AD
 {
     // ------------------------------------------------------------------ graph level
 
