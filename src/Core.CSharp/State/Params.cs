@@ -136,6 +136,14 @@ public sealed class ParamVars
 
     internal ImmutableArray<Var> Ordered { get; }
 
+    /// <summary>The variables of the named parameters, in the parameters' order.</summary>
+    internal ImmutableArray<Var> Select(ImmutableArray<string> names)
+    {
+        foreach (var name in names) _ = this[name];
+        var set = names.ToHashSet();
+        return Ordered.Where(v => set.Contains(v.Name)).ToImmutableArray();
+    }
+
     /// <summary>The traced variable of parameter <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
     public Expr this[string name] =>

@@ -142,6 +142,23 @@ public static partial class AD
         };
     }
 
+    /// <summary>
+    /// The gradient of a scalar function of two inputs with respect to input <paramref name="argnum"/> (0 or 1) only,
+    /// the other held constant (JAX's <c>argnums</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="argnum"/> is not 0 or 1.</exception>
+    public static Func<Value, Value, Value> Grad(Func<Expr, Expr, Expr> f, int argnum)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if ((uint)argnum > 1) throw new ArgumentOutOfRangeException(nameof(argnum), argnum, "A function of two inputs has argnum 0 or 1.");
+        return (a, b) =>
+        {
+            Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
+            var y = Scalar("Grad", Call(() => f(va, vb)));
+            return Reverse.GradientValues(y, [argnum == 0 ? va : vb], 1.0)[0];
+        };
+    }
+
     /// <summary>The gradients of a scalar function of three inputs, one per input.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
     public static Func<Value, Value, Value, (Value, Value, Value)> Grad(Func<Expr, Expr, Expr, Expr> f)
@@ -176,15 +193,33 @@ public static partial class AD
 
     /// <summary>f(p) and its gradient from one trace.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
-    public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f)
+    public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f) => ValueAndGrad(f, null);
+
+    /// <summary>
+    /// The gradient with respect to the named parameters only (JAX's <c>argnums</c>, PyTorch's <c>inputs=</c>); the
+    /// others are held constant and cost nothing. The result has just the chosen names, in the parameters' order.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">From the returned function: a chosen name is not a parameter.</exception>
+    public static Func<Params, Params> Grad(Func<ParamVars, Expr> f, params string[] wrt)
+    {
+        ArgumentNullException.ThrowIfNull(wrt);
+        var vg = ValueAndGrad(f, wrt);
+        return p => vg(p).Grad;
+    }
+
+    /// <summary>f(p) and its gradient with respect to the named parameters only.</summary>
+    /// <exception cref="KeyNotFoundException">From the returned function: a chosen name is not a parameter.</exception>
+    public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f, IEnumerable<string>? wrt)
     {
         ArgumentNullException.ThrowIfNull(f);
+        var chosen = wrt?.ToImmutableArray();
         return p =>
         {
             ArgumentNullException.ThrowIfNull(p);
             var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+            var targets = chosen is { } names ? vars.Select(names) : vars.Ordered;
             var y = Scalar("Grad", Call(() => f(vars)));
-            return (y.Value, ToParams(vars, Reverse.GradientValues(y, vars.Ordered.CastArray<Expr>(), 1.0)));
+            return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)));
         };
     }
 
@@ -199,14 +234,14 @@ public static partial class AD
             var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
             var y = Call(() => f(vars));
             var wrt = vars.Ordered.CastArray<Expr>();
-            return (y.Value, ct => ToParams(vars, Pull(y, wrt, ct)));
+            return (y.Value, ct => ToParams(vars.Ordered, Pull(y, wrt, ct)));
         };
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private static Params ToParams(ParamVars vars, ImmutableArray<Value> grads) =>
-        Params.Of(vars.Ordered.Select((v, k) => (v.Name, grads[k])).ToArray());
+    private static Params ToParams(ImmutableArray<Var> vars, ImmutableArray<Value> grads) =>
+        Params.Of(vars.Select((v, k) => (v.Name, grads[k])).ToArray());
 
     private static ImmutableArray<Value> Pull(Expr y, ImmutableArray<Expr> wrt, Value cotangent)
     {
