@@ -12,8 +12,9 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace Functional.Autodiff.Benchmarks;
 
 /// <summary>
-/// Usage: Functional.Autodiff.Benchmarks [--quick | --dry] [--artifacts DIR] [--in-process] [BenchmarkDotNet args, e.g. --filter *W3*]
-///        Functional.Autodiff.Benchmarks --check FILE|-
+/// Usage: Benchmarks [--quick | --dry] [--artifacts DIR] [--in-process] [BenchmarkDotNet args, e.g. --filter *W3*]
+///        Benchmarks --check FILE|-
+///        Benchmarks --loop W1.LibraryGrad [SECONDS]   (a target for a profiler)
 /// </summary>
 public static class Program
 {
@@ -28,6 +29,8 @@ public static class Program
             {
                 case "--check":
                     return Check.Run(k + 1 < args.Length ? args[k + 1] : "-");
+                case "--loop" when k + 1 < args.Length:
+                    return Loop.Run(args[k + 1], k + 2 < args.Length ? double.Parse(args[k + 2], System.Globalization.CultureInfo.InvariantCulture) : 10);
                 case "--quick": quick = true; break;
                 case "--dry": dry = true; break;
                 case "--in-process": inProcess = true; break;
@@ -42,7 +45,7 @@ public static class Program
         var job = dry ? Job.Dry
             : quick ? Job.Default.WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3)
                                  .WithIterationTime(TimeInterval.FromMilliseconds(100)).WithId("Quick")
-            : Job.Default;
+            : Job.Default.WithId("Full");
         if (inProcess) job = job.WithToolchain(InProcessEmitToolchain.Instance);
         job = job.WithEnvironmentVariable("BENCH_THREADS", Settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
