@@ -116,6 +116,12 @@ def main():
     p(f"Functional.Autodiff benchmarks: time per call ({'best of repeats' if stat == 'Min' else 'median'}), float64;"
       f" BenchmarkDotNet job {'/'.join(sorted(jobs)) or '?'}"
       + ("  [QUICK/DRY RUN: a pipeline check, not a measurement]" if quick else ""))
+    th = [f"PyTorch {doc['threads']} (its default here: {doc['threads_default']})" for _, doc in torch_runs if doc][:1]
+    if check:
+        env = check.get("env", {})
+        th.append(f"MathNet {env.get('mathnet_threads')} (its default here: {env.get('mathnet_threads_default')})")
+    if th:
+        p("Threads: " + ", ".join(th) + "; the library and TensorPrimitives are single-threaded.")
     p("")
     header = ["workload", "lib grad", "hand grad", "lib fwd", "torch ref", "torch openblas",
               "lib/hand", "grad/fwd", "torch ref/lib", "torch openblas/lib"]
