@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+"""Reads the results of bench/run.sh and prints one table (see bench/README.md for the columns).
+
+Inputs, all in the results folder (bench/results by default):
+  bdn/results/*-report-brief.json   BenchmarkDotNet's JSON export (joined summary)
+  check.json                        `Benchmarks --check`: the library's values, the environment of the .NET side
+  torch_ref.json, torch_openblas.json   bench/torch_bench.py, once per BLAS
+Missing inputs give empty cells, not an error.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+WORKLOADS = [
+    ("W1", "W1_ScalarChain", "1000 scalar ops, fwd+grad"),
+    ("W2", "W2_Seed000", "seed 000 z = 3x.(w+2)^2"),
+    ("W3", "W3_Mlp", "MLP 64x784-256-10 loss grad"),
+    ("W4", "W4_Elementwise", "sum(tanh(x)*exp(-x^2)), 1e6"),
+]
+CHAIN_OPS = 1000
+# Workload 3's multiply-adds: forward X.W1 and H.W2; backward dW2 = H'.dZ, dH = dZ.W2', dW1 = X'.dA1 (no dX).
+W3_FLOP_GRAD = 2 * (64 * 784 * 256 + 64 * 256 * 10) + 2 * (256 * 64 * 10 + 64 * 10 * 256 + 784 * 64 * 256)
+PRODUCT_FLOP = 2 * 64 * 784 * 256
+
+TARGETS = {
+    "W1": "per op >= 100x faster than PyTorch eager",
+    "W2": ">= 50x faster than PyTorch eager",
+    "W3": "library <= 1.3x hand-written",
+    "W4": "library <= 1.3x hand-written",
+}
+GRAD_FORWARD_TARGET = 3.0
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    return f"{x:.3g}x" if x < 100 else f"{x:.0f}x"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def bdn_times(results, stat):
+    """{(Type, Method): (ns, bytes allocated per call)} from the BenchmarkDotNet JSON export(s)."""
+    out, jobs = {}, set()
+    files = sorted(glob.glob(os.path.join(results, "bdn", "results", "*-report-brief.json")))
+    for path in files:
+        doc = load(path) or {}
+        for b in doc.get("Benchmarks", []):
+            stats = b.get("Statistics") or {}
+            ns = stats.get(stat)
+            if ns is None:
+                continue
+            mem = (b.get("Memory") or {}).get("BytesAllocatedPerOperation")
+            out[(b["Type"], b["Method"])] = (ns, mem)
+            job = b.get("DisplayInfo", "").split(": ", 1)[-1].split("(", 1)[0]
+            if job:
+                jobs.add(job)
+    return out, files, jobs
+
+
+def torch_time(doc, workload, kind, stat):
+    try:
+        t = doc["workloads"][workload][kind]
+    except (KeyError, TypeError):
+        return None
+    return t["best_s" if stat == "Min" else "median_s"] * 1e9
+
+
+def rel_diff(a, b):
+    if isinstance(a, list):
+        return max(rel_diff(x, y) for x, y in zip(a, b)) if len(a) == len(b) else float("inf")
+    if isinstance(a, dict):
+        return max(rel_diff(a[k], b[k]) for k in a) if set(a) == set(b) else float("inf")
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    ap.add_argument("--stat", choices=["min", "median"], default="min",
+                    help="BenchmarkDotNet statistic and the matching timeit one (min = best of repeats; default)")
+    ap.add_argument("--markdown", help="also write the report to this file")
+    args = ap.parse_args()
+    stat = "Min" if args.stat == "min" else "Median"
+
+    bdn, bdn_files, jobs = bdn_times(args.results, stat)
+    check = load(os.path.join(args.results, "check.json"))
+    torch_runs = [("ref", load(os.path.join(args.results, "torch_ref.json"))),
+                  ("openblas", load(os.path.join(args.results, "torch_openblas.json")))]
+    torch_runs = [(label, doc) for label, doc in torch_runs]
+
+    lines = []
+    p = lines.append
+    quick = any(doc and doc.get("quick") for _, doc in torch_runs) or any(j in ("Quick", "Dry") for j in jobs)
+    p(f"Functional.Autodiff benchmarks: time per call ({'best of repeats' if stat == 'Min' else 'median'}), float64;"
+      f" BenchmarkDotNet job {'/'.join(sorted(jobs)) or '?'}"
+      + ("  [QUICK/DRY RUN: a pipeline check, not a measurement]" if quick else ""))
+    th = [f"PyTorch {doc['threads']} (its default here: {doc['threads_default']})" for _, doc in torch_runs if doc][:1]
+    if check:
+        env = check.get("env", {})
+        th.append(f"MathNet {env.get('mathnet_threads')} (its default here: {env.get('mathnet_threads_default')})")
+    if th:
+        p("Threads: " + ", ".join(th) + "; the library and TensorPrimitives are single-threaded.")
+    p("")
+    header = ["workload", "lib grad", "hand grad", "lib fwd", "torch ref", "torch openblas",
+              "lib/hand", "grad/fwd", "torch ref/lib", "torch openblas/lib"]
+    rows = []
+    verdicts = []
+    for key, cls, title in WORKLOADS:
+        lg = bdn.get((cls, "LibraryGrad"), (None, None))[0]
+        hg = bdn.get((cls, "HandWrittenGrad"), (None, None))[0]
+        lf = bdn.get((cls, "LibraryForward"), (None, None))[0]
+        tr = torch_time(dict(torch_runs)["ref"], key, "grad", stat)
+        to = torch_time(dict(torch_runs)["openblas"], key, "grad", stat)
+        r = [f"{key} {title}", lg, hg, lf, tr, to, ratio(lg, hg), ratio(lg, lf), ratio(tr, lg), ratio(to, lg)]
+        rows.append(r)
+        if key == "W1":
+            per = [None if v is None else v / CHAIN_OPS for v in (lg, hg, lf, tr, to)]
+            rows.append(["   W1 per op"] + per + [None, None, ratio(per[3], per[0]), ratio(per[4], per[0])])
+
+        gf = ratio(lg, lf)
+        if key in ("W1", "W2"):
+            fastest_torch = min([t for t in (tr, to) if t is not None], default=None)
+            speedup = ratio(fastest_torch, lg)
+            need = 100 if key == "W1" else 50
+            ok = speedup is not None and speedup >= need
+            got = f"{fmt_ratio(speedup)} (vs the faster PyTorch run)"
+        else:
+            lh = ratio(lg, hg)
+            ok = lh is not None and lh <= 1.3
+            got = fmt_ratio(lh)
+        verdicts.append(f"  {key}: {TARGETS[key]:<42} got {got:<30} {'MET' if ok else 'MISSED'}")
+        verdicts.append(f"  {key}: gradient <= {GRAD_FORWARD_TARGET:g}x forward{'':<21} got {fmt_ratio(gf):<30} "
+                        f"{'MET' if gf is not None and gf <= GRAD_FORWARD_TARGET else 'MISSED'}")
+
+    cells = [[r[0]] + [fmt_time(v) for v in r[1:6]] + [fmt_ratio(v) for v in r[6:]] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    p("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    p("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for c in cells:
+        p("| " + " | ".join((v.ljust(w) if i == 0 else v.rjust(w)) for i, (v, w) in enumerate(zip(c, widths))) + " |")
+    p("")
+    p("lib/hand = library gradient / hand-written gradient (same BenchmarkDotNet run); grad/fwd = library gradient /"
+      " library forward; torch X/lib = PyTorch eager forward+backward / library gradient (the library's speed-up).")
+    p("")
+    p("Targets:")
+    lines.extend(verdicts)
+    p("")
+
+    # The matmul kernel of workload 3.
+    p("Workload 3 is bound by the 64x784 . 784x256 products (the library's matmul goes through MathNet's managed provider):")
+    prod = bdn.get(("K_MathNetProduct", "Product"), (None, None))[0]
+    tprod = bdn.get(("K_MathNetProduct", "TransposedThenProduct"), (None, None))[0]
+    tthis = bdn.get(("K_MathNetProduct", "TransposeThisAndMultiply"), (None, None))[0]
+    if prod:
+        p(f"  MathNet X.W1 product:                 {fmt_time(prod):>9}  = {PRODUCT_FLOP / prod:.2f} GFLOP/s")
+    if tprod:
+        p(f"  MathNet transpose(X).dA1 (library):   {fmt_time(tprod):>9}  = {PRODUCT_FLOP / tprod:.2f} GFLOP/s")
+    if tthis:
+        p(f"  MathNet X.TransposeThisAndMultiply:   {fmt_time(tthis):>9}  = {PRODUCT_FLOP / tthis:.2f} GFLOP/s")
+    for label, doc in torch_runs:
+        if doc:
+            p(f"  PyTorch ({label}) same product:{'':<{21 - len(label)}}{'':>9}  = {doc['matmul_64x784x256_gflops']:.2f} GFLOP/s"
+              f" (CPU time / wall time {doc.get('matmul_cpu_per_wall', float('nan')):.2f})")
+    lg3 = bdn.get(("W3_Mlp", "LibraryGrad"), (None, None))[0]
+    if lg3 and prod:
+        share = (W3_FLOP_GRAD / PRODUCT_FLOP) * prod / lg3
+        p(f"  W3 gradient = {W3_FLOP_GRAD / 1e6:.1f} MFLOP of products: {W3_FLOP_GRAD / lg3:.2f} GFLOP/s overall;"
+          f" at the X.W1 rate the products alone take ~{100 * share:.0f}% of the library's gradient time.")
+    p("")
+
+    def fmt_bytes(b):
+        if b is None:
+            return "-"
+        for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
+            if b >= scale:
+                return f"{b / scale:.3g} {unit}"
+        return f"{b} B"
+
+    if any(v[1] is not None for v in bdn.values()):
+        p("Allocated per call (BenchmarkDotNet MemoryDiagnoser): library gradient / library forward / hand-written gradient")
+        for key, cls, _ in WORKLOADS:
+            m = [fmt_bytes(bdn.get((cls, meth), (None, None))[1]) for meth in ("LibraryGrad", "LibraryForward", "HandWrittenGrad")]
+            p(f"  {key}: {' / '.join(m)}")
+        p("")
+
+    # Where the library's gradient time goes (D_Breakdown): forward + AD.Gradients of the built graph ~ gradient.
+    parts = [("W1", "W1_ScalarChain", ["W1PostOrder", "W1Gradients"]), ("W2", "W2_Seed000", ["W2Gradients"]),
+             ("W4", "W4_Elementwise", ["W4Gradients"])]
+    names = {"W1PostOrder": "Graph.PostOrder", "W1Gradients": "AD.Gradients", "W2Gradients": "AD.Gradients",
+             "W4Gradients": "AD.Gradients"}
+    if any(("D_Breakdown", m) in bdn for _, _, ms in parts for m in ms):
+        p("Breakdown of the library gradient (graph built beforehand):")
+        for key, cls, methods in parts:
+            lg = bdn.get((cls, "LibraryGrad"), (None, None))[0]
+            lf = bdn.get((cls, "LibraryForward"), (None, None))[0]
+            cells = [f"forward {fmt_time(lf)}"]
+            for m in methods:
+                t = bdn.get(("D_Breakdown", m), (None, None))[0]
+                cells.append(f"{names[m]} {fmt_time(t)}")
+            cells.append(f"= whole gradient {fmt_time(lg)}")
+            p(f"  {key}: " + ", ".join(cells[:-1]) + " " + cells[-1])
+        p("")
+
+    # Threads, BLAS, environment.
+    p("Setup:")
+    if check:
+        env = check.get("env", {})
+        p(f"  .NET: {env.get('runtime')}, MathNet provider {env.get('mathnet_provider')}, MathNet threads "
+          f"{env.get('mathnet_threads')} (MathNet's default here: {env.get('mathnet_threads_default')}), {env.get('simd')}")
+    for label, doc in torch_runs:
+        if not doc:
+            p(f"  PyTorch ({label}): no results")
+            continue
+        blas = ", ".join(doc.get("blas_loaded") or ["?"])
+        ob = doc.get("openblas")
+        obs = (f"; {ob['config'].strip()}, core {ob['core']}, pool of {ob['threads']} threads"
+               " (per call it follows torch's OpenMP thread count)") if ob else ""
+        p(f"  PyTorch ({label}): torch {doc['torch']}, torch.set_num_threads({doc['threads']}) "
+          f"(default here: {doc['threads_default']}); BLAS loaded: {blas}{obs}")
+        envs = {k: v for k, v in (doc.get("env") or {}).items() if v and k.startswith("OPENBLAS")}
+        if envs:
+            p(f"    warning: {envs} were set in this PyTorch run")
+    ref, ob = dict(torch_runs)["ref"], dict(torch_runs)["openblas"]
+    if ob and not any("openblas" in os.path.basename(x) for x in ob.get("blas_loaded") or []):
+        p("  WARNING: the OpenBLAS run did not load OpenBLAS: its column is the reference BLAS again.")
+    if ref and ob:
+        p(f"  OpenBLAS check: the product runs {ob['matmul_64x784x256_gflops'] / ref['matmul_64x784x256_gflops']:.1f}x"
+          " faster than with the reference BLAS.")
+    p("")
+
+    # Values: library vs PyTorch.
+    if check:
+        p("Values (library vs hand-written: from --check; library vs PyTorch: relative difference):")
+        for key, _, _ in WORKLOADS:
+            lib = check.get(key, {})
+            parts = [f"lib/hand {lib.get('rel_diff', float('nan')):.1e}"]
+            for label, doc in torch_runs:
+                tv = (doc or {}).get("workloads", {}).get(key, {}).get("values")
+                if tv is None:
+                    continue
+                fields = [k for k in ("value", "grad", "grad_norms", "grad_sum", "grad_norm") if k in tv and k in lib]
+                parts.append(f"lib/torch {label} {max(rel_diff(lib[k], tv[k]) for k in fields):.1e}")
+            p(f"  {key}: value {lib.get('value')}  " + ", ".join(parts))
+        if not check.get("ok", False):
+            p("  CHECK FAILED: " + "; ".join(check.get("failures", [])))
+    p("")
+    p(f"Sources: {', '.join(os.path.relpath(f) for f in bdn_files) or 'no BenchmarkDotNet results'}; statistic {stat}.")
+
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
