@@ -1,0 +1,44 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+
+namespace Functional.Autodiff;
+
+// Functions that return a loss together with auxiliary values that are not differentiated (JAX's has_aux).
+public static partial class AD
+{
+    /// <summary>
+    /// f(x)'s loss, its gradient, and the auxiliary values f returned beside it (not differentiated; graphs in it
+    /// carry their values). JAX's <c>value_and_grad(f, has_aux=True)</c>.
+    /// </summary>
+    /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
+    public static Func<Value, (Value Value, Value Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<Expr, (Expr Loss, TAux Aux)> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x =>
+        {
+            var v = Expr.Var("x", x);
+            var (loss, aux) = f(v);
+            var y = Scalar("Grad", loss ?? throw new ArgumentException("The function returned a null loss.", nameof(f)));
+            return (y.Value, Reverse.GradientValues(y, [v], 1.0)[0], aux);
+        };
+    }
+
+    /// <summary>The same for named parameters, optionally differentiating only the parameters named in <paramref name="wrt"/>.</summary>
+    /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
+    public static Func<Params, (Value Value, Params Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<ParamVars, (Expr Loss, TAux Aux)> f, IEnumerable<string>? wrt = null)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var chosen = wrt?.ToImmutableArray();
+        return p =>
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+            var targets = chosen is { } names ? vars.Select(names) : vars.Ordered;
+            var (loss, aux) = f(vars);
+            var y = Scalar("Grad", loss ?? throw new ArgumentException("The function returned a null loss.", nameof(f)));
+            return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)), aux);
+        };
+    }
+}
