@@ -73,6 +73,9 @@ def bdn_times(results, stat):
                 continue
             mem = (b.get("Memory") or {}).get("BytesAllocatedPerOperation")
             out[(b["Type"], b["Method"])] = (ns, mem)
+            params = b.get("Parameters")
+            if params:
+                out[(b["Type"], f"{b['Method']}|{params}")] = (ns, mem)
             job = b.get("DisplayInfo", "").split(": ", 1)[-1].split("(", 1)[0]
             if job:
                 jobs.add(job)
@@ -82,6 +85,14 @@ def bdn_times(results, stat):
 def torch_time(doc, workload, kind, stat):
     try:
         t = doc["workloads"][workload][kind]
+    except (KeyError, TypeError):
+        return None
+    return t["best_s" if stat == "Min" else "median_s"] * 1e9
+
+
+def _second(doc, key, stat):
+    try:
+        t = doc["second_order"][key]["time"]
     except (KeyError, TypeError):
         return None
     return t["best_s" if stat == "Min" else "median_s"] * 1e9
@@ -167,6 +178,23 @@ def main():
     p("Targets:")
     lines.extend(verdicts)
     p("")
+
+    # Second order (issue: faster than PyTorch on all three).
+    second = [("H10", ("H_Hessian", "LibraryHessian", "N=10"), "Hessian of sum(tanh(A x)), n = 10"),
+              ("H100", ("H_Hessian", "LibraryHessian", "N=100"), "Hessian of sum(tanh(A x)), n = 100"),
+              ("Hvp1e4", ("H_Hvp", "LibraryHvp", None), "Hvp of sum(tanh(A x)), n = 1e4, A 100 rows")]
+    if any(cls.startswith("H_") for cls, _ in bdn) or any(doc and doc.get("second_order") for _, doc in torch_runs):
+        p("Second order: library vs PyTorch (torch.autograd.functional.hessian; Hvp by double backward):")
+        for key, (cls, meth, param), title in second:
+            lib = bdn.get((cls, meth if param is None else f"{meth}|{param}"), (None, None))[0]
+            tr = _second(dict(torch_runs)["ref"], key, stat)
+            to = _second(dict(torch_runs)["openblas"], key, stat)
+            fastest = min([t for t in (tr, to) if t is not None], default=None)
+            sp = ratio(fastest, lib)
+            verdict = "-" if sp is None else ("MET" if sp > 1 else "MISSED")
+            p(f"  {title:<44} lib {fmt_time(lib):>9}  torch ref {fmt_time(tr):>9}  torch openblas {fmt_time(to):>9}"
+              f"  speed-up {fmt_ratio(sp):>7}  {verdict}")
+        p("")
 
     # The matmul kernel of workload 3.
     p("Workload 3 is bound by the 64x784 . 784x256 products (the library's matmul goes through MathNet's managed provider):")

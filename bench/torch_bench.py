@@ -180,6 +180,40 @@ def make_workloads():
     return w
 
 
+def make_second_order():
+    """Hessians of sum(tanh(A x)) for n = 10 and 100 (A n x n), and an Hvp for n = 1e4 with A of 100 rows
+    (Hessians.cs, same data: SplitMix64 seed 7). Hessian: torch.autograd.functional.hessian; Hvp: double backward."""
+    out = {}
+    for name, rows, n in (("H10", 10, 10), ("H100", 100, 100), ("Hvp1e4", 100, 10_000)):
+        rng = SplitMix64(7)
+        a = rng.matrix(rows, n, 1 / math.sqrt(n))
+        x = rng.vector(n, 1)
+        v = rng.vector(n, 1)
+
+        def f(x, a=a):
+            return torch.tanh(a @ x).sum()
+
+        if name.startswith("Hvp"):
+            def run(x=x, v=v, f=f):
+                xr = x.detach().requires_grad_()
+                (g,) = torch.autograd.grad(f(xr), xr, create_graph=True)
+                (hv,) = torch.autograd.grad(g, xr, v)
+                return hv
+
+            def values(run=run):
+                hv = run()
+                return {"norm": hv.norm().item(), "head": hv[:3].tolist()}
+        else:
+            def run(x=x, f=f):
+                return torch.autograd.functional.hessian(f, x)
+
+            def values(run=run):
+                h = run()
+                return {"norm": h.norm().item(), "h00": h[0, 0].item(), "h01": h[0, 1].item()}
+        out[name] = (run, values)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- timing
 
 
@@ -282,6 +316,14 @@ def main():
         result["workloads"][name] = entry
         print(f"torch[{args.label}] {name}: grad {entry['grad']['best_s'] * 1e6:.1f} us, "
               f"forward {entry['forward']['best_s'] * 1e6:.1f} us", file=sys.stderr)
+
+    result["second_order"] = {}
+    for name, (run, values) in make_second_order().items():
+        if only and name not in only:
+            continue
+        entry = {"time": time_call(run, args.quick), "values": values()}
+        result["second_order"][name] = entry
+        print(f"torch[{args.label}] {name}: {entry['time']['best_s'] * 1e6:.1f} us", file=sys.stderr)
 
     text = json.dumps(result, indent=2)
     if args.out == "-":

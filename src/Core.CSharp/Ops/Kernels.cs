@@ -22,11 +22,30 @@ internal static class Kernels
     /// <summary>y = A·x for A (m×n).</summary>
     public static double[] MatVec(double[] a, int m, int n, double[] x)
     {
-        // Column-major: y = Σ_j x[j]·A[:, j], each column contiguous.
+        // Column-major: y = Σ_j x[j]·A[:, j], each column contiguous; four columns per sweep over y.
         var y = new double[m];
+        var lanes = System.Numerics.Vector<double>.Count;
+        var j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            double x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3];
+            int c0 = j * m, c1 = c0 + m, c2 = c1 + m, c3 = c2 + m;
+            var i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                System.Numerics.Vector<double> v0 = new(x0), v1 = new(x1), v2 = new(x2), v3 = new(x3);
+                for (; i + lanes <= m; i += lanes)
+                {
+                    var acc = new System.Numerics.Vector<double>(y, i)
+                        + new System.Numerics.Vector<double>(a, c0 + i) * v0 + new System.Numerics.Vector<double>(a, c1 + i) * v1
+                        + new System.Numerics.Vector<double>(a, c2 + i) * v2 + new System.Numerics.Vector<double>(a, c3 + i) * v3;
+                    acc.CopyTo(y, i);
+                }
+            }
+            for (; i < m; i++) y[i] += a[c0 + i] * x0 + a[c1 + i] * x1 + a[c2 + i] * x2 + a[c3 + i] * x3;
+        }
         var span = a.AsSpan();
-        for (var j = 0; j < n; j++)
-            TensorPrimitives.MultiplyAdd(span.Slice(j * m, m), x[j], y, y);
+        for (; j < n; j++) TensorPrimitives.MultiplyAdd(span.Slice(j * m, m), x[j], y, y);
         return y;
     }
 
