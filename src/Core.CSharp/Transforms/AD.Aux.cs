@@ -34,8 +34,7 @@ public static partial class AD
         return p =>
         {
             ArgumentNullException.ThrowIfNull(p);
-            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
-            var targets = chosen is { } names ? vars.Select(names) : vars.Ordered;
+            var (vars, targets) = Trace(p, chosen);
             var (loss, aux) = f(vars);
             var y = Scalar("Grad", loss ?? throw new ArgumentException("The function returned a null loss.", nameof(f)));
             return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)), aux);

@@ -216,8 +216,7 @@ public static partial class AD
         return p =>
         {
             ArgumentNullException.ThrowIfNull(p);
-            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
-            var targets = chosen is { } names ? vars.Select(names) : vars.Ordered;
+            var (vars, targets) = Trace(p, chosen);
             var y = Scalar("Grad", Call(() => f(vars)));
             return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)));
         };
@@ -231,7 +230,7 @@ public static partial class AD
         return p =>
         {
             ArgumentNullException.ThrowIfNull(p);
-            var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+            var (vars, _) = Trace(p, null);
             var y = Call(() => f(vars));
             var wrt = vars.Ordered.CastArray<Expr>();
             return (y.Value, ct => ToParams(vars.Ordered, Pull(y, wrt, ct)));
@@ -239,6 +238,13 @@ public static partial class AD
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>Traced variables for every parameter, and the ones to differentiate by (all, or the chosen names).</summary>
+    private static (ParamVars Vars, ImmutableArray<Var> Targets) Trace(Params p, ImmutableArray<string>? chosen)
+    {
+        var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+        return (vars, chosen is { } names ? vars.Select(names) : vars.Ordered);
+    }
 
     private static Params ToParams(ImmutableArray<Var> vars, ImmutableArray<Value> grads) =>
         Params.Of(vars.Select((v, k) => (v.Name, grads[k])).ToArray());
