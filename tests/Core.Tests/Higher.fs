@@ -45,7 +45,9 @@ let forEachPointOf (name: string) (property: string) check =
 
 /// The offset of each shape's elements in the packed vector.
 let offsets (shapes: Shape list) =
-    shapes |> List.scan (fun o (s: Shape) -> o + s.Size) 0 |> List.take shapes.Length
+    shapes
+    |> List.scan (fun o (s: Shape) -> o + s.Size) 0
+    |> List.take shapes.Length
 
 /// All inputs' elements one after another (each column-major): a vector.
 let pack (xs: T list) =
@@ -104,8 +106,7 @@ let packed (case: Case) (shapes: Shape list) =
 
 /// The op as a function of input i alone, in its own shape, the other inputs constants.
 let alone (case: Case) (xs: T list) (i: int) =
-    Func<Expr, Expr>(fun x ->
-        build case.Op (xs |> List.mapi (fun k t -> if k = i then x else Expr.Const(T.toValue t))))
+    Func<Expr, Expr>(fun x -> build case.Op (xs |> List.mapi (fun k t -> if k = i then x else Expr.Const(T.toValue t))))
 
 let shapesOf (xs: T list) = xs |> List.map (fun x -> x.Shape)
 
@@ -121,7 +122,10 @@ let maxAbs (t: T) =
 
 /// Element-wise agreement up to rounding relative to the largest element of either side.
 let roundingAgainst (scale: float) =
-    { Absolute = 1e-12 * (1.0 + scale); Relative = 1e-12 }
+    {
+        Absolute = 1e-12 * (1.0 + scale)
+        Relative = 1e-12
+    }
 
 /// The j-th column of a matrix.
 let column (m: T) (j: int) =
@@ -163,8 +167,7 @@ let ``AD.Jvp matches finite differences in a random direction`` (name: string) =
         let v = randomOf rng p.Shape
         let vs = unpackT shapes v
 
-        let struct (y, t) =
-            AD.Jvp(packed case shapes).Invoke(T.toValue p, T.toValue v)
+        let struct (y, t) = AD.Jvp(packed case shapes).Invoke(T.toValue p, T.toValue v)
 
         let ctx = context [ "v (packed)", v ]
         assertAllClose rounding "AD.Jvp value (all inputs packed)" ctx (flattenT (case.Reference xs)) (T.ofValue y)
@@ -180,8 +183,7 @@ let ``AD.Jvp matches finite differences in a random direction`` (name: string) =
         for i in 0 .. xs.Length - 1 do
             let vi = randomLike rng xs[i]
 
-            let struct (yi, ti) =
-                AD.Jvp(alone case xs i).Invoke(T.toValue xs[i], T.toValue vi)
+            let struct (yi, ti) = AD.Jvp(alone case xs i).Invoke(T.toValue xs[i], T.toValue vi)
 
             let ctx = context [ $"v{i}", vi ]
             assertAllClose rounding $"AD.Jvp value (input {i} alone)" ctx (case.Reference xs) (T.ofValue yi)
@@ -238,13 +240,22 @@ let ``JacobianRev equals JacobianFwd, Jacobian equals both, and all match finite
         let m, n = (flattenT (case.Reference xs)).Shape.Size, p.Shape.Size
         let ctx = context [ "JacobianRev", rev; "JacobianFwd", fwd ]
 
-        if rev.Shape <> Shape.Matrix(m, n) || fwd.Shape <> rev.Shape || auto.Shape <> rev.Shape then
-            Assert.Fail $"Jacobian shapes: rev {rev.Shape}, fwd {fwd.Shape}, auto {auto.Shape}; expected {m}×{n}\n{ctx}"
+        if
+            rev.Shape <> Shape.Matrix(m, n)
+            || fwd.Shape <> rev.Shape
+            || auto.Shape <> rev.Shape
+        then
+            Assert.Fail
+                $"Jacobian shapes: rev {rev.Shape}, fwd {fwd.Shape}, auto {auto.Shape}; expected {m}×{n}\n{ctx}"
 
         assertAllClose (roundingAgainst (max (maxAbs rev) (maxAbs fwd))) "JacobianFwd against JacobianRev" ctx rev fwd
         // Jacobian picks reverse mode when the output is no larger than the input, forward mode otherwise.
         let chosen, mode = if m <= n then rev, "JacobianRev" else fwd, "JacobianFwd"
-        assertBitIdentical $"Jacobian against {mode} ({m} outputs, {n} inputs)\n{ctx}" (T.toValue chosen) (T.toValue auto)
+
+        assertBitIdentical
+            $"Jacobian against {mode} ({m} outputs, {n} inputs)\n{ctx}"
+            (T.toValue chosen)
+            (T.toValue auto)
 
         for j in 0 .. n - 1 do
             let e = unitT n j
@@ -291,7 +302,16 @@ let ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences 
 
         let transposed = T.matrix n n (fun i j -> T.at hess j i)
         let scale = maxAbs hess
-        assertAllClose { Absolute = 1e-11 * (1.0 + scale); Relative = 0.0 } "H against Hᵀ" ctx transposed hess
+
+        assertAllClose
+            {
+                Absolute = 1e-11 * (1.0 + scale)
+                Relative = 0.0
+            }
+            "H against Hᵀ"
+            ctx
+            transposed
+            hess
 
         for j in 0 .. n - 1 do
             assertAllClose
@@ -304,8 +324,26 @@ let ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences 
         // Reverse-over-reverse (the Jacobian of the gradient graph) gives the same matrix.
         let rr = ofMatrix (AD.JacobianRev(Diff.Grad g).Invoke(T.toValue p))
         let ff = ofMatrix (AD.JacobianFwd(Diff.Grad g).Invoke(T.toValue p))
-        assertAllClose { Absolute = 1e-11 * (1.0 + scale); Relative = 0.0 } "JacobianRev(Diff.Grad g) against AD.Hessian" ctx hess rr
-        assertAllClose { Absolute = 1e-11 * (1.0 + scale); Relative = 0.0 } "JacobianFwd(Diff.Grad g) against AD.Hessian" ctx hess ff)
+
+        assertAllClose
+            {
+                Absolute = 1e-11 * (1.0 + scale)
+                Relative = 0.0
+            }
+            "JacobianRev(Diff.Grad g) against AD.Hessian"
+            ctx
+            hess
+            rr
+
+        assertAllClose
+            {
+                Absolute = 1e-11 * (1.0 + scale)
+                Relative = 0.0
+            }
+            "JacobianFwd(Diff.Grad g) against AD.Hessian"
+            ctx
+            hess
+            ff)
 
 // ------------------------------------------------------------------ e. Hessian-vector products
 
@@ -325,7 +363,13 @@ let ``Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of
         assertCloseToScale "AD.Hvp against AD.Hessian · v" ctx scale (matVec hess v) hvp
         let struct (grad, jvp) = AD.Jvp(Diff.Grad g).Invoke(x, T.toValue v)
         assertCloseToScale "AD.Jvp(Diff.Grad g) against AD.Hvp" ctx scale hvp (T.ofValue jvp)
-        assertAllClose rounding "the value of AD.Jvp(Diff.Grad g) against AD.Grad g" ctx (T.ofValue (AD.Grad(g).Invoke x)) (T.ofValue grad)
+
+        assertAllClose
+            rounding
+            "the value of AD.Jvp(Diff.Grad g) against AD.Grad g"
+            ctx
+            (T.ofValue (AD.Grad(g).Invoke x))
+            (T.ofValue grad)
 
         // The gradient of ⟨∇g(x), v⟩ is Hᵀv = H v.
         let inner =
