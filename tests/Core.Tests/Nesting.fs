@@ -610,3 +610,155 @@ let ``nested combinators trace with values, so the function may branch on them``
         let expected = if x > 0.0 then 6.0 * x else -2.0
         assertClose rounding $"AD.Grad(Diff.Grad f) at {g17 x}" expected (at (AD.Grad(Diff.Grad f)) x)
         assertClose rounding $"AD.Hessian f at {g17 x}" expected ((AD.Hessian(f).Invoke(Value.Scalar x))[0, 0])
+
+// ------------------------------------------------------------------ the graphs the Diff combinators return
+
+/// The variables a graph reads.
+let varsOf (e: Expr) =
+    Graph.PostOrder e
+    |> Seq.choose (fun n ->
+        match n with
+        | :? Var as v -> Some v
+        | _ -> None)
+    |> List.ofSeq
+
+[<Test>]
+let ``the fresh variables of Diff combinators never leak into their results`` () =
+    let x = Expr.Var("x", Shape.Vector 3)
+    let w = Expr.Var("w", Shape.Vector 3)
+    let sumOf (f: Expr -> Expr) = fn (fun e -> Expr.Sum(f e))
+
+    let results =
+        [
+            "Diff.Grad", (Diff.Grad(sumOf (fun e -> Expr.Sin e * w))).Invoke x
+            "Diff.Grad of Diff.Grad",
+            (Diff.Grad(fn (fun e -> Expr.Sum((Diff.Grad(sumOf (fun u -> Expr.Exp(u * w)))).Invoke e)))).Invoke x
+            "Diff.Vjp", (Diff.Vjp(fn (fun e -> Expr.Tanh(e * w)))).Invoke(x, w)
+            "Diff.Jvp", (Diff.Jvp(fn (fun e -> Expr.Tanh(e * w)))).Invoke(x, w)
+            "Diff.Jvp of Diff.Grad", (Diff.Jvp(Diff.Grad(sumOf (fun e -> Expr.Sin e * w)))).Invoke(x, w)
+        ]
+
+    for name, r in results do
+        let vars = varsOf r
+
+        let foreign =
+            vars
+            |> List.filter (fun v -> not (obj.ReferenceEquals(v, x) || obj.ReferenceEquals(v, w)))
+
+        Assert.That(foreign |> List.map (fun v -> v.Name), Is.Empty, $"{name}: variables other than x and w in {r}")
+        Assert.That(vars |> List.exists (fun v -> obj.ReferenceEquals(v, x)), $"{name}: the result reads x")
+
+[<Test>]
+let ``nested derivative graphs of a symbolic variable evaluate to the numeric ones`` () =
+    // f(x) = Σ sin(x ⊙ w) with w a second symbolic variable the function closes over.
+    let s = Expr.Var("s", Shape.Vector 3)
+    let w = Expr.Var("w", Shape.Vector 3)
+    let f (w: Expr) = fn (fun x -> Expr.Sum(Expr.Sin(x * w)))
+    let sumOf (g: Func<Expr, Expr>) = fn (fun e -> Expr.Sum(g.Invoke e))
+    // The gradient of Σ ∇f: the Hessian's row sums, as a graph of s and w.
+    let second = (Diff.Grad(sumOf (Diff.Grad(f w)))).Invoke s
+
+    for xs, ws in
+        [
+            [| 0.1; -2.0; 1.5 |], [| 1.0; 0.5; -1.0 |]
+            [| 3.0; 0.0; -0.5 |], [| -0.3; 2.0; 0.7 |]
+        ] do
+        let x, wv = Value.FromArray(Array.copy xs), Value.FromArray(Array.copy ws)
+        let numeric = AD.Grad(sumOf (Diff.Grad(f (Expr.Const wv)))).Invoke x
+
+        assertBitIdentical
+            $"AD.Eval of the nested graph at s = {fmtValue x}, w = {fmtValue wv}"
+            numeric
+            (AD.Eval(second, bindings [ s, x; w, wv ]))
+        // Closed form: ∂²/∂x² Σ sin(x ⊙ w) = diag(−w² sin(x ⊙ w)).
+        let expected = Array.map2 (fun x w -> -w * w * sin (x * w)) xs ws
+
+        assertAllClose
+            rounding
+            "closed form"
+            $"x = {fmtValue x}, w = {fmtValue wv}"
+            (T.vector expected)
+            (T.ofValue numeric)
+
+// ------------------------------------------------------------------ every pairing of combinators
+
+/// The derivative of a scalar function as a function on graphs, by each Diff combinator (direction and cotangent 1).
+let inners: (string * (Func<Expr, Expr> -> Func<Expr, Expr>)) list =
+    [
+        "Diff.Grad", Diff.Grad
+        "Diff.Jvp", (fun f -> fn (fun x -> (Diff.Jvp f).Invoke(x, Expr.Const 1.0)))
+        "Diff.Vjp", (fun f -> fn (fun x -> (Diff.Vjp f).Invoke(x, Expr.Const 1.0)))
+    ]
+
+/// The derivative of a scalar function as numbers, by each AD combinator.
+let outers: (string * (Func<Expr, Expr> -> float -> float)) list =
+    [
+        "AD.Grad", (fun f x -> at (AD.Grad f) x)
+        "AD.Jvp",
+        (fun f x ->
+            let struct (_, t) = AD.Jvp(f).Invoke(Value.Scalar x, Value.Scalar 1.0)
+            t.ToScalar())
+        "AD.Vjp",
+        (fun f x ->
+            let struct (_, pullback) = AD.Vjp(f).Invoke(Value.Scalar x)
+            (pullback.Invoke(Value.Scalar 1.0)).ToScalar())
+        "AD.JacobianRev", (fun f x -> (AD.JacobianRev(f).Invoke(Value.Scalar x))[0, 0])
+        "AD.JacobianFwd", (fun f x -> (AD.JacobianFwd(f).Invoke(Value.Scalar x))[0, 0])
+    ]
+
+let pairings =
+    [|
+        for o, _ in outers do
+            for i, _ in inners -> $"{o} of {i}"
+    |]
+
+let triples =
+    [|
+        for o, _ in outers do
+            for i, _ in inners do
+                for j, _ in inners -> $"{o} of {i} of {j}"
+    |]
+
+let outerNamed (name: string) =
+    outers |> List.find (fst >> (=) name) |> snd
+
+let innerNamed (name: string) =
+    inners |> List.find (fst >> (=) name) |> snd
+
+/// f(x) = sin x · e^{x/2}: f'' = e^{x/2} (cos x − ¾ sin x), f''' = −e^{x/2} (¼ cos x + 11/8 sin x).
+let wave = fn (fun x -> Expr.Sin x * Expr.Exp(x * 0.5))
+
+[<TestCaseSource(nameof pairings)>]
+let ``every outer combinator of every inner one is the second derivative`` (name: string) =
+    let parts = name.Split " of "
+    let d2 = (outerNamed parts[0]) ((innerNamed parts[1]) wave)
+
+    for x in points do
+        assertClose
+            { Absolute = 1e-13; Relative = 1e-12 }
+            $"{name} at {g17 x}"
+            (exp (x / 2.0) * (cos x - 0.75 * sin x))
+            (d2 x)
+
+[<TestCaseSource(nameof triples)>]
+let ``every outer combinator of two inner ones is the third derivative`` (name: string) =
+    let parts = name.Split " of "
+    let d3 = (outerNamed parts[0]) ((innerNamed parts[1]) ((innerNamed parts[2]) wave))
+
+    for x in points do
+        assertClose
+            { Absolute = 1e-13; Relative = 1e-12 }
+            $"{name} at {g17 x}"
+            (-(exp (x / 2.0)) * (0.25 * cos x + 1.375 * sin x))
+            (d3 x)
+
+[<TestCaseSource(nameof pairings)>]
+let ``no perturbation confusion for any pairing: d/dx [x * D(y => x y)(x)] = 2x`` (name: string) =
+    let parts = name.Split " of "
+    let inner = innerNamed parts[1]
+
+    let d =
+        (outerNamed parts[0]) (fn (fun x -> x * (inner (fn (fun y -> x * y))).Invoke x))
+
+    for x in points do
+        assertClose { Absolute = 1e-13; Relative = 1e-12 } $"{name} at {g17 x}" (2.0 * x) (d x)
