@@ -20,26 +20,7 @@ let higherTrials = 12
 
 /// OpTests.forEachPoint with its own number of trials and the property name prefixed by "higher/".
 let forEachPointOf (name: string) (property: string) check =
-    let spec = find name
-    let seed = stableSeed ("higher/" + name + "/" + property)
-    let rng = Random seed
-
-    for trial in 1..higherTrials do
-        let case, xs = drawPoint spec rng
-
-        let context (extra: (string * T) list) =
-            let inputs =
-                List.mapi2 (fun i (a: Arg) x -> $"  x{i} ({a.Domain}) = {fmt x}") case.Args xs
-
-            let more = extra |> List.map (fun (k, t) -> $"  {k} = {fmt t}")
-
-            String.concat
-                "\n"
-                ([ $"op {name} ({case.Op}), {property}, seed {seed}, trial {trial}" ]
-                 @ inputs
-                 @ more)
-
-        check rng spec case xs context
+    forEachPointWith "higher/" higherTrials name property check
 
 // ------------------------------------------------------------------ packing the inputs into one vector
 

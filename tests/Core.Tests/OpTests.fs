@@ -29,14 +29,15 @@ let smoothNames =
 
 let build (op: Op) (xs: Expr list) = Expr.Create(op, Array.ofList xs)
 
-/// Runs check at `trials` random points of the op's spec. check gets the random source, the spec, the case, the
-/// point, and a function that renders the context (op, seed, trial, every input) plus extra named tensors.
-let forEachPoint (name: string) (property: string) check =
+/// Runs check at `count` random points of the op's spec, seeded by `seedPrefix + name + "/" + property`. check gets
+/// the random source, the spec, the case, the point, and a function that renders the context (op, seed, trial,
+/// every input) plus extra named tensors.
+let forEachPointWith (seedPrefix: string) (count: int) (name: string) (property: string) check =
     let spec = find name
-    let seed = stableSeed (name + "/" + property)
+    let seed = stableSeed (seedPrefix + name + "/" + property)
     let rng = Random seed
 
-    for trial in 1..trials do
+    for trial in 1..count do
         let case, xs = drawPoint spec rng
 
         let context (extra: (string * T) list) =
@@ -55,6 +56,10 @@ let forEachPoint (name: string) (property: string) check =
             Assert.Fail $"The spec row '{name}' drew op '{case.Op.Name}'."
 
         check rng spec case xs context
+
+/// Runs check at `trials` random points of the op's spec (see forEachPointWith).
+let forEachPoint (name: string) (property: string) check =
+    forEachPointWith "" trials name property check
 
 /// J_fd v by central differences of the reference (all inputs moved together); zero for ZeroByDefinition.
 let finiteDifference (spec: OpSpec) (case: Case) (xs: T list) (vs: T list) =
