@@ -16,7 +16,7 @@ module Printers =
     /// <summary>
     /// A graph as one bounded line: its node count, then the expression (cut with "…" past
     /// <see cref="F:Functional.Autodiff.Export.Text.DefaultNodeLimit"/> ops), shape and value, e.g.
-    /// <c>Expr (5 nodes) 3 * ((x + 2) ^ 2) : vector(2) = [27, 48]</c>. Iterative: a million-node chain prints.
+    /// <c>Expr (6 nodes) 3 * ((x + 2) ^ 2) : vector(2) = [27, 48]</c>. Iterative: a million-node chain prints.
     /// </summary>
     let expr (e: Expr) : string = $"Expr ({Graph.PostOrder(e).Count} nodes) {Export.Text.Render e}"
 

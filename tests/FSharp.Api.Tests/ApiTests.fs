@@ -1,0 +1,191 @@
+/// The F# API against the C# core: the same numbers, bit for bit, on random programs; input and output forms;
+/// builders, operators and errors.
+module Functional.Autodiff.FSharp.Tests.ApiTests
+
+open System
+open System.Collections.Generic
+open MathNet.Numerics.LinearAlgebra
+open NUnit.Framework
+open FsCheck.NUnit
+open Functional.Autodiff
+open Functional.Autodiff.FSharp
+open Functional.Autodiff.FSharp.Tests.Programs
+
+let private throws<'E when 'E :> exn and 'E: not struct and 'E: not null> (f: unit -> unit) : 'E =
+    match Assert.Throws<'E>(TestDelegate f) with
+    | null -> failwith "Assert.Throws returned null"
+    | e -> e
+
+/// The last register of a program, before the sum: a vector output for vjp and jacobian.
+let private runRaw (p: Program) (inputs: Expr list) : Expr =
+    match (run p inputs).Inputs |> Seq.toList with
+    | [ last ] -> last
+    | _ -> failwith "run ends with sum"
+
+// ------------------------------------------------------------------ the same numbers as the core
+
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
+let ``valueAndGrad of one input equals the core's`` (One c) =
+    let f x = run c.Program [ x ]
+    let struct (y, g) = AD.ValueAndGrad(Func<Expr, Expr> f).Invoke(c.Values[0])
+    let y', g' = valueAndGrad f c.Values[0]
+    assertSame "value" y (scalar y')
+    assertSame "gradient" g g'
+    if c.Program.Length = 1 then
+        assertSame "gradient at a float" g (scalar (grad f (c.Values[0].ToScalar())))
+    else
+        assertSame "gradient at a MathNet vector" g (Value.FromVector(grad f (c.Values[0].ToVector())))
+
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
+let ``grad of a pair equals the core's two-input grad`` (Two c) =
+    let f (a, b) = run c.Program [ a; b ]
+    let struct (y, struct (ga, gb)) = AD.ValueAndGrad(Func<Expr, Expr, Expr>(fun a b -> f (a, b))).Invoke(c.Values[0], c.Values[1])
+    let y', (ga', gb') = valueAndGrad f (c.Values[0], c.Values[1])
+    assertSame "value" y (scalar y')
+    assertSame "first gradient" ga ga'
+    assertSame "second gradient" gb gb'
+    if c.Program.Length = 1 then
+        let fa, fb = grad f (c.Values[0].ToScalar(), c.Values[1].ToScalar())
+        assertSame "first gradient at floats" ga (scalar fa)
+        assertSame "second gradient at floats" gb (scalar fb)
+
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
+let ``grad of a triple equals the core's three-input grad and the Params grad`` (Three c) =
+    let f (a, b, d) = run c.Program [ a; b; d ]
+    let struct (ga, gb, gd) = AD.Grad(Func<Expr, Expr, Expr, Expr>(fun a b d -> f (a, b, d))).Invoke(c.Values[0], c.Values[1], c.Values[2])
+    let ga', gb', gd' = grad f (c.Values[0], c.Values[1], c.Values[2])
+    assertSame "first gradient" ga ga'
+    assertSame "second gradient" gb gb'
+    assertSame "third gradient" gd gd'
+    let p = parameters [ "a", c.Values[0]; "b", c.Values[1]; "d", c.Values[2] ]
+    let gp = grad (fun p -> f (p?a, p?b, p?d)) p
+    assertSame "Params gradient a" ga gp["a"]
+    assertSame "Params gradient b" gb gp["b"]
+    assertSame "Params gradient d" gd gp["d"]
+
+[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
+let ``vjp, jvp, jacobian, hessian and hvp equal the core's`` (One c) =
+    let x = c.Values[0]
+    let direction = x.Map(fun e -> 0.25 - 0.5 * e)
+    let g x = runRaw c.Program [ x ]
+    let f x = run c.Program [ x ]
+    let struct (y, pullback) = AD.Vjp(Func<Expr, Expr> g).Invoke(x)
+    let y', pullback' = vjp g x
+    let cotangent = y.Map(fun e -> 1.0 + e)
+    assertSame "vjp value" y y'
+    assertSame "vjp pullback" (pullback.Invoke cotangent) (pullback' cotangent)
+    let struct (jy, jt) = AD.Jvp(Func<Expr, Expr> g).Invoke(x, direction)
+    let jy', jt' = jvp g x direction
+    assertSame "jvp value" jy jy'
+    assertSame "jvp tangent" jt jt'
+    assertSame "jacobian" (Value.FromMatrix(AD.Jacobian(Func<Expr, Expr> g).Invoke x)) (jacobian g x)
+    assertSame "hessian" (Value.FromMatrix(AD.Hessian(Func<Expr, Expr> f).Invoke x)) (hessian f x)
+    assertSame "hvp" (AD.Hvp(Func<Expr, Expr> f).Invoke(x, direction)) (hvp f x direction)
+
+// ------------------------------------------------------------------ forms in, forms out
+
+[<Test>]
+let ``a tuple of mixed forms comes back in the same forms`` () =
+    let (gx: float), (gv: Value) = grad (fun (x, v) -> x * sum v) (2.0, vector [ 1.0; 2.0 ])
+    Assert.That(gx, Is.EqualTo 3.0)
+    assertSame "vector part" (vector [ 2.0; 2.0 ]) gv
+
+[<Test>]
+let ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple`` () =
+    let f, (dx, dy, dz) = valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
+    Assert.That((f, dx, dy, dz), Is.EqualTo((-95.0, 19.0, 38.0, -5.0)))
+
+[<Test>]
+let ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition`` () =
+    let x = constant (vector [ 0.5; 0.5; 0.5 ])
+    let z (w: Expr) = 3.0 * dot x ((w + 2.0) ** 2.0)
+    let w = vector [ 1.0; 1.0; 1.0 ]
+    assertSame "grad" (vector [ 9.0; 9.0; 9.0 ]) (grad z w)
+    assertSame "accumulated" (vector [ 18.0; 18.0; 18.0 ]) (grad z w + grad z w)
+
+[<Test>]
+let ``MathNet vectors and matrices come back as MathNet vectors and matrices`` () =
+    let v: Vector<float> = grad (fun x -> dot x x) (Vector<float>.Build.DenseOfArray [| 1.0; 2.0 |])
+    Assert.That(v.ToArray(), Is.EqualTo [| 2.0; 4.0 |])
+    let m: Matrix<float> = grad (fun x -> sum (x * x)) (Matrix<float>.Build.DenseOfRowArrays [| [| 1.0; 2.0 |] |])
+    Assert.That(m.ToRowArrays(), Is.EqualTo [| [| 2.0; 4.0 |] |])
+    let _, pullback = vjp (fun x -> 3.0 * x) (Vector<float>.Build.Dense(2, 1.0))
+    Assert.That((pullback (vector [ 1.0; 2.0 ])).ToArray(), Is.EqualTo [| 3.0; 6.0 |])
+
+[<Test>]
+let ``vjp over Params maps the cotangent to a Params`` () =
+    let p = parameters [ "w", vector [ 1.0; 2.0 ]; "b", scalar 3.0 ]
+    let y, pullback = vjp (fun p -> p?w * p?b) p
+    assertSame "value" (vector [ 3.0; 6.0 ]) y
+    let g = pullback (vector [ 1.0; 1.0 ])
+    assertSame "w" (vector [ 3.0; 3.0 ]) g["w"]
+    assertSame "b" (scalar 3.0) g["b"]
+
+[<Test>]
+let ``diff nests without perturbation confusion`` () =
+    Assert.That(grad (fun x -> x * diff (fun y -> x + y) x) 5.0, Is.EqualTo 1.0)
+    Assert.That(grad (diff exp) 3.0, Is.EqualTo(exp 3.0).Within(1e-12))
+
+[<Test>]
+let ``stopGradient is a node: it passes the value and blocks the derivative`` () =
+    let y, g = valueAndGrad (fun x -> x * stopGradient x) 3.0
+    Assert.That((y, g), Is.EqualTo((9.0, 3.0)))
+
+// ------------------------------------------------------------------ operators and functions
+
+[<Test>]
+let ``F# core functions and operators build the core's ops`` () =
+    let x = var "x" (scalar 0.5)
+    let opName (e: Expr) = match e.Op with null -> "" | op -> op.Name
+    let names =
+        [ exp x; log x; sin x; cos x; tanh x; sqrt x; abs x; x ** 2.0; -x; x + x; x - x; x * x; x / x; 2.0 * x; x + 1.0 ]
+        |> List.map opName
+    Assert.That(names, Is.EqualTo [ "exp"; "log"; "sin"; "cos"; "tanh"; "sqrt"; "abs"; "pow"; "neg"; "add"; "sub"; "mul"; "div"; "mul"; "add" ])
+
+[<Test>]
+let ``the matrix-product operator binds like times`` () =
+    let w = constant (matrix [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ])
+    let x = constant (vector [ 1.0; 1.0 ])
+    let b = constant (vector [ 10.0; 20.0 ])
+    assertSame "w *@ x + b" (vector [ 13.0; 27.0 ]) (eval (w *@ x + b))
+    assertSame "matmul" (eval (matmul w x)) (eval (w *@ x))
+
+[<Test>]
+let ``matrix takes rows`` () =
+    let m = matrix [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ] ]
+    Assert.That(m.Shape, Is.EqualTo(Shape.Matrix(2, 3)))
+    Assert.That(m.ToMatrix().ToRowArrays(), Is.EqualTo [| [| 1.0; 2.0; 3.0 |]; [| 4.0; 5.0; 6.0 |] |])
+
+[<Test>]
+let ``evalWith binds variables to new values`` () =
+    let x = var "x" (scalar 1.0)
+    let y = var "y" (scalar 2.0)
+    let e = x * y + 1.0
+    assertSame "bound" (scalar 3.0) (eval e)
+    assertSame "rebound" (scalar 13.0) (evalWith [ x, scalar 3.0; y, scalar 4.0 ] e)
+
+// ------------------------------------------------------------------ errors
+
+[<Test>]
+let ``ragged or empty matrices are refused with the row at fault`` () =
+    let e = throws<ArgumentException> (fun () -> matrix [ [ 1.0; 2.0 ]; [ 3.0 ] ] |> ignore)
+    Assert.That(e.Message, Does.Contain("row 1 has 1 elements but row 0 has 2"))
+    throws<ArgumentException> (fun () -> matrix ([]: float list list) |> ignore) |> ignore
+
+[<Test>]
+let ``a missing parameter name lists the names there are`` () =
+    let p = parameters [ "w", scalar 1.0 ]
+    let e = throws<KeyNotFoundException> (fun () -> grad (fun p -> p?v) p |> ignore)
+    Assert.That(e.Message, Does.Contain("No parameter named 'v'"))
+    Assert.That(e.Message, Does.Contain("w"))
+
+[<Test>]
+let ``grad of a vector output says to use vjp`` () =
+    let e = throws<NonScalarOutputException> (fun () -> grad (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ]) |> ignore)
+    Assert.That(e.Message, Does.Contain("Vjp"))
+
+[<Test>]
+let ``evalWith refuses a binding that is not a variable`` () =
+    let x = var "x" (scalar 1.0)
+    let e = throws<ArgumentException> (fun () -> evalWith [ x + 1.0, scalar 2.0 ] x |> ignore)
+    Assert.That(e.Message, Does.Contain("binds variables"))
