@@ -43,11 +43,18 @@ type Seen =
         Classes: Map<string, string list>
     }
 
-    member s.Node id = s.Nodes |> List.find (fun n -> n.Id = id)
+    member s.Node id =
+        s.Nodes |> List.find (fun n -> n.Id = id)
+
     /// The nodes whose label has a line equal to text.
-    member s.WithLine text = s.Nodes |> List.filter (fun n -> List.contains text n.Lines)
-    member s.Into id = s.Edges |> List.filter (fun e -> e.To = id)
-    member s.OutOf id = s.Edges |> List.filter (fun e -> e.From = id)
+    member s.WithLine text =
+        s.Nodes |> List.filter (fun n -> List.contains text n.Lines)
+
+    member s.Into id =
+        s.Edges |> List.filter (fun e -> e.To = id)
+
+    member s.OutOf id =
+        s.Edges |> List.filter (fun e -> e.From = id)
 
 /// The DOT text outside HTML-like labels (<...> after '=') and quoted strings, so label text cannot fake structure.
 let private dotSkeleton (text: string) =
@@ -60,15 +67,19 @@ let private dotSkeleton (text: string) =
         let c = text[i]
 
         if quoted then
-            if c = '\\' then i <- i + 1
+            if c = '\\' then
+                i <- i + 1
             elif c = '"' then
                 quoted <- false
                 sb.Append c |> ignore
         elif depth > 0 then
-            if c = '<' then depth <- depth + 1
+            if c = '<' then
+                depth <- depth + 1
             elif c = '>' then
                 depth <- depth - 1
-                if depth = 0 then sb.Append c |> ignore
+
+                if depth = 0 then
+                    sb.Append c |> ignore
         elif c = '"' then
             quoted <- true
             sb.Append c |> ignore
@@ -96,14 +107,11 @@ let private decodeDot (s: string) =
 let private dotNode =
     Regex(@"^  (n\d+) \[label=<(.*)>((?:, [a-z\-]+=(?:""[^""]*""|[A-Za-z0-9.]+))*)\];$")
 
-let private dotEdge =
-    Regex(@"^  (n\d+) -> (n\d+)(?: \[(.*)\])?;$")
+let private dotEdge = Regex(@"^  (n\d+) -> (n\d+)(?: \[(.*)\])?;$")
 
-let private dotHeader =
-    [ "digraph {"; "}"; "  rankdir=LR;"; "  labelloc=t;" ]
+let private dotHeader = [ "digraph {"; "}"; "  rankdir=LR;"; "  labelloc=t;" ]
 
-let private dotHeaderPrefixes =
-    [ "  label=<"; "  graph ["; "  node ["; "  edge [" ]
+let private dotHeaderPrefixes = [ "  label=<"; "  graph ["; "  node ["; "  edge [" ]
 
 /// Checks the DOT's structure and reads it back: a digraph, balanced braces outside labels, rankdir=LR, every line a
 /// known statement, node ids declared once, every edge endpoint declared, no control characters in labels.
@@ -113,8 +121,11 @@ let checkDot (text: string) : Seen =
     let mutable depth = 0
 
     for c in skeleton do
-        if c = '{' then depth <- depth + 1
-        elif c = '}' then depth <- depth - 1
+        if c = '{' then
+            depth <- depth + 1
+        elif c = '}' then
+            depth <- depth - 1
+
         Assert.That(depth, Is.GreaterThanOrEqualTo 0, "a '}' closes nothing")
 
     Assert.That(depth, Is.EqualTo 0, "unbalanced braces")
@@ -159,7 +170,10 @@ let checkDot (text: string) : Seen =
     let declared = set ids
 
     for e in edges do
-        Assert.That(declared.Contains e.From && declared.Contains e.To, $"edge {e.From} -> {e.To} has an undeclared end")
+        Assert.That(
+            declared.Contains e.From && declared.Contains e.To,
+            $"edge {e.From} -> {e.To} has an undeclared end"
+        )
 
     {
         Nodes = List.ofSeq nodes
@@ -195,7 +209,12 @@ let checkMermaid (text: string) : Seen =
         match lines with
         | "---" :: rest ->
             let close = rest |> List.findIndex ((=) "---")
-            Assert.That(rest[.. close - 1] |> List.forall (fun l -> l.StartsWith "title: \""), "front matter other than a title")
+
+            Assert.That(
+                rest[.. close - 1] |> List.forall (fun l -> l.StartsWith "title: \""),
+                "front matter other than a title"
+            )
+
             rest[close + 1 ..]
         | _ -> lines
 
@@ -248,7 +267,10 @@ let checkMermaid (text: string) : Seen =
     let declared = set ids
 
     for e in edges do
-        Assert.That(declared.Contains e.From && declared.Contains e.To, $"edge {e.From} --> {e.To} has an undeclared end")
+        Assert.That(
+            declared.Contains e.From && declared.Contains e.To,
+            $"edge {e.From} --> {e.To} has an undeclared end"
+        )
 
     for KeyValue(name, members) in classes do
         for id in members do
@@ -282,7 +304,9 @@ let stopGraph () =
 
 /// A small layer with a loss: a 2×3 weight, vectors, and a large constant (6 numbers, shown by its shape).
 let matrixGraph () =
-    let w: Expr = Expr.Var("W", T.toValue (T.matrix 2 3 (fun i j -> 0.1 * float (i + 2 * j) - 0.2)))
+    let w: Expr =
+        Expr.Var("W", T.toValue (T.matrix 2 3 (fun i j -> 0.1 * float (i + 2 * j) - 0.2)))
+
     let b: Expr = Expr.Var("b", Value.FromArray [| 0.5; -0.5 |])
     let v = Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |])
     let t = Expr.Const(Value.FromArray [| 0.25; -0.75 |])
@@ -294,8 +318,10 @@ let matrixGraph () =
 let sinChain n =
     let x = Expr.Var("x", Value.Scalar 0.5)
     let mutable e: Expr = x
+
     for _ in 1..n do
         e <- Expr.Sin e
+
     e
 
 /// A random DAG with sharing, stop-gradients and non-commutative ops; the same seed builds the same structure.
@@ -321,7 +347,8 @@ let randomGraph (seed: int) =
 
     nodes[nodes.Count - 1] + nodes[nodes.Count - 2] * nodes[nodes.Count - 3]
 
-let withGradients (f: Expr) = DrawOptions(Gradients = Drawing.GradientsOf f)
+let withGradients (f: Expr) =
+    DrawOptions(Gradients = Drawing.GradientsOf f)
 
 // ------------------------------------------------------------------ structure and content
 
@@ -333,7 +360,9 @@ let ``seed 003: the DOT shows the forward values and the gradients at every node
     for node, expected in [ x, 19.0; y, 38.0; z, -5.0; q, 19.0; f, 1.0 ] do
         Assert.That(grads[node].ToScalar(), Is.EqualTo expected, $"the gradient at {node}")
 
-    let dot = Dot.Render(f, DrawOptions(Gradients = grads, Title = "seed 003: f = (x + 2y) · z"))
+    let dot =
+        Dot.Render(f, DrawOptions(Gradients = grads, Title = "seed 003: f = (x + 2y) · z"))
+
     let seen = checkDot dot
     Assert.That(seen.Nodes.Length, Is.EqualTo 7, "x, y, z, 2, 2y, q, f")
     // f is the root, so n0; q its first input, n1.
@@ -355,7 +384,10 @@ let ``seed 003: the DOT shows the forward values and the gradients at every node
 [<Test>]
 let ``seed 003: the Mermaid shows the same values and gradients`` () =
     let _, _, _, _, f = seed003 ()
-    let text = Mermaid.Render(f, DrawOptions(Gradients = Drawing.GradientsOf f, Title = "seed 003"))
+
+    let text =
+        Mermaid.Render(f, DrawOptions(Gradients = Drawing.GradientsOf f, Title = "seed 003"))
+
     let seen = checkMermaid text
     Assert.That(text, Does.StartWith "---\ntitle: \"seed 003\"\n---\nflowchart LR\n")
     Assert.That((seen.Node "n0").Lines, Is.EqualTo [ "mul"; "scalar"; "-95"; "grad 1" ])
@@ -371,7 +403,13 @@ let ``without values or gradients a node shows what it is and its shape`` () =
     let _, _, _, _, f = seed003 ()
     let seen = checkDot (Dot.Render(f, DrawOptions(ShowValues = false)))
     Assert.That((seen.Node "n0").Lines, Is.EqualTo [ "mul"; "scalar" ])
-    Assert.That((seen.WithLine "2" |> List.exactlyOne).Lines, Is.EqualTo [ "2"; "scalar" ], "a constant's value is its name")
+
+    Assert.That(
+        (seen.WithLine "2" |> List.exactlyOne).Lines,
+        Is.EqualTo [ "2"; "scalar" ],
+        "a constant's value is its name"
+    )
+
     let seen = checkMermaid (Mermaid.Render f)
     Assert.That((seen.Node "n0").Lines, Is.EqualTo [ "mul"; "scalar"; "-95" ])
 
@@ -383,9 +421,13 @@ let ``large values are shown by their shape, small vectors by value`` () =
     let mermaid = checkMermaid (Mermaid.Render(loss, o))
 
     for seen in [ dot; mermaid ] do
-        Assert.That((seen.WithLine "W" |> List.exactlyOne).Lines, Is.EqualTo [ "W"; "matrix(2, 3)"; "grad matrix(2, 3)" ])
+        Assert.That(
+            (seen.WithLine "W" |> List.exactlyOne).Lines,
+            Is.EqualTo [ "W"; "matrix(2, 3)"; "grad matrix(2, 3)" ]
+        )
+
         let b = (seen.WithLine "b" |> List.exactlyOne).Lines
-        Assert.That(b[.. 2], Is.EqualTo [ "b"; "vector(2)"; "[0.5, -0.5]" ])
+        Assert.That(b[..2], Is.EqualTo [ "b"; "vector(2)"; "[0.5, -0.5]" ])
         Assert.That(b[3], Does.StartWith "grad [")
         Assert.That((seen.WithLine "const" |> List.exactlyOne).Lines[1], Is.EqualTo "matrix(2, 3)")
         Assert.That(seen.WithLine "[1, 2, 3]", Has.Length.EqualTo 1, "a small constant vector by value")
@@ -437,7 +479,10 @@ let ``a graph and its gradient graphs in one drawing: each root marked and named
     let x, y, z, _, f = seed003 ()
     let g = AD.Gradients(f, x, y, z)
     let names = [ "f"; "∂f/∂x"; "∂f/∂y"; "∂f/∂z" ]
-    let roots = Array.map2 (fun n r -> struct (n, r)) (Array.ofList names) [| f; g[0]; g[1]; g[2] |]
+
+    let roots =
+        Array.map2 (fun n r -> struct (n, r)) (Array.ofList names) [| f; g[0]; g[1]; g[2] |]
+
     let o = DrawOptions(Gradients = Drawing.GradientsOf f)
     let distinct = HashSet<Expr>(HashIdentity.Reference)
 
@@ -454,16 +499,26 @@ let ``a graph and its gradient graphs in one drawing: each root marked and named
             Assert.That(seen.WithLine name, Has.Length.EqualTo 1, $"{name} is drawn once")
 
         for name, value in List.zip names [ "-95"; "19"; "38"; "-5" ] do
-            let root = seen.Nodes |> List.filter (fun n -> List.head n.Lines = name) |> List.exactlyOne
+            let root =
+                seen.Nodes |> List.filter (fun n -> List.head n.Lines = name) |> List.exactlyOne
+
             Assert.That(root.Lines, Does.Contain value, $"the value of {name}")
 
     let rootIds =
-        dot.Nodes |> List.filter (fun n -> List.contains (List.head n.Lines) names) |> List.map (fun n -> n.Id)
+        dot.Nodes
+        |> List.filter (fun n -> List.contains (List.head n.Lines) names)
+        |> List.map (fun n -> n.Id)
 
     for id in rootIds do
         Assert.That((dot.Node id).Attributes, Does.Contain "peripheries=2")
 
-    Assert.That(dot.Nodes |> List.filter (fun n -> n.Attributes.Contains "peripheries") |> List.length, Is.EqualTo 4)
+    Assert.That(
+        dot.Nodes
+        |> List.filter (fun n -> n.Attributes.Contains "peripheries")
+        |> List.length,
+        Is.EqualTo 4
+    )
+
     Assert.That(Dot.Render(roots, o), Does.Contain "<b>∂f/∂x</b>")
     Assert.That(set mermaid.Classes["output"], Is.EqualTo(set rootIds), "the same ids in both formats")
 
@@ -495,7 +550,8 @@ let ``the same graph, or a separately built identical one, gives byte-identical 
 
 // ------------------------------------------------------------------ escaping
 
-let private oddName = "a \"quoted\" <b>name</b> & #x; \\ `tick`\nnext line {brace} ]"
+let private oddName =
+    "a \"quoted\" <b>name</b> & #x; \\ `tick`\nnext line {brace} ]"
 
 let escapingGraph () =
     let a: Expr = Expr.Var(oddName, Value.Scalar 1.0)
@@ -527,7 +583,13 @@ let ``labels and titles are escaped, and unicode passes through`` () =
 let ``a million-node chain exports in bounded size, with the count of the cut nodes`` () =
     let e = sinChain 1_000_000
     let o = withGradients e
-    Assert.That(o.Gradients |> Option.ofObj |> Option.map (fun g -> g.Count), Is.EqualTo(Some 200), "gradients at the drawn nodes")
+
+    Assert.That(
+        o.Gradients |> Option.ofObj |> Option.map (fun g -> g.Count),
+        Is.EqualTo(Some 200),
+        "gradients at the drawn nodes"
+    )
+
     let dot = Dot.Render(e, o)
     let mermaid = Mermaid.Render(e, o)
 
@@ -573,7 +635,10 @@ let ``a node limit of one draws the root and one note; the roots are always draw
     Assert.That(seen.Nodes |> List.map (fun n -> List.head n.Lines), Is.EqualTo [ "mul"; "… 6 more nodes" ])
     Assert.That(seen.Edges |> List.map (fun e -> e.From, e.To), Is.EqualTo [ ("n1", "n0"); ("n1", "n0") ])
     let x, y, _, _, _ = seed003 ()
-    let seen = checkMermaid (Mermaid.Render([| x; y; x + y |], DrawOptions(NodeLimit = 1)))
+
+    let seen =
+        checkMermaid (Mermaid.Render([| x; y; x + y |], DrawOptions(NodeLimit = 1)))
+
     Assert.That(seen.Nodes |> List.map (fun n -> List.head n.Lines), Is.EqualTo [ "x"; "y"; "add" ])
 
 // ------------------------------------------------------------------ errors
@@ -581,25 +646,38 @@ let ``a node limit of one draws the root and one note; the roots are always draw
 [<Test>]
 let ``bad arguments: null or empty roots, a null name, a node limit below 1, a non-scalar output`` () =
     let _, _, _, _, f = seed003 ()
-    let e = throws<ArgumentNullException> (fun () -> Dot.Render(nil<Expr>) |> ignore)
+    let e = throws<ArgumentNullException>(fun () -> Dot.Render(nil<Expr>) |> ignore)
     Assert.That(e.ParamName, Is.EqualTo "root")
-    let e = throws<ArgumentNullException> (fun () -> Mermaid.Render(nil<IReadOnlyList<Expr>>) |> ignore)
+
+    let e =
+        throws<ArgumentNullException>(fun () -> Mermaid.Render(nil<IReadOnlyList<Expr>>) |> ignore)
+
     Assert.That(e.ParamName, Is.EqualTo "roots")
 
     for render in [ (fun (r: Expr[]) -> Dot.Render r); (fun (r: Expr[]) -> Mermaid.Render r) ] do
-        let e = throws<ArgumentException> (fun () -> render [||] |> ignore)
+        let e = throws<ArgumentException>(fun () -> render [||] |> ignore)
         Assert.That(e.ParamName, Is.EqualTo "roots")
         Assert.That(e.Message, Does.Contain "at least one output node")
-        let e = throws<ArgumentException> (fun () -> render [| f; nil |] |> ignore)
+        let e = throws<ArgumentException>(fun () -> render [| f; nil |] |> ignore)
         Assert.That(e.Message, Does.Contain "Root 1")
 
-    let e = throws<ArgumentException> (fun () -> Dot.Render([| struct (nil<string>, f) |]) |> ignore)
+    let e =
+        throws<ArgumentException>(fun () -> Dot.Render([| struct (nil<string>, f) |]) |> ignore)
+
     Assert.That(e.Message, Does.Contain "name of root 0")
-    let e = throws<ArgumentOutOfRangeException> (fun () -> DrawOptions(NodeLimit = 0) |> ignore)
+
+    let e =
+        throws<ArgumentOutOfRangeException>(fun () -> DrawOptions(NodeLimit = 0) |> ignore)
+
     Assert.That(e.ParamName, Is.EqualTo "NodeLimit")
     Assert.That(e.Message, Does.Contain "at least one node")
-    throws<ArgumentOutOfRangeException> (fun () -> Drawing.GradientsOf(f, 0) |> ignore) |> ignore
-    throws<NonScalarOutputException> (fun () -> Drawing.GradientsOf(Expr.Const(Value.FromArray [| 1.0; 2.0 |])) |> ignore) |> ignore
+
+    throws<ArgumentOutOfRangeException>(fun () -> Drawing.GradientsOf(f, 0) |> ignore)
+    |> ignore
+
+    throws<NonScalarOutputException>(fun () ->
+        Drawing.GradientsOf(Expr.Const(Value.FromArray [| 1.0; 2.0 |])) |> ignore)
+    |> ignore
 
 // ------------------------------------------------------------------ Graphviz, where installed
 
@@ -648,7 +726,16 @@ let private dotSamples: (string * (unit -> string)) list =
         (fun () ->
             let x, y, z, _, f = seed003 ()
             let g = AD.Gradients(f, x, y, z)
-            Dot.Render([| struct ("f", f); struct ("∂f/∂x", g[0]); struct ("∂f/∂y", g[1]); struct ("∂f/∂z", g[2]) |], withGradients f))
+
+            Dot.Render(
+                [|
+                    struct ("f", f)
+                    struct ("∂f/∂x", g[0])
+                    struct ("∂f/∂y", g[1])
+                    struct ("∂f/∂z", g[2])
+                |],
+                withGradients f
+            ))
         "stop-gradient", (fun () -> let s = stopGraph () in Dot.Render(s, withGradients s))
         "matrix", (fun () -> let m = matrixGraph () in Dot.Render(m, withGradients m))
         "random", (fun () -> let r = randomGraph 3 in Dot.Render(r, withGradients r))
