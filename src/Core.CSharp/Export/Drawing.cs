@@ -204,7 +204,7 @@ internal sealed class Layout
             names.TryGetValue(node, out var rootNames);
             nodes.Add(Describe(node, rootNames, options));
             var inputs = node.Inputs;
-            var positional = inputs.Length >= 2 && !IsCommutative(node.Op);
+            var positional = inputs.Length >= 2 && node.Op is { IsCommutative: false };
             for (var i = 0; i < inputs.Length; i++)
             {
                 var from = ids.TryGetValue(inputs[i], out var id) ? id : moreId;
@@ -241,9 +241,6 @@ internal sealed class Layout
         total = seen.Count;
         return kept;
     }
-
-    // Argument order does not change these ops' results, so their edges need no position labels.
-    private static bool IsCommutative(Op? op) => op is AddOp or MulOp or DotOp;
 
     private const int MaxShownElements = 4;
 

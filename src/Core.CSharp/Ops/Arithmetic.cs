@@ -18,6 +18,9 @@ public sealed class AddOp : BinaryElementwiseOp
     public override string Name => "add";
     /// <inheritdoc/>
     public override string Infix => "+";
+
+    /// <inheritdoc/>
+    public override bool IsCommutative => true;
     /// <inheritdoc/>
     protected override bool BroadcastsRows => true;
     /// <inheritdoc/>
@@ -73,6 +76,9 @@ public sealed class MulOp : BinaryElementwiseOp
     public override string Name => "mul";
     /// <inheritdoc/>
     public override string Infix => "*";
+
+    /// <inheritdoc/>
+    public override bool IsCommutative => true;
     /// <inheritdoc/>
     protected override double Apply(double a, double b) => a * b;
     /// <inheritdoc/>

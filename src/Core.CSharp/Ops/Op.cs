@@ -45,6 +45,9 @@ public abstract class Op
     /// <summary>An infix symbol for printing ("+", "*"), or null to print as a function call.</summary>
     public virtual string? Infix => null;
 
+    /// <summary>Whether the order of the inputs never changes the result (drawings then leave argument positions unlabelled).</summary>
+    public virtual bool IsCommutative => false;
+
     /// <summary>The name, with parameters where the op has any (e.g. "pow 2").</summary>
     public override string ToString() => Name;
 

@@ -33,6 +33,9 @@ public sealed class DotOp : BilinearOp
     public override string Name => "dot";
 
     /// <inheritdoc/>
+    public override bool IsCommutative => true;
+
+    /// <inheritdoc/>
     public override Shape InferShape(ReadOnlySpan<Shape> x) =>
         x[0].IsVector && x[0] == x[1] ? Shape.Scalar
         : throw Mismatch(x, "dot takes two vectors of one length; for matrices use MatMul, for element-wise products use *.");

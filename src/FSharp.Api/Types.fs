@@ -1,0 +1,16 @@
+namespace Functional.Autodiff.FSharp
+
+/// <summary>A graph node (the core's <see cref="T:Functional.Autodiff.Expr"/>), so <c>open Functional.Autodiff.FSharp</c> is all a script needs.</summary>
+type Expr = Functional.Autodiff.Expr
+
+/// <summary>A scalar, vector or matrix value (the core's <see cref="T:Functional.Autodiff.Value"/>).</summary>
+type Value = Functional.Autodiff.Value
+
+/// <summary>Named values (the core's <see cref="T:Functional.Autodiff.Params"/>).</summary>
+type Params = Functional.Autodiff.Params
+
+/// <summary>The traced variables of a function of <see cref="T:Functional.Autodiff.Params"/>; read them with <c>p?name</c>.</summary>
+type ParamVars = Functional.Autodiff.ParamVars
+
+/// <summary>The shape of a value: scalar, vector(n) or matrix(m, n) (the core's <see cref="T:Functional.Autodiff.Shape"/>).</summary>
+type Shape = Functional.Autodiff.Shape
