@@ -193,3 +193,36 @@ module Autodiff =
     /// Nested uses never confuse their perturbations.
     /// </summary>
     let diff (f: Expr -> Expr) : Expr -> Expr = Diff.Grad(Func<Expr, Expr>(f)).Invoke
+
+/// <summary>
+/// Graphs drawn as circuits, in Graphviz DOT or Mermaid (thin wrappers over <c>Functional.Autodiff.Export</c>):
+/// inputs on the left, outputs on the right, values on the nodes, stop-gradient marked, and, with
+/// <c>Draw.circuit</c>, each node's gradient under its value.
+/// </summary>
+/// <example>
+/// <code>
+/// let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
+/// let f = (x + 2.0 * y) * z
+/// Draw.dot (Draw.circuit f) [ "f", f ]   // render with: dot -Tsvg f.dot -o f.svg
+/// </code>
+/// </example>
+[<RequireQualifiedAccess>]
+module Draw =
+
+    open Functional.Autodiff.Export
+
+    /// <summary>The default options: up to 200 nodes, forward values shown, no gradients, no title.</summary>
+    let defaults: DrawOptions = DrawOptions.Default
+
+    /// <summary>Options that show, under each node's value, the gradient of the scalar <paramref name="output"/> with respect to that node.</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">The output is not a scalar.</exception>
+    let circuit (output: Expr) : DrawOptions = DrawOptions(Gradients = Drawing.GradientsOf output)
+
+    let private named (roots: (string * Expr) list) : Collections.Generic.IReadOnlyList<struct (string * Expr)> =
+        roots |> List.map (fun (name, root) -> struct (name, root)) |> Array.ofList :> _
+
+    /// <summary>The named graphs in one DOT digraph (shared nodes once, each output marked with its name).</summary>
+    let dot (options: DrawOptions) (roots: (string * Expr) list) : string = Dot.Render(named roots, options)
+
+    /// <summary>The named graphs in one Mermaid flowchart (shared nodes once, each output marked with its name).</summary>
+    let mermaid (options: DrawOptions) (roots: (string * Expr) list) : string = Mermaid.Render(named roots, options)

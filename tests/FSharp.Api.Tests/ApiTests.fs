@@ -189,3 +189,18 @@ let ``evalWith refuses a binding that is not a variable`` () =
     let x = var "x" (scalar 1.0)
     let e = throws<ArgumentException> (fun () -> evalWith [ x + 1.0, scalar 2.0 ] x |> ignore)
     Assert.That(e.Message, Does.Contain("binds variables"))
+
+// ------------------------------------------------------------------ drawings
+
+[<Test>]
+let ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit`` () =
+    let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
+    let f = (x + 2.0 * y) * z
+    let options = Draw.circuit f
+    let dot = Draw.dot options [ "f", f ]
+    Assert.That(dot, Is.EqualTo(Export.Dot.Render([| struct ("f", f) |], options)))
+    for text in [ "digraph"; "rankdir=LR"; "-95"; "grad 19"; "grad 38"; "grad -5" ] do
+        Assert.That(dot, Does.Contain text)
+    let mermaid = Draw.mermaid Draw.defaults [ "f", f ]
+    Assert.That(mermaid, Does.Contain "flowchart LR")
+    Assert.That(mermaid, Does.Not.Contain "grad")
