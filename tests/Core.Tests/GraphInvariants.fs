@@ -253,3 +253,12 @@ let ``ToString of a big graph is bounded`` () =
         let s = g.ToString()
         Assert.That(s.Length, Is.LessThan 2000, $"{name}: {s.Length} characters")
         Assert.That(s, Does.Contain "vector(1000)", $"{name} shows its shape")
+
+[<Test>]
+let ``an op that says it is commutative gives the same value with its inputs swapped`` () =
+    let commutative = Ops.All |> Seq.filter (fun op -> op.IsCommutative) |> Seq.map (fun op -> op.Name) |> Set.ofSeq
+    Assert.That(commutative, Is.EquivalentTo [ "add"; "mul"; "dot" ])
+    let a = Expr.Const(Value.FromArray(0.3, -1.7, 2.5))
+    let b = Expr.Const(Value.FromArray(1.1, 0.4, -0.9))
+    for op in Ops.All |> Seq.filter (fun op -> op.IsCommutative) do
+        Assert.That((Expr.Create(op, a, b)).Value, Is.EqualTo((Expr.Create(op, b, a)).Value), op.Name)
