@@ -162,7 +162,8 @@ let ``docs/.lib holds every assembly the libraries reference beyond the framewor
                 )
 
 /// The helpers' contract, on a script that is not a page: numbers within the printed precision pass and are
-/// counted, the C# of every tutorial is found, and a number beyond it stops the script with the message.
+/// counted, the C# of every tutorial is found, a graph is drawn (or shown as DOT where Graphviz is missing), and a
+/// number beyond the printed precision stops the script with the message.
 [<Test>]
 let ``check.fsx passes numbers within the printed precision and stops at one beyond it`` () =
     let script = Path.Combine(Path.GetTempPath(), $"docs-check-{Guid.NewGuid():N}.fsx")
@@ -173,7 +174,7 @@ let ``check.fsx passes numbers within the printed precision and stops at one bey
     File.WriteAllText(
         script,
         $"""
-#load "{helper "references.fsx"}" "{helper "check.fsx"}" "{helper "csharp.fsx"}"
+#load "{helper "references.fsx"}" "{helper "check.fsx"}" "{helper "csharp.fsx"}" "{helper "graphviz.fsx"}"
 open Functional.Autodiff
 expect "four decimals" "40.5000" 40.50004
 expect "no decimals, a PyTorch tensor" "tensor([9., 9., 9.], grad_fn=<MulBackward0>)" (Value.FromArray(9.0, 9.0, 9.0))
@@ -183,6 +184,8 @@ for seed in [ "Seed000"; "Seed001"; "Seed002"; "Seed003"; "Seed004" ] do
     let source = CSharp.source seed
     if not (source.StartsWith $"static void {{seed}}(Report r)" && source.EndsWith "}}") then failwith $"C# of {{seed}}: {{source}}"
     if not ((CSharp.html [ seed ]).Contains "<code lang=\"csharp\">") then failwith $"no code block for {{seed}}"
+let drawn = Graphviz.svg "digraph {{ x -> q; y -> q; q -> f; z -> f }}"
+if not (drawn.StartsWith "<svg" || drawn.StartsWith "<pre><code>digraph") then failwith $"Graphviz.svg: {{drawn}}"
 finish ()
 expect "beyond four decimals" "40.5000" 40.50006
 printfn "not reached"
