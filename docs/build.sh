@@ -39,11 +39,13 @@ done
 # fsdocs' argument parser reads "-r:" as an option of its own.
 # .fsdocs/ caches the projects' paths; clear it so a change of configuration is seen.
 rm -rf .fsdocs
+root="${DOCS_ROOT:-/}"
 dotnet fsdocs build \
   --eval --strict --clean \
   --properties Configuration=Release \
   --fscoptions " -r:$PWD/docs/.lib/MathNet.Numerics.dll" \
-  --parameters fsdocs-collection-name Functional.Autodiff root "${DOCS_ROOT:-/}" \
+  --parameters fsdocs-collection-name Functional.Autodiff root "$root" \
+    fsdocs-logo-src img/logo.svg fsdocs-favicon-src img/logo.svg \
   "$@"
 
 # fsdocs copies every other file of docs/ into the site, this script too.
