@@ -5,7 +5,8 @@
 #   DOCS_ROOT=/Functional.Autodiff/ docs/build.sh
 #                                 the URL path the site is served under (default /: serve output/ itself,
 #                                 e.g. python3 -m http.server -d output 8000)
-#   docs/build.sh --ARG ...       extra arguments go to `dotnet fsdocs build`
+#   docs/build.sh --ARG ...       extra arguments go to `dotnet fsdocs build` (all but --parameters, which
+#                                 fsdocs takes once: it is given below)
 #
 # Needs Graphviz's dot (pages draw graphs as SVG): apt-get install -y graphviz. Without it the script stops before
 # building anything, rather than publish pages without their diagrams.
@@ -50,4 +51,4 @@ dotnet fsdocs build \
 
 # fsdocs copies every other file of docs/ into the site, this script too.
 rm -f output/build.sh
-echo "docs/build.sh: site in output/ (start page output/index.html)"
+echo "docs/build.sh: site in output/; to look at it: python3 -m http.server -d output 8000"
