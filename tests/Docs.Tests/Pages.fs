@@ -120,7 +120,13 @@ let ``page runs under dotnet fsi`` (page: string) =
 
 [<Test>]
 let ``docs/.lib holds the libraries this test was built with`` () =
-    for library in [ "Functional.Autodiff.dll" ] do
+    let libraries =
+        Directory.GetFiles(AppContext.BaseDirectory, "Functional.Autodiff*.dll")
+        |> Array.map (fun path -> FileInfo(path).Name)
+
+    Assert.That(libraries, Does.Contain "Functional.Autodiff.dll", "the test references the C# core")
+
+    for library in libraries do
         let built = Path.Combine(AppContext.BaseDirectory, library)
         let copied = Path.Combine(libDir, library)
 
