@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the docs site into output/: every page in docs/ is run, and rendered with the numbers it computed.
+#
+#   docs/build.sh                 build the solution (Release), run each page under dotnet fsi, then fsdocs
+#   DOCS_ROOT=/Functional.Autodiff/ docs/build.sh
+#                                 the URL path the site is served under (default /: serve output/ itself,
+#                                 e.g. python3 -m http.server -d output 8000)
+#   docs/build.sh --ARG ...       extra arguments go to `dotnet fsdocs build` (all but --parameters, which
+#                                 fsdocs takes once: it is given below)
+#
+# Needs Graphviz's dot (pages draw graphs as SVG): apt-get install -y graphviz. Without it the script stops before
+# building anything, rather than publish pages without their diagrams.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dot > /dev/null 2>&1; then
+  echo "docs/build.sh: Graphviz's dot is not installed; the pages draw graphs with it." >&2
+  echo "  Debian/Ubuntu: apt-get install -y graphviz    macOS: brew install graphviz" >&2
+  exit 1
+fi
+
+dotnet tool restore
+
+# fsdocs builds nothing itself: it reads the XML docs and assemblies at the projects' TargetPath for the
+# configuration given below. Building the solution also builds tests/Docs.Tests, which copies the libraries
+# into docs/.lib for the pages (docs/.helpers/references.fsx).
+dotnet build Functional.sln -c Release
+
+# fsdocs shows an exception in a page as an empty output and goes on, even with --strict: run every page under
+# dotnet fsi first, where an exception or a tutorial number that differs stops the build with its message.
+for page in docs/*.fsx; do
+  echo "docs/build.sh: dotnet fsi $page"
+  dotnet fsi "$page" > /dev/null
+done
+
+# --clean: fsdocs regenerates only pages newer than their output, and a page's numbers change when the library does.
+# --fscoptions: fsdocs reads the C# library's metadata with the F# compiler, which needs MathNet.Numerics (its
+# signatures use MathNet's vectors and matrices); a class library's bin folder does not hold it, docs/.lib does.
+# fsdocs takes one such option, one compiler flag, with an absolute path, and mind the leading space: without it
+# fsdocs' argument parser reads "-r:" as an option of its own.
+# .fsdocs/ caches the projects' paths; clear it so a change of configuration is seen.
+rm -rf .fsdocs
+root="${DOCS_ROOT:-/}"
+dotnet fsdocs build \
+  --eval --strict --clean \
+  --properties Configuration=Release \
+  --fscoptions " -r:$PWD/docs/.lib/MathNet.Numerics.dll" \
+  --parameters fsdocs-collection-name Functional.Autodiff root "$root" \
+    fsdocs-logo-src img/logo.svg fsdocs-favicon-src img/logo.svg \
+  "$@"
+
+# fsdocs copies every other file of docs/ into the site, this script too.
+rm -f output/build.sh
+echo "docs/build.sh: site in output/; to look at it: python3 -m http.server -d output 8000"

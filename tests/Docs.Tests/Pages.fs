@@ -1,0 +1,216 @@
+/// Every docs page runs as a script: one test per docs/*.fsx runs `dotnet fsi <page>` from the repository root
+/// and asserts exit code 0 and, for a page that checks tutorial numbers (it loads .helpers/check.fsx), the
+/// "docs-check: N numbers matched" line. The build of this project copies the libraries into docs/.lib first
+/// (Docs.Tests.fsproj), so the pages run against the libraries this test was built with.
+module Functional.Autodiff.Docs.Tests.Pages
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Reflection.Metadata
+open System.Reflection.PortableExecutable
+open System.Runtime.InteropServices
+open System.Text.RegularExpressions
+open NUnit.Framework
+
+/// The repository root: the nearest folder above the test assembly that holds Functional.sln.
+let repoRoot =
+    let rec up (dir: DirectoryInfo | null) =
+        match dir with
+        | null -> failwith $"No Functional.sln in any folder above {AppContext.BaseDirectory}"
+        | dir when File.Exists(Path.Combine(dir.FullName, "Functional.sln")) -> dir.FullName
+        | dir -> up dir.Parent
+
+    up (DirectoryInfo AppContext.BaseDirectory)
+
+let docsDir = Path.Combine(repoRoot, "docs")
+let libDir = Path.Combine(docsDir, ".lib")
+let helpersDir = Path.Combine(docsDir, ".helpers")
+
+/// The pages: docs/*.fsx. The helpers they load live in docs/.helpers, which is not a page (fsdocs skips it too).
+let pages =
+    Directory.GetFiles(docsDir, "*.fsx") |> Array.map Path.GetFileName |> Array.sort
+
+/// A page's run gets this long; the slowest page takes a few seconds.
+let timeout = TimeSpan.FromMinutes 5.0
+
+/// The dotnet executable that runs this test (testhost runs under it), else DOTNET_HOST_PATH, else dotnet on PATH.
+let dotnet =
+    match Process.GetCurrentProcess().MainModule, Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with
+    | NonNull host, _ when Path.GetFileNameWithoutExtension host.FileName = "dotnet" -> host.FileName
+    | _, NonNull fromEnv when File.Exists fromEnv -> fromEnv
+    | _ -> "dotnet"
+
+type Run =
+    {
+        ExitCode: int
+        Stdout: string
+        Stderr: string
+        Elapsed: TimeSpan
+    }
+
+/// Runs `dotnet fsi <script>` in the repository root, with this process's environment.
+let fsi (script: string) : Run =
+    let start = ProcessStartInfo(dotnet, WorkingDirectory = repoRoot)
+    start.ArgumentList.Add "fsi"
+    start.ArgumentList.Add script
+    start.RedirectStandardOutput <- true
+    start.RedirectStandardError <- true
+    start.UseShellExecute <- false
+    let clock = Stopwatch.StartNew()
+
+    use p =
+        match Process.Start start with
+        | null -> failwith $"could not start {dotnet} fsi {script}"
+        | p -> p
+
+    let stdout = p.StandardOutput.ReadToEndAsync()
+    let stderr = p.StandardError.ReadToEndAsync()
+
+    if not (p.WaitForExit timeout) then
+        p.Kill(entireProcessTree = true)
+        p.WaitForExit()
+        Assert.Fail($"dotnet fsi {script} did not finish in {timeout}\n{stdout.Result}\n{stderr.Result}")
+
+    p.WaitForExit() // lets the output reads finish
+
+    {
+        ExitCode = p.ExitCode
+        Stdout = stdout.Result
+        Stderr = stderr.Result
+        Elapsed = clock.Elapsed
+    }
+
+/// The last lines of some output, for a failure message.
+let tail (lines: int) (text: string) =
+    let all = text.TrimEnd().Split('\n')
+    let kept = all[max 0 (all.Length - lines) ..]
+    (if kept.Length < all.Length then "…\n" else "") + String.Join("\n", kept)
+
+let describe (script: string) (run: Run) =
+    $"dotnet fsi {script} exited with {run.ExitCode} after {run.Elapsed.TotalSeconds:F1} s\n"
+    + $"--- stdout (tail)\n{tail 40 run.Stdout}\n--- stderr (tail)\n{tail 40 run.Stderr}"
+
+let docsCheck =
+    Regex(@"^docs-check: (\d+) numbers matched\s*$", RegexOptions.Multiline)
+
+[<TestCaseSource(nameof pages)>]
+let ``page runs under dotnet fsi`` (page: string) =
+    let script = Path.Combine("docs", page)
+    let run = fsi script
+    TestContext.Out.WriteLine($"{script}: {run.Elapsed.TotalSeconds:F1} s")
+    Assert.That(run.ExitCode, Is.EqualTo 0, describe script run)
+
+    if File.ReadAllText(Path.Combine(repoRoot, script)).Contains ".helpers/check.fsx" then
+        let m = docsCheck.Match run.Stdout
+
+        Assert.That(
+            m.Success,
+            Is.True,
+            $"{script} loads check.fsx but printed no docs-check line: end it with `finish ()`.\n{describe script run}"
+        )
+
+        TestContext.Out.WriteLine(m.Value.Trim())
+
+        Assert.That(
+            int m.Groups[1].Value,
+            Is.GreaterThan 0,
+            $"{script} checked no tutorial number\n{describe script run}"
+        )
+
+[<Test>]
+let ``docs/.lib holds the libraries this test was built with`` () =
+    let libraries =
+        Directory.GetFiles(AppContext.BaseDirectory, "Functional.Autodiff*.dll")
+        |> Array.map (fun path -> FileInfo(path).Name)
+
+    Assert.That(libraries, Does.Contain "Functional.Autodiff.dll", "the test references the C# core")
+
+    for library in libraries do
+        let built = Path.Combine(AppContext.BaseDirectory, library)
+        let copied = Path.Combine(libDir, library)
+
+        Assert.That(
+            File.Exists copied,
+            Is.True,
+            $"{copied} is missing: build tests/Docs.Tests (dotnet build) to fill docs/.lib"
+        )
+
+        Assert.That(
+            File.ReadAllBytes copied = File.ReadAllBytes built,
+            Is.True,
+            $"{copied} is not the {built} this test was built with: docs/.lib was filled by another build since; build again"
+        )
+
+/// The names of the assemblies an assembly references, read from its metadata without loading it.
+let references (path: string) =
+    use pe = new PEReader(File.OpenRead path)
+    let md = pe.GetMetadataReader()
+
+    [
+        for h in md.AssemblyReferences -> md.GetString(md.GetAssemblyReference(h).Name)
+    ]
+
+[<Test>]
+let ``docs/.lib holds every assembly the libraries reference beyond the framework`` () =
+    let framework = RuntimeEnvironment.GetRuntimeDirectory()
+
+    let provided name =
+        File.Exists(Path.Combine(framework, name + ".dll")) || name = "FSharp.Core" // fsi brings its own
+
+    for library in Directory.GetFiles(libDir, "Functional.Autodiff*.dll") do
+        for name in references library do
+            if not (provided name) then
+                Assert.That(
+                    File.Exists(Path.Combine(libDir, name + ".dll")),
+                    Is.True,
+                    $"{Path.GetFileName library} references {name}, which is not in docs/.lib: add its package to DocsLibraryPackages in tests/Docs.Tests/Docs.Tests.fsproj and an #r to docs/.helpers/references.fsx"
+                )
+
+/// The helpers' contract, on a script that is not a page: numbers within the printed precision pass and are
+/// counted, the C# of every tutorial is found, a graph is drawn (or shown as DOT where Graphviz is missing), and a
+/// number beyond the printed precision stops the script with the message.
+[<Test>]
+let ``check.fsx passes numbers within the printed precision and stops at one beyond it`` () =
+    let script = Path.Combine(Path.GetTempPath(), $"docs-check-{Guid.NewGuid():N}.fsx")
+
+    let helper name =
+        Path.Combine(helpersDir, name).Replace("\\", "/")
+
+    File.WriteAllText(
+        script,
+        $"""
+#load "{helper "references.fsx"}" "{helper "check.fsx"}" "{helper "csharp.fsx"}" "{helper "graphviz.fsx"}"
+open Functional.Autodiff
+expect "four decimals" "40.5000" 40.50004
+expect "no decimals, a PyTorch tensor" "tensor([9., 9., 9.], grad_fn=<MulBackward0>)" (Value.FromArray(9.0, 9.0, 9.0))
+expect "a matrix, row by row" "[[4., 2., 2.], [2., 4., 2.]]" (array2D [ [ 4.0; 2.0; 2.0 ]; [ 2.0; 4.0; 2.0 ] ])
+expect "a one-element tensor against a scalar" "[20.0855]" (exp 3.0)
+for seed in [ "Seed000"; "Seed001"; "Seed002"; "Seed003"; "Seed004" ] do
+    let source = CSharp.source seed
+    if not (source.StartsWith $"static void {{seed}}(Report r)" && source.EndsWith "}}") then failwith $"C# of {{seed}}: {{source}}"
+    if not ((CSharp.html [ seed ]).Contains "<code lang=\"csharp\">") then failwith $"no code block for {{seed}}"
+let drawn = Graphviz.svg "digraph {{ x -> q; y -> q; q -> f; z -> f }}"
+if not (drawn.StartsWith "<svg" || drawn.StartsWith "<pre><code>digraph") then failwith $"Graphviz.svg: {{drawn}}"
+finish ()
+expect "beyond four decimals" "40.5000" 40.50006
+printfn "not reached"
+"""
+    )
+
+    try
+        let run = fsi script
+        let message = describe script run
+        Assert.That(run.ExitCode, Is.EqualTo 1, message)
+        Assert.That(run.Stdout, Does.Contain "docs-check: 4 numbers matched", message)
+        Assert.That(run.Stdout, Does.Contain "beyond four decimals: 40.5001 (tutorial: 40.5000)", message)
+
+        Assert.That(
+            run.Stderr,
+            Does.Contain "docs-check: MISMATCH beyond four decimals: the library computed 40.50006",
+            message
+        )
+
+        Assert.That(run.Stdout, Does.Not.Contain "not reached", message)
+    finally
+        File.Delete script
