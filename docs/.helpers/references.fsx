@@ -16,3 +16,9 @@
 #r "MathNet.Numerics.dll"
 #r "System.Numerics.Tensors.dll"
 #r "Functional.Autodiff.dll"
+#r "Functional.Autodiff.FSharp.dll"
+
+// Graphs, values and parameters print as bounded one-liners in F# Interactive (the F# API's printers).
+fsi.AddPrinter Functional.Autodiff.FSharp.Printers.expr
+fsi.AddPrinter Functional.Autodiff.FSharp.Printers.value
+fsi.AddPrinter Functional.Autodiff.FSharp.Printers.parameters
