@@ -20,38 +20,56 @@ page computes every number its notebook prints, shows it beside the notebook's, 
 
 ## A first gradient
 
-The first tutorial's function, z = 3·xᵀ(w + 2)∘² with x = (0.5, 0.5, 0.5), at w = (1, 1, 1). Called from F#, the C#
-core takes the function as a `Func<Expr, Expr>` and returns numbers:
+The first tutorial's function, z = 3·xᵀ(w + 2)∘² with x = (0.5, 0.5, 0.5), at w = (1, 1, 1). In F#, open
+`Functional.Autodiff.FSharp`: a function of graph nodes is an ordinary F# function, F#'s operators and `exp`, `log`,
+`sin`, `**` work on nodes, and `grad`, `valueAndGrad`, `vjp`, `jvp`, `jacobian`, `hessian`, `hvp` return numbers:
 *)
-open Functional.Autodiff
+open Functional.Autodiff.FSharp
 
-let x = Expr.Const(Value.Full(Shape.Vector 3, 0.5))
-let z = System.Func<Expr, Expr>(fun w -> 3.0 * Expr.Dot(x, (w + 2.0).Pow 2.0))
+let x = constant (vector [ 0.5; 0.5; 0.5 ])
+let z (w: Expr) = 3.0 * dot x ((w + 2.0) ** 2.0)
 
-let struct (value, grad) = AD.ValueAndGrad(z).Invoke(Value.Full(Shape.Vector 3, 1.0))
+let value, g = valueAndGrad z (vector [ 1.0; 1.0; 1.0 ])
 
 (**
 The value and the gradient, each beside the number the tutorial printed:
 *)
 
 expect "z at w = 1" "40.5000" value
-expect "w.grad at w = 1" "[9., 9., 9.]" grad
+expect "w.grad at w = 1" "[9., 9., 9.]" g
 (*** include-output ***)
 
 (**
-`Grad` is pure: calling it again gives the same gradient, and what PyTorch does to `w.grad` on a second
+`grad` is pure: calling it again gives the same gradient, and what PyTorch does to `w.grad` on a second
 `backward()` is an addition you write.
 *)
 
-let twice = grad + AD.Grad(z).Invoke(Value.Full(Shape.Vector 3, 1.0))
+let twice = g + grad z (vector [ 1.0; 1.0; 1.0 ])
 (*** include-value: twice ***)
 
 expect "w.grad after two backward passes" "[18., 18., 18.]" twice
 (*** include-output ***)
 
 (**
-The same in C#, as compiled in the tour (`dotnet run --project samples/Tour`), which goes on through the rest of
-the first tutorial:
+Functions of several inputs take a tuple and return a tuple of gradients, each in its input's form:
+*)
+let f, (dx, dy, dz) = valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
+(f, (dx, dy, dz))
+(*** include-it ***)
+
+(**
+Second derivatives and nesting: the Hessian of 2xᵀx is 4I, and `diff` turns a function into its gradient as a
+function of graphs, so derivatives nest (exp'' = exp):
+*)
+let h = hessian (fun x -> 2.0 * dot x x) (vector [ 1.0; 1.0 ])
+(*** include-value: h ***)
+let exp'' = grad (diff exp) 3.0
+(*** include-value: exp'' ***)
+
+(**
+The F# API is a thin layer over the C# core (`open Functional.Autodiff`: `AD.Grad(f)(x)` on `Func<Expr, Expr>`),
+which F# can call directly too. The same first tutorial in C#, as compiled in the tour
+(`dotnet run --project samples/Tour`), which goes on through the rest of it:
 *)
 
 (*** hide ***)

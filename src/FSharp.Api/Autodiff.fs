@@ -203,7 +203,7 @@ module Autodiff =
 /// <code>
 /// let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
 /// let f = (x + 2.0 * y) * z
-/// Draw.dot (Draw.circuit f) [ "f", f ]   // render with: dot -Tsvg f.dot -o f.svg
+/// Draw.dot (Draw.circuit f) [ ("f", f) ]   // render with: dot -Tsvg f.dot -o f.svg
 /// </code>
 /// </example>
 [<RequireQualifiedAccess>]
