@@ -65,7 +65,9 @@ expect "In [79] df/df" "1." gradients[4]
 `Draw.dot` exports a graph as a Graphviz DOT circuit, left to right, each gate with its op, shape and value;
 `Draw.circuit f` adds under each value the gradient of f with respect to that node, in red, as in the CS231n
 diagrams. (`Draw.mermaid` gives the same drawing as a Mermaid flowchart.) This is the tutorial's missing
-"[Include a diagram here.]", for the staged f:
+"[Include a diagram here.]", for the staged f. The picture is drawn from that DOT text by Graphviz when the site is
+built (`docs/build.sh` needs it: `apt-get install -y graphviz` on Debian; by hand, `dot -Tsvg f.dot -o f.svg`); run
+under `dotnet fsi` without Graphviz, the page prints the DOT text instead.
 *)
 let circuit = Draw.dot (Draw.circuit f) [ ("f", f) ]
 (*** hide ***)
