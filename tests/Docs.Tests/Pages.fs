@@ -49,28 +49,38 @@ type Run =
         Elapsed: TimeSpan
     }
 
-/// Runs `dotnet fsi <script>` in the repository root, with this process's environment.
-let fsi (script: string) : Run =
+/// Runs `dotnet fsi <arguments>` in the repository root, with this process's environment, and with `input` on its
+/// standard input when given (F# Interactive then reads it as typed lines, and echoes each value with its printer).
+let fsiRun (arguments: string list) (input: string option) : Run =
     let start = ProcessStartInfo(dotnet, WorkingDirectory = repoRoot)
     start.ArgumentList.Add "fsi"
-    start.ArgumentList.Add script
+    for a in arguments do
+        start.ArgumentList.Add a
     start.RedirectStandardOutput <- true
     start.RedirectStandardError <- true
+    start.RedirectStandardInput <- input.IsSome
     start.UseShellExecute <- false
+    let what = String.Join(" ", arguments)
     let clock = Stopwatch.StartNew()
 
     use p =
         match Process.Start start with
-        | null -> failwith $"could not start {dotnet} fsi {script}"
+        | null -> failwith $"could not start {dotnet} fsi {what}"
         | p -> p
 
     let stdout = p.StandardOutput.ReadToEndAsync()
     let stderr = p.StandardError.ReadToEndAsync()
 
+    match input with
+    | Some text ->
+        p.StandardInput.Write text
+        p.StandardInput.Close()
+    | None -> ()
+
     if not (p.WaitForExit timeout) then
         p.Kill(entireProcessTree = true)
         p.WaitForExit()
-        Assert.Fail($"dotnet fsi {script} did not finish in {timeout}\n{stdout.Result}\n{stderr.Result}")
+        Assert.Fail($"dotnet fsi {what} did not finish in {timeout}\n{stdout.Result}\n{stderr.Result}")
 
     p.WaitForExit() // lets the output reads finish
 
@@ -80,6 +90,9 @@ let fsi (script: string) : Run =
         Stderr = stderr.Result
         Elapsed = clock.Elapsed
     }
+
+/// Runs `dotnet fsi <script>` in the repository root.
+let fsi (script: string) : Run = fsiRun [ script ] None
 
 /// The last lines of some output, for a failure message.
 let tail (lines: int) (text: string) =
@@ -263,3 +276,24 @@ printfn "not reached"
         Assert.That(run.Stdout, Does.Not.Contain "not reached", message)
     finally
         File.Delete script
+
+[<Test>]
+let ``F# Interactive prints graphs, values and parameters with the F# API's printers`` () =
+    let input =
+        String.concat
+            "\n"
+            [ "#load \"docs/.helpers/references.fsx\";;"
+              "open Functional.Autodiff.FSharp;;"
+              "let e = sum (var \"x\" (vector [ 1.0; 2.0 ]) * 3.0);;"
+              "let v = eval e;;"
+              "let p = parameters [ \"w\", vector [ 9.0; 9.0 ]; \"b\", scalar 1.5 ];;"
+              "let mutable chain = var \"x\" (scalar 0.1) in (for _ in 1 .. 100000 do chain <- sin chain); chain;;"
+              "#quit;;"
+              "" ]
+    let run = fsiRun [ "--nologo" ] (Some input)
+    let what = $"dotnet fsi with typed input\n--- stdout\n{tail 40 run.Stdout}\n--- stderr\n{tail 40 run.Stderr}"
+    Assert.That(run.Stdout, Does.Contain "val e: Functional.Autodiff.Expr = Expr (4 nodes) sum(x * 3) : scalar = 9", what)
+    Assert.That(run.Stdout, Does.Contain "val v: Functional.Autodiff.Value = Value scalar 9", what)
+    Assert.That(run.Stdout, Does.Contain "val p: Functional.Autodiff.Params = Params {w: [9, 9], b: 1.5}", what)
+    Assert.That(run.Stdout, Does.Contain "Expr (100001 nodes) sin(sin(", what)
+    Assert.That(run.Stdout, Does.Not.Contain "Inputs =", "no property dump")
