@@ -49,6 +49,6 @@ dotnet fsdocs build \
     fsdocs-logo-src img/logo.svg fsdocs-favicon-src img/logo.svg \
   "$@"
 
-# fsdocs copies every other file of docs/ into the site, this script too.
-rm -f output/build.sh
+# fsdocs copies every other file of docs/ into the site, this script too, and a NuGet.config of its template.
+rm -f output/build.sh output/NuGet.config
 echo "docs/build.sh: site in output/; to look at it: python3 -m http.server -d output 8000"
