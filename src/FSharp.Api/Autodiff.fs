@@ -35,11 +35,17 @@ module Autodiff =
     /// <exception cref="T:System.ArgumentException">No rows, an empty row, or rows of different lengths.</exception>
     let matrix (rows: seq<#seq<float>>) : Value =
         let rows = rows |> Seq.map Seq.toArray |> Seq.toArray
+
         if rows.Length = 0 || rows[0].Length = 0 then
-            invalidArg (nameof rows) "matrix needs at least one row of at least one element, e.g. matrix [ [ 1.0; 2.0 ] ]."
+            invalidArg
+                (nameof rows)
+                "matrix needs at least one row of at least one element, e.g. matrix [ [ 1.0; 2.0 ] ]."
+
         match rows |> Array.tryFindIndex (fun r -> r.Length <> rows[0].Length) with
         | Some i ->
-            invalidArg (nameof rows) $"matrix: row {i} has {rows[i].Length} elements but row 0 has {rows[0].Length}; every row needs the same length."
+            invalidArg
+                (nameof rows)
+                $"matrix: row {i} has {rows[i].Length} elements but row 0 has {rows[0].Length}; every row needs the same length."
         | None -> Value.FromMatrix(Matrix<float>.Build.DenseOfRowArrays rows)
 
     /// <summary>Named parameters from (name, value) pairs, in order: <c>parameters [ "w", matrix [..]; "b", vector [..] ]</c>.</summary>
@@ -70,8 +76,12 @@ module Autodiff =
             |> Seq.map (fun (v, value) ->
                 match v with
                 | :? Var as var -> struct (var, value)
-                | _ -> invalidArg (nameof bindings) $"evalWith binds variables, but {v} is not one: bind the variables it is built from.")
+                | _ ->
+                    invalidArg
+                        (nameof bindings)
+                        $"evalWith binds variables, but {v} is not one: bind the variables it is built from.")
             |> Seq.toArray
+
         AD.Eval(e, pairs)
 
     /// <summary>Stop-gradient as a node: the value of <paramref name="e"/>, with zero derivative (PyTorch's <c>detach</c>).</summary>
@@ -120,10 +130,12 @@ module Autodiff =
     let logSoftmax (e: Expr) : Expr = Expr.LogSoftmax e
 
     /// <summary>Binary cross-entropy of logits against targets, averaged (PyTorch's <c>binary_cross_entropy_with_logits</c>).</summary>
-    let binaryCrossEntropyWithLogits (logits: Expr) (targets: Expr) : Expr = Expr.BinaryCrossEntropyWithLogits(logits, targets)
+    let binaryCrossEntropyWithLogits (logits: Expr) (targets: Expr) : Expr =
+        Expr.BinaryCrossEntropyWithLogits(logits, targets)
 
     /// <summary>The mean squared error between a prediction and a target.</summary>
-    let meanSquaredError (prediction: Expr) (target: Expr) : Expr = Expr.MeanSquaredError(prediction, target)
+    let meanSquaredError (prediction: Expr) (target: Expr) : Expr =
+        Expr.MeanSquaredError(prediction, target)
 
     // ------------------------------------------------------------------ combinators
 
@@ -135,7 +147,9 @@ module Autodiff =
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
     /// <example><c>valueAndGrad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(12.0, (4.0, 3.0))</c>.</example>
     let inline valueAndGrad f x =
-        let inline call (w: ^W, x: ^X) = ((^W or ^X): (static member ValueAndGrad: ^X * ^W -> ((^E -> Expr) -> float * ^X)) (x, w))
+        let inline call (w: ^W, x: ^X) =
+            ((^W or ^X): (static member ValueAndGrad: ^X * ^W -> ((^E -> Expr) -> float * ^X)) (x, w))
+
         call (Unchecked.defaultof<Inputs>, x) f
 
     /// <summary>∇f(x) for a scalar-valued f, in x's form (see <c>valueAndGrad</c> for the forms x may take).</summary>
@@ -149,7 +163,9 @@ module Autodiff =
     /// </summary>
     /// <example><c>let y, pullback = vjp (fun x -> x * x) (vector [ 1.0; 2.0 ]) in pullback (vector [ 1.0; 1.0 ])</c> is <c>[2, 4]</c>.</example>
     let inline vjp f x =
-        let inline call (w: ^W, x: ^X) = ((^W or ^X): (static member Vjp: ^X * ^W -> ((^E -> Expr) -> Value * (Value -> ^X))) (x, w))
+        let inline call (w: ^W, x: ^X) =
+            ((^W or ^X): (static member Vjp: ^X * ^W -> ((^E -> Expr) -> Value * (Value -> ^X))) (x, w))
+
         call (Unchecked.defaultof<Inputs>, x) f
 
     /// <summary>
@@ -157,7 +173,9 @@ module Autodiff =
     /// shape back in the input's form. The conversion <c>jvp</c>, <c>jacobian</c>, <c>hessian</c> and <c>hvp</c> use.
     /// </summary>
     let inline leaf x =
-        let inline call (w: ^W, x: ^X) = ((^W or ^X): (static member Leaf: ^X * ^W -> Value * (Value -> ^X)) (x, w))
+        let inline call (w: ^W, x: ^X) =
+            ((^W or ^X): (static member Leaf: ^X * ^W -> Value * (Value -> ^X)) (x, w))
+
         call (Unchecked.defaultof<Inputs>, x)
 
     /// <summary>f(x) and the directional derivative J·v by forward mode (JAX's <c>jvp</c>); v has x's shape.</summary>
@@ -216,7 +234,8 @@ module Draw =
 
     /// <summary>Options that show, under each node's value, the gradient of the scalar <paramref name="output"/> with respect to that node.</summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">The output is not a scalar.</exception>
-    let circuit (output: Expr) : DrawOptions = DrawOptions(Gradients = Drawing.GradientsOf output)
+    let circuit (output: Expr) : DrawOptions =
+        DrawOptions(Gradients = Drawing.GradientsOf output)
 
     let private named (roots: (string * Expr) list) : Collections.Generic.IReadOnlyList<struct (string * Expr)> =
         roots |> List.map (fun (name, root) -> struct (name, root)) |> Array.ofList :> _

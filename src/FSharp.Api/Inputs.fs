@@ -15,11 +15,15 @@ module internal Convert =
         y.ToScalar(), g
 
     let valueAndGrad2 (f: Expr * Expr -> Expr) (a: Value) (b: Value) : float * Value * Value =
-        let struct (y, struct (ga, gb)) = AD.ValueAndGrad(Func<Expr, Expr, Expr>(fun a b -> f (a, b))).Invoke(a, b)
+        let struct (y, struct (ga, gb)) =
+            AD.ValueAndGrad(Func<Expr, Expr, Expr>(fun a b -> f (a, b))).Invoke(a, b)
+
         y.ToScalar(), ga, gb
 
     let valueAndGrad3 (f: Expr * Expr * Expr -> Expr) (a: Value) (b: Value) (c: Value) : float * Value * Value * Value =
-        let struct (y, struct (ga, gb, gc)) = AD.ValueAndGrad(Func<Expr, Expr, Expr, Expr>(fun a b c -> f (a, b, c))).Invoke(a, b, c)
+        let struct (y, struct (ga, gb, gc)) =
+            AD.ValueAndGrad(Func<Expr, Expr, Expr, Expr>(fun a b c -> f (a, b, c))).Invoke(a, b, c)
+
         y.ToScalar(), ga, gb, gc
 
     let valueAndGradParams (f: ParamVars -> Expr) (p: Params) : float * Params =
@@ -47,10 +51,14 @@ type Inputs =
     static member Leaf(x: float, _: Inputs) = Convert.scalar x, Convert.toScalar
     /// <summary>A single input as a Value, and how to read a Value of its shape back in its form.</summary>
     static member Leaf(x: Value, _: Inputs) = x, (id: Value -> Value)
+
     /// <summary>A single input as a Value, and how to read a Value of its shape back in its form.</summary>
-    static member Leaf(x: Vector<float>, _: Inputs) = Value.FromVector x, (fun (v: Value) -> v.ToVector())
+    static member Leaf(x: Vector<float>, _: Inputs) =
+        Value.FromVector x, (fun (v: Value) -> v.ToVector())
+
     /// <summary>A single input as a Value, and how to read a Value of its shape back in its form.</summary>
-    static member Leaf(x: Matrix<float>, _: Inputs) = Value.FromMatrix x, (fun (v: Value) -> v.ToMatrix())
+    static member Leaf(x: Matrix<float>, _: Inputs) =
+        Value.FromMatrix x, (fun (v: Value) -> v.ToMatrix())
 
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
@@ -70,19 +78,24 @@ type Inputs =
         fun (f: Expr -> Expr) -> let y, g = Convert.valueAndGrad1 f (Value.FromMatrix x) in y, g.ToMatrix()
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: Params, _: Inputs) = fun (f: ParamVars -> Expr) -> Convert.valueAndGradParams f x
+    static member ValueAndGrad(x: Params, _: Inputs) =
+        fun (f: ParamVars -> Expr) -> Convert.valueAndGradParams f x
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: float), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) -> let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (Convert.scalar b) in y, (Convert.toScalar ga, Convert.toScalar gb)
+        fun (f: Expr * Expr -> Expr) ->
+            let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (Convert.scalar b) in
+            y, (Convert.toScalar ga, Convert.toScalar gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: Value), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) -> let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (b) in y, (Convert.toScalar ga, gb)
+        fun (f: Expr * Expr -> Expr) ->
+            let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (b) in y, (Convert.toScalar ga, gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: float), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) -> let y, ga, gb = Convert.valueAndGrad2 f (a) (Convert.scalar b) in y, (ga, Convert.toScalar gb)
+        fun (f: Expr * Expr -> Expr) ->
+            let y, ga, gb = Convert.valueAndGrad2 f (a) (Convert.scalar b) in y, (ga, Convert.toScalar gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: Value), _: Inputs) =
@@ -90,39 +103,61 @@ type Inputs =
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: float, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (Convert.scalar c) in y, (Convert.toScalar ga, Convert.toScalar gb, Convert.toScalar gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc =
+                Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (Convert.scalar c) in
+
+            y, (Convert.toScalar ga, Convert.toScalar gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: float, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (c) in y, (Convert.toScalar ga, Convert.toScalar gb, gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc =
+                Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (c) in
+
+            y, (Convert.toScalar ga, Convert.toScalar gb, gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: Value, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (b) (Convert.scalar c) in y, (Convert.toScalar ga, gb, Convert.toScalar gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc =
+                Convert.valueAndGrad3 f (Convert.scalar a) (b) (Convert.scalar c) in
+
+            y, (Convert.toScalar ga, gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: float, b: Value, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (b) (c) in y, (Convert.toScalar ga, gb, gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (b) (c) in y, (Convert.toScalar ga, gb, gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: float, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (Convert.scalar b) (Convert.scalar c) in y, (ga, Convert.toScalar gb, Convert.toScalar gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc =
+                Convert.valueAndGrad3 f (a) (Convert.scalar b) (Convert.scalar c) in
+
+            y, (ga, Convert.toScalar gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: float, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (Convert.scalar b) (c) in y, (ga, Convert.toScalar gb, gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (Convert.scalar b) (c) in y, (ga, Convert.toScalar gb, gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: Value, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (Convert.scalar c) in y, (ga, gb, Convert.toScalar gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (Convert.scalar c) in y, (ga, gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
     static member ValueAndGrad((a: Value, b: Value, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) -> let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (c) in y, (ga, gb, gc)
+        fun (f: Expr * Expr * Expr -> Expr) ->
+            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (c) in y, (ga, gb, gc)
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
     static member Vjp(x: float, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, pullback = Convert.vjp1 f (Convert.scalar x) in y, (fun (ct: Value) -> Convert.toScalar (pullback ct))
+        fun (f: Expr -> Expr) ->
+            let y, pullback = Convert.vjp1 f (Convert.scalar x) in
+            y, (fun (ct: Value) -> Convert.toScalar (pullback ct))
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
     static member Vjp(x: Value, _: Inputs) =
@@ -130,11 +165,14 @@ type Inputs =
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
     static member Vjp(x: Vector<float>, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, pullback = Convert.vjp1 f (Value.FromVector x) in y, (fun (ct: Value) -> (pullback ct).ToVector())
+        fun (f: Expr -> Expr) ->
+            let y, pullback = Convert.vjp1 f (Value.FromVector x) in y, (fun (ct: Value) -> (pullback ct).ToVector())
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
     static member Vjp(x: Matrix<float>, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, pullback = Convert.vjp1 f (Value.FromMatrix x) in y, (fun (ct: Value) -> (pullback ct).ToMatrix())
+        fun (f: Expr -> Expr) ->
+            let y, pullback = Convert.vjp1 f (Value.FromMatrix x) in y, (fun (ct: Value) -> (pullback ct).ToMatrix())
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: Params, _: Inputs) = fun (f: ParamVars -> Expr) -> Convert.vjpParams f x
+    static member Vjp(x: Params, _: Inputs) =
+        fun (f: ParamVars -> Expr) -> Convert.vjpParams f x

@@ -18,7 +18,8 @@ module Printers =
     /// <see cref="F:Functional.Autodiff.Export.Text.DefaultNodeLimit"/> ops), shape and value, e.g.
     /// <c>Expr (6 nodes) 3 * ((x + 2) ^ 2) : vector(2) = [27, 48]</c>. Iterative: a million-node chain prints.
     /// </summary>
-    let expr (e: Expr) : string = $"Expr ({Graph.PostOrder(e).Count} nodes) {Export.Text.Render e}"
+    let expr (e: Expr) : string =
+        $"Expr ({Graph.PostOrder(e).Count} nodes) {Export.Text.Render e}"
 
     /// <summary>A value with its shape, e.g. <c>Value vector(3) [9, 9, 9]</c>; large values are cut with "…".</summary>
     let value (v: Value) : string = $"Value {v.Shape} {v}"

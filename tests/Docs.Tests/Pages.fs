@@ -54,8 +54,10 @@ type Run =
 let fsiRun (arguments: string list) (input: string option) : Run =
     let start = ProcessStartInfo(dotnet, WorkingDirectory = repoRoot)
     start.ArgumentList.Add "fsi"
+
     for a in arguments do
         start.ArgumentList.Add a
+
     start.RedirectStandardOutput <- true
     start.RedirectStandardError <- true
     start.RedirectStandardInput <- input.IsSome
@@ -110,19 +112,35 @@ let docsCheck =
 /// The tutorial numbers the C# tour checks for one seed (samples/Tour/Program.cs, the rows of `static void SeedNNN`):
 /// each row's notebook cell ("In [12]", "markdown") and, where the row gives it as a literal, the printed number.
 let tourRows (seed: string) : (string * string option) list =
-    let program = File.ReadAllText(Path.Combine(repoRoot, "samples", "Tour", "Program.cs"))
+    let program =
+        File.ReadAllText(Path.Combine(repoRoot, "samples", "Tour", "Program.cs"))
+
     let start = program.IndexOf $"static void Seed{seed}("
-    if start < 0 then failwith $"samples/Tour/Program.cs has no Seed{seed}"
+
+    if start < 0 then
+        failwith $"samples/Tour/Program.cs has no Seed{seed}"
+
     let next = program.IndexOf("static ", start + 1)
-    let body = program.Substring(start, (if next < 0 then program.Length else next) - start)
-    [ for m in Regex.Matches(body, @"r\.Row\(""([^""]+)"",(.*?)\);", RegexOptions.Singleline) ->
-          let literal = Regex.Match(m.Groups[2].Value, @"""([^""]*)""\s*$")
-          let constant = Regex.Match(m.Groups[2].Value, @",\s*(\w+)\s*$")
-          let declared (name: string) = Regex.Match(body, $@"const string {name} = ""([^""]*)"";")
-          m.Groups[1].Value,
-          (if literal.Success then Some literal.Groups[1].Value
-           elif constant.Success && (declared constant.Groups[1].Value).Success then Some (declared constant.Groups[1].Value).Groups[1].Value
-           else None) ]
+
+    let body =
+        program.Substring(start, (if next < 0 then program.Length else next) - start)
+
+    [
+        for m in Regex.Matches(body, @"r\.Row\(""([^""]+)"",(.*?)\);", RegexOptions.Singleline) ->
+            let literal = Regex.Match(m.Groups[2].Value, @"""([^""]*)""\s*$")
+            let constant = Regex.Match(m.Groups[2].Value, @",\s*(\w+)\s*$")
+
+            let declared (name: string) =
+                Regex.Match(body, $@"const string {name} = ""([^""]*)"";")
+
+            m.Groups[1].Value,
+            (if literal.Success then
+                 Some literal.Groups[1].Value
+             elif constant.Success && (declared constant.Groups[1].Value).Success then
+                 Some (declared constant.Groups[1].Value).Groups[1].Value
+             else
+                 None)
+    ]
 
 /// Numbers as printed, without the spaces the notebooks align them with.
 let private squeeze (s: string) = s.Replace(" ", "")
@@ -131,18 +149,35 @@ let private squeeze (s: string) = s.Replace(" ", "")
 /// from each notebook cell, and each literal tutorial number among its "(tutorial: ...)" lines.
 let assertCoversTour (page: string) (stdout: string) =
     let m = Regex.Match(page, @"^tutorial-(\d{3})-")
+
     if m.Success then
         let rows = tourRows m.Groups[1].Value
         Assert.That(rows, Is.Not.Empty, $"the tour has no rows for {page}")
         let lines = stdout.Split('\n') |> Array.map (fun l -> l.TrimEnd())
+
         for cell, count in rows |> List.countBy fst do
-            let shown = lines |> Array.filter (fun l -> l.StartsWith(cell + " ")) |> Array.length
-            Assert.That(shown, Is.GreaterThanOrEqualTo count, $"{page}: the tour checks {count} number(s) of {cell}, the page {shown}")
-        let printed = lines |> Array.choose (fun l -> let k = l.LastIndexOf "(tutorial: " in if k < 0 then None else Some(squeeze l[k..]))
+            let shown =
+                lines |> Array.filter (fun l -> l.StartsWith(cell + " ")) |> Array.length
+
+            Assert.That(
+                shown,
+                Is.GreaterThanOrEqualTo count,
+                $"{page}: the tour checks {count} number(s) of {cell}, the page {shown}"
+            )
+
+        let printed =
+            lines
+            |> Array.choose (fun l ->
+                let k = l.LastIndexOf "(tutorial: " in if k < 0 then None else Some(squeeze l[k..]))
+
         for cell, expected in rows do
             match expected with
             | Some e ->
-                Assert.That(printed |> Array.exists (fun p -> p = squeeze $"(tutorial: {e})"), Is.True, $"{page}: no check of {cell}'s {e}")
+                Assert.That(
+                    printed |> Array.exists (fun p -> p = squeeze $"(tutorial: {e})"),
+                    Is.True,
+                    $"{page}: no check of {cell}'s {e}"
+                )
             | None -> ()
 
 [<Test>]
@@ -150,9 +185,19 @@ let ``the tour's rows are read: 57 rows over five seeds, one page per seed`` () 
     let rows = [ for seed in [ "000"; "001"; "002"; "003"; "004" ] -> tourRows seed ]
     // 61 tutorial numbers: seed 002's loop is one row in the source that prints five times.
     Assert.That(rows |> List.sumBy List.length, Is.EqualTo 57, "rows in samples/Tour/Program.cs")
-    Assert.That(rows |> List.concat |> List.filter (snd >> Option.isNone) |> List.length, Is.EqualTo 1, "only seed 002's loop row prints a computed number")
+
+    Assert.That(
+        rows |> List.concat |> List.filter (snd >> Option.isNone) |> List.length,
+        Is.EqualTo 1,
+        "only seed 002's loop row prints a computed number"
+    )
+
     for seed in [ "000"; "001"; "002"; "003"; "004" ] do
-        Assert.That(pages |> Array.exists (fun p -> (string p).StartsWith $"tutorial-{seed}-"), Is.True, $"no page for seed {seed}")
+        Assert.That(
+            pages |> Array.exists (fun p -> (string p).StartsWith $"tutorial-{seed}-"),
+            Is.True,
+            $"no page for seed {seed}"
+        )
 
 [<TestCaseSource(nameof pages)>]
 let ``page runs under dotnet fsi`` (page: string) =
@@ -282,17 +327,28 @@ let ``F# Interactive prints graphs, values and parameters with the F# API's prin
     let input =
         String.concat
             "\n"
-            [ "#load \"docs/.helpers/references.fsx\";;"
-              "open Functional.Autodiff.FSharp;;"
-              "let e = sum (var \"x\" (vector [ 1.0; 2.0 ]) * 3.0);;"
-              "let v = eval e;;"
-              "let p = parameters [ \"w\", vector [ 9.0; 9.0 ]; \"b\", scalar 1.5 ];;"
-              "let mutable chain = var \"x\" (scalar 0.1) in (for _ in 1 .. 100000 do chain <- sin chain); chain;;"
-              "#quit;;"
-              "" ]
+            [
+                "#load \"docs/.helpers/references.fsx\";;"
+                "open Functional.Autodiff.FSharp;;"
+                "let e = sum (var \"x\" (vector [ 1.0; 2.0 ]) * 3.0);;"
+                "let v = eval e;;"
+                "let p = parameters [ \"w\", vector [ 9.0; 9.0 ]; \"b\", scalar 1.5 ];;"
+                "let mutable chain = var \"x\" (scalar 0.1) in (for _ in 1 .. 100000 do chain <- sin chain); chain;;"
+                "#quit;;"
+                ""
+            ]
+
     let run = fsiRun [ "--nologo" ] (Some input)
-    let what = $"dotnet fsi with typed input\n--- stdout\n{tail 40 run.Stdout}\n--- stderr\n{tail 40 run.Stderr}"
-    Assert.That(run.Stdout, Does.Contain "val e: Functional.Autodiff.Expr = Expr (4 nodes) sum(x * 3) : scalar = 9", what)
+
+    let what =
+        $"dotnet fsi with typed input\n--- stdout\n{tail 40 run.Stdout}\n--- stderr\n{tail 40 run.Stderr}"
+
+    Assert.That(
+        run.Stdout,
+        Does.Contain "val e: Functional.Autodiff.Expr = Expr (4 nodes) sum(x * 3) : scalar = 9",
+        what
+    )
+
     Assert.That(run.Stdout, Does.Contain "val v: Functional.Autodiff.Value = Value scalar 9", what)
     Assert.That(run.Stdout, Does.Contain "val p: Functional.Autodiff.Params = Params {w: [9, 9], b: 1.5}", what)
     Assert.That(run.Stdout, Does.Contain "Expr (100001 nodes) sin(sin(", what)

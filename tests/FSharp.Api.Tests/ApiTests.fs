@@ -31,6 +31,7 @@ let ``valueAndGrad of one input equals the core's`` (One c) =
     let y', g' = valueAndGrad f c.Values[0]
     assertSame "value" y (scalar y')
     assertSame "gradient" g g'
+
     if c.Program.Length = 1 then
         assertSame "gradient at a float" g (scalar (grad f (c.Values[0].ToScalar())))
     else
@@ -39,11 +40,15 @@ let ``valueAndGrad of one input equals the core's`` (One c) =
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``grad of a pair equals the core's two-input grad`` (Two c) =
     let f (a, b) = run c.Program [ a; b ]
-    let struct (y, struct (ga, gb)) = AD.ValueAndGrad(Func<Expr, Expr, Expr>(fun a b -> f (a, b))).Invoke(c.Values[0], c.Values[1])
+
+    let struct (y, struct (ga, gb)) =
+        AD.ValueAndGrad(Func<Expr, Expr, Expr>(fun a b -> f (a, b))).Invoke(c.Values[0], c.Values[1])
+
     let y', (ga', gb') = valueAndGrad f (c.Values[0], c.Values[1])
     assertSame "value" y (scalar y')
     assertSame "first gradient" ga ga'
     assertSame "second gradient" gb gb'
+
     if c.Program.Length = 1 then
         let fa, fb = grad f (c.Values[0].ToScalar(), c.Values[1].ToScalar())
         assertSame "first gradient at floats" ga (scalar fa)
@@ -52,7 +57,10 @@ let ``grad of a pair equals the core's two-input grad`` (Two c) =
 [<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``grad of a triple equals the core's three-input grad and the Params grad`` (Three c) =
     let f (a, b, d) = run c.Program [ a; b; d ]
-    let struct (ga, gb, gd) = AD.Grad(Func<Expr, Expr, Expr, Expr>(fun a b d -> f (a, b, d))).Invoke(c.Values[0], c.Values[1], c.Values[2])
+
+    let struct (ga, gb, gd) =
+        AD.Grad(Func<Expr, Expr, Expr, Expr>(fun a b d -> f (a, b, d))).Invoke(c.Values[0], c.Values[1], c.Values[2])
+
     let ga', gb', gd' = grad f (c.Values[0], c.Values[1], c.Values[2])
     assertSame "first gradient" ga ga'
     assertSame "second gradient" gb gb'
@@ -86,13 +94,17 @@ let ``vjp, jvp, jacobian, hessian and hvp equal the core's`` (One c) =
 
 [<Test>]
 let ``a tuple of mixed forms comes back in the same forms`` () =
-    let (gx: float), (gv: Value) = grad (fun (x, v) -> x * sum v) (2.0, vector [ 1.0; 2.0 ])
+    let (gx: float), (gv: Value) =
+        grad (fun (x, v) -> x * sum v) (2.0, vector [ 1.0; 2.0 ])
+
     Assert.That(gx, Is.EqualTo 3.0)
     assertSame "vector part" (vector [ 2.0; 2.0 ]) gv
 
 [<Test>]
 let ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple`` () =
-    let f, (dx, dy, dz) = valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
+    let f, (dx, dy, dz) =
+        valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
+
     Assert.That((f, dx, dy, dz), Is.EqualTo((-95.0, 19.0, 38.0, -5.0)))
 
 [<Test>]
@@ -105,9 +117,14 @@ let ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by 
 
 [<Test>]
 let ``MathNet vectors and matrices come back as MathNet vectors and matrices`` () =
-    let v: Vector<float> = grad (fun x -> dot x x) (Vector<float>.Build.DenseOfArray [| 1.0; 2.0 |])
+    let v: Vector<float> =
+        grad (fun x -> dot x x) (Vector<float>.Build.DenseOfArray [| 1.0; 2.0 |])
+
     Assert.That(v.ToArray(), Is.EqualTo [| 2.0; 4.0 |])
-    let m: Matrix<float> = grad (fun x -> sum (x * x)) (Matrix<float>.Build.DenseOfRowArrays [| [| 1.0; 2.0 |] |])
+
+    let m: Matrix<float> =
+        grad (fun x -> sum (x * x)) (Matrix<float>.Build.DenseOfRowArrays [| [| 1.0; 2.0 |] |])
+
     Assert.That(m.ToRowArrays(), Is.EqualTo [| [| 2.0; 4.0 |] |])
     let _, pullback = vjp (fun x -> 3.0 * x) (Vector<float>.Build.Dense(2, 1.0))
     Assert.That((pullback (vector [ 1.0; 2.0 ])).ToArray(), Is.EqualTo [| 3.0; 6.0 |])
@@ -136,11 +153,53 @@ let ``stopGradient is a node: it passes the value and blocks the derivative`` ()
 [<Test>]
 let ``F# core functions and operators build the core's ops`` () =
     let x = var "x" (scalar 0.5)
-    let opName (e: Expr) = match e.Op with null -> "" | op -> op.Name
+
+    let opName (e: Expr) =
+        match e.Op with
+        | null -> ""
+        | op -> op.Name
+
     let names =
-        [ exp x; log x; sin x; cos x; tanh x; sqrt x; abs x; x ** 2.0; -x; x + x; x - x; x * x; x / x; 2.0 * x; x + 1.0 ]
+        [
+            exp x
+            log x
+            sin x
+            cos x
+            tanh x
+            sqrt x
+            abs x
+            x ** 2.0
+            -x
+            x + x
+            x - x
+            x * x
+            x / x
+            2.0 * x
+            x + 1.0
+        ]
         |> List.map opName
-    Assert.That(names, Is.EqualTo [ "exp"; "log"; "sin"; "cos"; "tanh"; "sqrt"; "abs"; "pow"; "neg"; "add"; "sub"; "mul"; "div"; "mul"; "add" ])
+
+    Assert.That(
+        names,
+        Is.EqualTo
+            [
+                "exp"
+                "log"
+                "sin"
+                "cos"
+                "tanh"
+                "sqrt"
+                "abs"
+                "pow"
+                "neg"
+                "add"
+                "sub"
+                "mul"
+                "div"
+                "mul"
+                "add"
+            ]
+    )
 
 [<Test>]
 let ``the matrix-product operator binds like times`` () =
@@ -168,26 +227,35 @@ let ``evalWith binds variables to new values`` () =
 
 [<Test>]
 let ``ragged or empty matrices are refused with the row at fault`` () =
-    let e = throws<ArgumentException> (fun () -> matrix [ [ 1.0; 2.0 ]; [ 3.0 ] ] |> ignore)
+    let e =
+        throws<ArgumentException>(fun () -> matrix [ [ 1.0; 2.0 ]; [ 3.0 ] ] |> ignore)
+
     Assert.That(e.Message, Does.Contain("row 1 has 1 elements but row 0 has 2"))
-    throws<ArgumentException> (fun () -> matrix ([]: float list list) |> ignore) |> ignore
+
+    throws<ArgumentException>(fun () -> matrix ([]: float list list) |> ignore)
+    |> ignore
 
 [<Test>]
 let ``a missing parameter name lists the names there are`` () =
     let p = parameters [ "w", scalar 1.0 ]
-    let e = throws<KeyNotFoundException> (fun () -> grad (fun p -> p?v) p |> ignore)
+    let e = throws<KeyNotFoundException>(fun () -> grad (fun p -> p?v) p |> ignore)
     Assert.That(e.Message, Does.Contain("No parameter named 'v'"))
     Assert.That(e.Message, Does.Contain("w"))
 
 [<Test>]
 let ``grad of a vector output says to use vjp`` () =
-    let e = throws<NonScalarOutputException> (fun () -> grad (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ]) |> ignore)
+    let e =
+        throws<NonScalarOutputException>(fun () -> grad (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ]) |> ignore)
+
     Assert.That(e.Message, Does.Contain("Vjp"))
 
 [<Test>]
 let ``evalWith refuses a binding that is not a variable`` () =
     let x = var "x" (scalar 1.0)
-    let e = throws<ArgumentException> (fun () -> evalWith [ x + 1.0, scalar 2.0 ] x |> ignore)
+
+    let e =
+        throws<ArgumentException>(fun () -> evalWith [ x + 1.0, scalar 2.0 ] x |> ignore)
+
     Assert.That(e.Message, Does.Contain("binds variables"))
 
 // ------------------------------------------------------------------ drawings
@@ -199,8 +267,10 @@ let ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit`
     let options = Draw.circuit f
     let dot = Draw.dot options [ "f", f ]
     Assert.That(dot, Is.EqualTo(Export.Dot.Render([| struct ("f", f) |], options)))
+
     for text in [ "digraph"; "rankdir=LR"; "-95"; "grad 19"; "grad 38"; "grad -5" ] do
         Assert.That(dot, Does.Contain text)
+
     let mermaid = Draw.mermaid Draw.defaults [ "f", f ]
     Assert.That(mermaid, Does.Contain "flowchart LR")
     Assert.That(mermaid, Does.Not.Contain "grad")

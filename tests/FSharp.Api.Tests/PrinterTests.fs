@@ -8,23 +8,37 @@ open Functional.Autodiff.FSharp
 [<Test>]
 let ``an expression prints its node count, expression, shape and value`` () =
     let w = var "w" (vector [ 1.0; 2.0 ])
-    Assert.That(Printers.expr (3.0 * (w + 2.0) ** 2.0), Is.EqualTo "Expr (6 nodes) 3 * ((w + 2) ^ 2) : vector(2) = [27, 48]")
+
+    Assert.That(
+        Printers.expr (3.0 * (w + 2.0) ** 2.0),
+        Is.EqualTo "Expr (6 nodes) 3 * ((w + 2) ^ 2) : vector(2) = [27, 48]"
+    )
 
 [<Test>]
 let ``a value prints its shape and elements`` () =
     Assert.That(Printers.value (vector [ 9.0; 9.0; 9.0 ]), Is.EqualTo "Value vector(3) [9, 9, 9]")
-    Assert.That(Printers.value (matrix [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ]), Is.EqualTo "Value matrix(2, 2) [[1, 2], [3, 4]]")
+
+    Assert.That(
+        Printers.value (matrix [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ]),
+        Is.EqualTo "Value matrix(2, 2) [[1, 2], [3, 4]]"
+    )
+
     Assert.That(Printers.value (scalar 40.5), Is.EqualTo "Value scalar 40.5")
 
 [<Test>]
 let ``parameters print by name`` () =
-    Assert.That(Printers.parameters (parameters [ "w", vector [ 9.0; 9.0 ]; "b", scalar 1.5 ]), Is.EqualTo "Params {w: [9, 9], b: 1.5}")
+    Assert.That(
+        Printers.parameters (parameters [ "w", vector [ 9.0; 9.0 ]; "b", scalar 1.5 ]),
+        Is.EqualTo "Params {w: [9, 9], b: 1.5}"
+    )
 
 [<Test>]
 let ``a million-node chain prints in bounded size`` () =
     let mutable e = var "x" (scalar 0.1)
+
     for _ in 1..1_000_000 do
         e <- sin e
+
     let text = Printers.expr e
     Assert.That(text, Does.StartWith("Expr (1000001 nodes) "))
     Assert.That(text, Does.Contain("…"))
