@@ -147,10 +147,10 @@ module Autodiff =
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
     /// <example><c>valueAndGrad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(12.0, (4.0, 3.0))</c>.</example>
     let inline valueAndGrad f x =
-        let inline call (w: ^W, x: ^X) =
-            ((^W or ^X): (static member ValueAndGrad: ^X * ^W -> ((^E -> Expr) -> float * ^X)) (x, w))
+        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
+            ((^W or ^X): (static member ValueAndGrad: ^X * (^E -> Expr) * ^W -> float * ^X) (x, f, w))
 
-        call (Unchecked.defaultof<Inputs>, x) f
+        call (Unchecked.defaultof<Inputs>, x, f)
 
     /// <summary>∇f(x) for a scalar-valued f, in x's form (see <c>valueAndGrad</c> for the forms x may take).</summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
@@ -163,10 +163,10 @@ module Autodiff =
     /// </summary>
     /// <example><c>let y, pullback = vjp (fun x -> x * x) (vector [ 1.0; 2.0 ]) in pullback (vector [ 1.0; 1.0 ])</c> is <c>[2, 4]</c>.</example>
     let inline vjp f x =
-        let inline call (w: ^W, x: ^X) =
-            ((^W or ^X): (static member Vjp: ^X * ^W -> ((^E -> Expr) -> Value * (Value -> ^X))) (x, w))
+        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
+            ((^W or ^X): (static member Vjp: ^X * (^E -> Expr) * ^W -> Value * (Value -> ^X)) (x, f, w))
 
-        call (Unchecked.defaultof<Inputs>, x) f
+        call (Unchecked.defaultof<Inputs>, x, f)
 
     /// <summary>
     /// A single input (<c>float</c>, <c>Value</c>, MathNet vector or matrix) as a Value, and how to read a Value of its

@@ -62,117 +62,100 @@ type Inputs =
 
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: float, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, g = Convert.valueAndGrad1 f (Convert.scalar x) in y, Convert.toScalar g
+    static member ValueAndGrad(x: float, f: Expr -> Expr, _: Inputs) =
+        let y, g = Convert.valueAndGrad1 f (Convert.scalar x) in y, Convert.toScalar g
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: Value, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, g = Convert.valueAndGrad1 f (x) in y, g
+    static member ValueAndGrad(x: Value, f: Expr -> Expr, _: Inputs) =
+        let y, g = Convert.valueAndGrad1 f (x) in y, g
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: Vector<float>, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, g = Convert.valueAndGrad1 f (Value.FromVector x) in y, g.ToVector()
+    static member ValueAndGrad(x: Vector<float>, f: Expr -> Expr, _: Inputs) =
+        let y, g = Convert.valueAndGrad1 f (Value.FromVector x) in y, g.ToVector()
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: Matrix<float>, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, g = Convert.valueAndGrad1 f (Value.FromMatrix x) in y, g.ToMatrix()
+    static member ValueAndGrad(x: Matrix<float>, f: Expr -> Expr, _: Inputs) =
+        let y, g = Convert.valueAndGrad1 f (Value.FromMatrix x) in y, g.ToMatrix()
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad(x: Params, _: Inputs) =
-        fun (f: ParamVars -> Expr) -> Convert.valueAndGradParams f x
+    static member ValueAndGrad(x: Params, f: ParamVars -> Expr, _: Inputs) = Convert.valueAndGradParams f x
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: float), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) ->
-            let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (Convert.scalar b) in
-            y, (Convert.toScalar ga, Convert.toScalar gb)
+    static member ValueAndGrad((a: float, b: float), f: Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (Convert.scalar b) in
+        y, (Convert.toScalar ga, Convert.toScalar gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: Value), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) ->
-            let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (b) in y, (Convert.toScalar ga, gb)
+    static member ValueAndGrad((a: float, b: Value), f: Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb = Convert.valueAndGrad2 f (Convert.scalar a) (b) in y, (Convert.toScalar ga, gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: float), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) ->
-            let y, ga, gb = Convert.valueAndGrad2 f (a) (Convert.scalar b) in y, (ga, Convert.toScalar gb)
+    static member ValueAndGrad((a: Value, b: float), f: Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb = Convert.valueAndGrad2 f (a) (Convert.scalar b) in y, (ga, Convert.toScalar gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: Value), _: Inputs) =
-        fun (f: Expr * Expr -> Expr) -> let y, ga, gb = Convert.valueAndGrad2 f (a) (b) in y, (ga, gb)
+    static member ValueAndGrad((a: Value, b: Value), f: Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb = Convert.valueAndGrad2 f (a) (b) in y, (ga, gb)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: float, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc =
-                Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (Convert.scalar c) in
+    static member ValueAndGrad((a: float, b: float, c: float), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc =
+            Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (Convert.scalar c) in
 
-            y, (Convert.toScalar ga, Convert.toScalar gb, Convert.toScalar gc)
-
-    /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: float, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc =
-                Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (c) in
-
-            y, (Convert.toScalar ga, Convert.toScalar gb, gc)
+        y, (Convert.toScalar ga, Convert.toScalar gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: Value, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc =
-                Convert.valueAndGrad3 f (Convert.scalar a) (b) (Convert.scalar c) in
+    static member ValueAndGrad((a: float, b: float, c: Value), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc =
+            Convert.valueAndGrad3 f (Convert.scalar a) (Convert.scalar b) (c) in
 
-            y, (Convert.toScalar ga, gb, Convert.toScalar gc)
-
-    /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: float, b: Value, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (b) (c) in y, (Convert.toScalar ga, gb, gc)
+        y, (Convert.toScalar ga, Convert.toScalar gb, gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: float, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc =
-                Convert.valueAndGrad3 f (a) (Convert.scalar b) (Convert.scalar c) in
+    static member ValueAndGrad((a: float, b: Value, c: float), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc =
+            Convert.valueAndGrad3 f (Convert.scalar a) (b) (Convert.scalar c) in
 
-            y, (ga, Convert.toScalar gb, Convert.toScalar gc)
-
-    /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: float, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (Convert.scalar b) (c) in y, (ga, Convert.toScalar gb, gc)
+        y, (Convert.toScalar ga, gb, Convert.toScalar gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: Value, c: float), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (Convert.scalar c) in y, (ga, gb, Convert.toScalar gc)
+    static member ValueAndGrad((a: float, b: Value, c: Value), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc = Convert.valueAndGrad3 f (Convert.scalar a) (b) (c) in y, (Convert.toScalar ga, gb, gc)
 
     /// <summary>f(x) and its gradient, for this input form.</summary>
-    static member ValueAndGrad((a: Value, b: Value, c: Value), _: Inputs) =
-        fun (f: Expr * Expr * Expr -> Expr) ->
-            let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (c) in y, (ga, gb, gc)
+    static member ValueAndGrad((a: Value, b: float, c: float), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc =
+            Convert.valueAndGrad3 f (a) (Convert.scalar b) (Convert.scalar c) in
+
+        y, (ga, Convert.toScalar gb, Convert.toScalar gc)
+
+    /// <summary>f(x) and its gradient, for this input form.</summary>
+    static member ValueAndGrad((a: Value, b: float, c: Value), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (Convert.scalar b) (c) in y, (ga, Convert.toScalar gb, gc)
+
+    /// <summary>f(x) and its gradient, for this input form.</summary>
+    static member ValueAndGrad((a: Value, b: Value, c: float), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (Convert.scalar c) in y, (ga, gb, Convert.toScalar gc)
+
+    /// <summary>f(x) and its gradient, for this input form.</summary>
+    static member ValueAndGrad((a: Value, b: Value, c: Value), f: Expr * Expr * Expr -> Expr, _: Inputs) =
+        let y, ga, gb, gc = Convert.valueAndGrad3 f (a) (b) (c) in y, (ga, gb, gc)
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: float, _: Inputs) =
-        fun (f: Expr -> Expr) ->
-            let y, pullback = Convert.vjp1 f (Convert.scalar x) in
-            y, (fun (ct: Value) -> Convert.toScalar (pullback ct))
+    static member Vjp(x: float, f: Expr -> Expr, _: Inputs) =
+        let y, pullback = Convert.vjp1 f (Convert.scalar x) in y, (fun (ct: Value) -> Convert.toScalar (pullback ct))
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: Value, _: Inputs) =
-        fun (f: Expr -> Expr) -> let y, pullback = Convert.vjp1 f (x) in y, (fun (ct: Value) -> pullback ct)
+    static member Vjp(x: Value, f: Expr -> Expr, _: Inputs) =
+        let y, pullback = Convert.vjp1 f (x) in y, (fun (ct: Value) -> pullback ct)
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: Vector<float>, _: Inputs) =
-        fun (f: Expr -> Expr) ->
-            let y, pullback = Convert.vjp1 f (Value.FromVector x) in y, (fun (ct: Value) -> (pullback ct).ToVector())
+    static member Vjp(x: Vector<float>, f: Expr -> Expr, _: Inputs) =
+        let y, pullback = Convert.vjp1 f (Value.FromVector x) in y, (fun (ct: Value) -> (pullback ct).ToVector())
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: Matrix<float>, _: Inputs) =
-        fun (f: Expr -> Expr) ->
-            let y, pullback = Convert.vjp1 f (Value.FromMatrix x) in y, (fun (ct: Value) -> (pullback ct).ToMatrix())
+    static member Vjp(x: Matrix<float>, f: Expr -> Expr, _: Inputs) =
+        let y, pullback = Convert.vjp1 f (Value.FromMatrix x) in y, (fun (ct: Value) -> (pullback ct).ToMatrix())
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
-    static member Vjp(x: Params, _: Inputs) =
-        fun (f: ParamVars -> Expr) -> Convert.vjpParams f x
+    static member Vjp(x: Params, f: ParamVars -> Expr, _: Inputs) = Convert.vjpParams f x
