@@ -1,28 +1,13 @@
+// The public surface and its documentation are in Printers.fsi.
 namespace Functional.Autodiff.FSharp
 
 open Functional.Autodiff
 
-/// <summary>
-/// Readable, bounded renderings for F# Interactive. FSI would otherwise dump an <c>Expr</c>'s properties,
-/// inputs within inputs; register these in a script (the docs' load script does):
-/// <code>
-/// fsi.AddPrinter Printers.expr
-/// fsi.AddPrinter Printers.value
-/// fsi.AddPrinter Printers.parameters
-/// </code>
-/// </summary>
 module Printers =
 
-    /// <summary>
-    /// A graph as one bounded line: its node count, then the expression (cut with "…" past
-    /// <see cref="F:Functional.Autodiff.Export.Text.DefaultNodeLimit"/> ops), shape and value, e.g.
-    /// <c>Expr (6 nodes) 3 * ((x + 2) ^ 2) : vector(2) = [27, 48]</c>. Iterative: a million-node chain prints.
-    /// </summary>
     let expr (e: Expr) : string =
         $"Expr ({Graph.PostOrder(e).Count} nodes) {Export.Text.Render e}"
 
-    /// <summary>A value with its shape, e.g. <c>Value vector(3) [9, 9, 9]</c>; large values are cut with "…".</summary>
     let value (v: Value) : string = $"Value {v.Shape} {v}"
 
-    /// <summary>Named parameters, e.g. <c>Params {w: [9, 9, 9], b: 1.5}</c>.</summary>
     let parameters (p: Params) : string = $"Params {p}"

@@ -1,0 +1,192 @@
+namespace Functional.Autodiff.FSharp
+
+open Functional.Autodiff
+
+/// <summary>
+/// The F# API of Functional.Autodiff: open <c>Functional.Autodiff.FSharp</c> and differentiate F# functions.
+/// Graphs are the core's immutable <see cref="T:Functional.Autodiff.Expr"/> values; F#'s own operators and
+/// <c>exp</c>, <c>log</c>, <c>sin</c>, <c>cos</c>, <c>tanh</c>, <c>sqrt</c>, <c>abs</c> and <c>**</c> work on them
+/// (they resolve to the core's static members), so do the functions below. Every combinator is pure: call it as
+/// often as you like; gradients are values you add, set and reset yourself.
+/// </summary>
+/// <example>
+/// <code>
+/// open Functional.Autodiff.FSharp
+/// let x = constant (vector [ 0.5; 0.5; 0.5 ])
+/// let z (w: Expr) = 3.0 * dot x ((w + 2.0) ** 2.0)
+/// grad z (vector [ 1.0; 1.0; 1.0 ])                 // [9, 9, 9]
+/// grad (fun (a, b) -> a * sin b) (2.0, 0.0)       // (0.0, 2.0)
+/// </code>
+/// </example>
+[<AutoOpen>]
+module Autodiff =
+
+    /// <summary>A scalar value.</summary>
+    val scalar: x: float -> Value
+
+    /// <summary>A vector value from F# numbers: <c>vector [ 1.0; 2.0; 3.0 ]</c>.</summary>
+    val vector: elements: float seq -> Value
+
+    /// <summary>A matrix value from rows: <c>matrix [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ]</c> is 2×2 with first row 1, 2.</summary>
+    /// <exception cref="T:System.ArgumentException">No rows, an empty row, or rows of different lengths.</exception>
+    val matrix: rows: #seq<float> seq -> Value
+
+    /// <summary>Named parameters from (name, value) pairs, in order: <c>parameters [ "w", matrix [..]; "b", vector [..] ]</c>.</summary>
+    /// <exception cref="T:System.ArgumentException">A name appears twice.</exception>
+    val parameters: entries: (string * Value) seq -> Params
+
+    /// <summary>The traced parameter <paramref name="name"/> inside a function of <see cref="T:Functional.Autodiff.Params"/>: <c>fun p -> p?w * p?x + p?b</c>.</summary>
+    /// <exception cref="T:System.Collections.Generic.KeyNotFoundException">No parameter has that name.</exception>
+    val (?): p: ParamVars -> name: string -> Expr
+
+    /// <summary>A variable with a name and a bound value (a leaf of a graph built by hand).</summary>
+    val var: name: string -> value: Value -> Expr
+
+    /// <summary>A constant node.</summary>
+    val constant: value: Value -> Expr
+
+    /// <summary>The value of a graph whose variables are all bound.</summary>
+    /// <exception cref="T:Functional.Autodiff.UnboundVariableException">A variable has no value.</exception>
+    val eval: e: Expr -> Value
+
+    /// <summary>The value of a graph with its variables bound to the given values (others keep theirs).</summary>
+    val evalWith: bindings: (Expr * Value) seq -> e: Expr -> Value
+
+    /// <summary>Stop-gradient as a node: the value of <paramref name="e"/>, with zero derivative (PyTorch's <c>detach</c>).</summary>
+    val stopGradient: e: Expr -> Expr
+
+    /// <summary>The inner product of two vectors (a scalar).</summary>
+    val dot: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The matrix product (matrix·matrix, matrix·vector or vector·matrix).</summary>
+    val matmul: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The matrix product as an operator, like Python's <c>@</c>: <c>x *@ w + b</c>. It binds like <c>*</c>.</summary>
+    val ( *@ ): a: Expr -> b: Expr -> Expr
+
+    /// <summary>The outer product of two vectors.</summary>
+    val outer: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The transpose of a matrix.</summary>
+    val transpose: e: Expr -> Expr
+
+    /// <summary>The sum of all elements (a scalar).</summary>
+    val sum: e: Expr -> Expr
+
+    /// <summary>The mean of all elements (a scalar).</summary>
+    val mean: e: Expr -> Expr
+
+    /// <summary>The Euclidean (Frobenius) norm.</summary>
+    val norm: e: Expr -> Expr
+
+    /// <summary>Element-wise square.</summary>
+    val square: e: Expr -> Expr
+
+    /// <summary>Element-wise logistic sigmoid.</summary>
+    val sigmoid: e: Expr -> Expr
+
+    /// <summary>Element-wise max(x, 0).</summary>
+    val relu: e: Expr -> Expr
+
+    /// <summary>Element-wise log(1 + eˣ), computed stably.</summary>
+    val softplus: e: Expr -> Expr
+
+    /// <summary>The softmax of a vector.</summary>
+    val softmax: e: Expr -> Expr
+
+    /// <summary>The log-softmax of a vector.</summary>
+    val logSoftmax: e: Expr -> Expr
+
+    /// <summary>Binary cross-entropy of logits against targets, averaged (PyTorch's <c>binary_cross_entropy_with_logits</c>).</summary>
+    val binaryCrossEntropyWithLogits: logits: Expr -> targets: Expr -> Expr
+
+    /// <summary>The mean squared error between a prediction and a target.</summary>
+    val meanSquaredError: prediction: Expr -> target: Expr -> Expr
+
+    /// <summary>
+    /// f(x) and ∇f(x) from one trace, for a scalar-valued f. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or
+    /// matrix, a <c>Params</c> (then f reads <c>p?name</c>), or a tuple of two or three <c>float</c>/<c>Value</c> inputs;
+    /// the gradient comes back in x's form.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
+    /// <example><c>valueAndGrad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(12.0, (4.0, 3.0))</c>.</example>
+    val inline valueAndGrad<'E, ^X
+        when (Inputs or ^X): (static member ValueAndGrad: ^X * ('E -> Expr) * Inputs -> float * ^X)> :
+        f: ('E -> Expr) -> x: ^X -> float * ^X
+
+    /// <summary>∇f(x) for a scalar-valued f, in x's form (see <c>valueAndGrad</c> for the forms x may take).</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
+    /// <example><c>grad (fun x -> x * x) 3.0</c> is <c>6.0</c>; <c>grad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(4.0, 3.0)</c>.</example>
+    val inline grad<'E, ^X when (Inputs or ^X): (static member ValueAndGrad: ^X * ('E -> Expr) * Inputs -> float * ^X)> :
+        f: ('E -> Expr) -> x: ^X -> ^X
+
+    /// <summary>
+    /// f(x) and its pullback v ↦ vᵀJ for any output shape (PyTorch's <c>y.backward(v)</c>); the pullback is pure and
+    /// returns a cotangent in x's form. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or matrix, or a <c>Params</c>.
+    /// </summary>
+    /// <example><c>let y, pullback = vjp (fun x -> x * x) (vector [ 1.0; 2.0 ]) in pullback (vector [ 1.0; 1.0 ])</c> is <c>[2, 4]</c>.</example>
+    val inline vjp<'E, ^X when (Inputs or ^X): (static member Vjp: ^X * ('E -> Expr) * Inputs -> Value * (Value -> ^X))> :
+        f: ('E -> Expr) -> x: ^X -> Value * (Value -> ^X)
+
+    /// <summary>
+    /// A single input (<c>float</c>, <c>Value</c>, MathNet vector or matrix) as a Value, and how to read a Value of its
+    /// shape back in the input's form. The conversion <c>jvp</c>, <c>jacobian</c>, <c>hessian</c> and <c>hvp</c> use.
+    /// </summary>
+    val inline leaf< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        x: ^X -> Value * (Value -> ^X)
+
+    /// <summary>f(x) and the directional derivative J·v by forward mode (JAX's <c>jvp</c>); v has x's shape.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">v's shape is not x's.</exception>
+    /// <example><c>jvp (fun x -> sin x * x) 1.0 1.0</c> is <c>(sin 1, cos 1 + sin 1)</c> as Values.</example>
+    val inline jvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        f: (Expr -> Expr) -> x: ^X -> v: ^X -> Value * Value
+
+    /// <summary>The Jacobian of f at x as a matrix Value (rows: output elements; columns: input elements).</summary>
+    /// <example><c>jacobian (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ])</c> is <c>[[2, 0], [0, 2]]</c>.</example>
+    val inline jacobian< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        f: (Expr -> Expr) -> x: ^X -> Value
+
+    /// <summary>The Hessian of a scalar-valued f at x as a matrix Value (forward-over-reverse).</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
+    /// <example><c>hessian (fun x -> 2.0 * dot x x) (vector [ 1.0; 1.0 ])</c> is <c>[[4, 0], [0, 4]]</c>.</example>
+    val inline hessian< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        f: (Expr -> Expr) -> x: ^X -> Value
+
+    /// <summary>The Hessian-vector product H·v of a scalar-valued f at x, without forming H; in x's form.</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
+    val inline hvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        f: (Expr -> Expr) -> x: ^X -> v: ^X -> ^X
+
+    /// <summary>
+    /// The gradient of f as a graph-to-graph function, for nesting derivatives: <c>grad (diff (fun y -> x * y)) 2.0</c>.
+    /// Nested uses never confuse their perturbations.
+    /// </summary>
+    val diff: f: (Expr -> Expr) -> (Expr -> Expr)
+
+/// <summary>
+/// Graphs drawn as circuits, in Graphviz DOT or Mermaid (thin wrappers over <c>Functional.Autodiff.Export</c>):
+/// inputs on the left, outputs on the right, values on the nodes, stop-gradient marked, and, with
+/// <c>Draw.circuit</c>, each node's gradient under its value.
+/// </summary>
+/// <example>
+/// <code>
+/// let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
+/// let f = (x + 2.0 * y) * z
+/// Draw.dot (Draw.circuit f) [ ("f", f) ]   // render with: dot -Tsvg f.dot -o f.svg
+/// </code>
+/// </example>
+[<RequireQualifiedAccess>]
+module Draw =
+
+    /// <summary>The default options: up to 200 nodes, forward values shown, no gradients, no title.</summary>
+    val defaults: Export.DrawOptions
+
+    /// <summary>Options that show, under each node's value, the gradient of the scalar <paramref name="output"/> with respect to that node.</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">The output is not a scalar.</exception>
+    val circuit: output: Expr -> Export.DrawOptions
+
+    /// <summary>The named graphs in one DOT digraph (shared nodes once, each output marked with its name).</summary>
+    val dot: options: Export.DrawOptions -> roots: (string * Expr) list -> string
+
+    /// <summary>The named graphs in one Mermaid flowchart (shared nodes once, each output marked with its name).</summary>
+    val mermaid: options: Export.DrawOptions -> roots: (string * Expr) list -> string
