@@ -34,17 +34,12 @@ for page in docs/*.fsx; do
 done
 
 # --clean: fsdocs regenerates only pages newer than their output, and a page's numbers change when the library does.
-# --fscoptions: fsdocs reads the C# library's metadata with the F# compiler, which needs MathNet.Numerics (its
-# signatures use MathNet's vectors and matrices); a class library's bin folder does not hold it, docs/.lib does.
-# fsdocs takes one such option, one compiler flag, with an absolute path, and mind the leading space: without it
-# fsdocs' argument parser reads "-r:" as an option of its own.
 # .fsdocs/ caches the projects' paths; clear it so a change of configuration is seen.
 rm -rf .fsdocs
 root="${DOCS_ROOT:-/}"
 dotnet fsdocs build \
   --eval --strict --clean \
   --properties Configuration=Release \
-  --fscoptions " -r:$PWD/docs/.lib/MathNet.Numerics.dll" \
   --parameters fsdocs-collection-name Functional.Autodiff root "$root" \
     fsdocs-logo-src img/logo.svg fsdocs-favicon-src img/logo.svg \
   "$@"
