@@ -274,3 +274,10 @@ let ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit`
     let mermaid = Draw.mermaid Draw.defaults [ "f", f ]
     Assert.That(mermaid, Does.Contain "flowchart LR")
     Assert.That(mermaid, Does.Not.Contain "grad")
+
+[<Test>]
+let ``parameters refuses a name given twice`` () =
+    let e =
+        throws<ArgumentException> (fun () -> parameters [ "w", scalar 1.0; "w", scalar 2.0 ] |> ignore)
+
+    Assert.That(e.Message, Does.Contain "'w' is given twice")
