@@ -88,7 +88,7 @@ expect "In [7] inp.grad, after zeroing" "[[4., 2., 2., 2., 2.], [2., 4., 2., 2.,
 The C# version of this tutorial, as compiled in the tour (`dotnet run --project samples/Tour`):
 *)
 (*** hide ***)
-CSharp.html [ "Seed004" ]
+CSharp.html [ "Seed004"; "Full" ]
 (*** include-it-raw ***)
 
 (*** hide ***)
