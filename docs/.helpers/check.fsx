@@ -6,8 +6,8 @@
 // a page prints "docs-check: N numbers matched", which tests/Docs.Tests looks for.
 //
 // A number agrees when it rounds to the printed one at the printed precision ("40.5000" allows ±0.00005); a
-// number printed without decimals ("72." or "12") must agree to 1e-9 relative. The same rule as
-// samples/Tour/Report.cs, which prints the tour's table.
+// number printed without decimals ("72." or "12") must agree to 1e-9 relative. The rule is the tour's
+// (samples/Tour/TutorialNumbers.cs), referenced from the tour's assembly so that it is written once.
 //
 // A mismatch throws, so `dotnet fsi docs/page.fsx` stops with exit code 1 and the message. fsdocs would only
 // leave the cell's output empty (it swallows exceptions in evaluated cells, even with --strict), so under
@@ -16,6 +16,7 @@
 module Check
 
 #load "references.fsx"
+#r "../.lib/Tour.dll"
 
 open System
 open System.Globalization
@@ -23,6 +24,7 @@ open System.IO
 open System.Text.RegularExpressions
 open MathNet.Numerics.LinearAlgebra
 open Functional.Autodiff
+open Functional.Autodiff.Tour
 
 /// Numbers in reading order (row by row for a matrix) and their shape: rank 0, 1 or 2, and the row length.
 type Numbers = { Items: float[]; Rank: int; Cols: int }
@@ -56,30 +58,6 @@ let numbersOf (actual: obj) : Numbers =
     | :? seq<float> as xs -> vector (Seq.toArray xs)
     | _ -> invalidArg "actual" $"expect cannot read numbers from a {actual.GetType().FullName}: {actual}"
 
-/// The numbers a tutorial printed, as written ("9.", "40.5000", "-1.5694"), in reading order. PyTorch's
-/// annotations are skipped (grad_fn=<MulBackward0>, requires_grad=True, dtype=torch.float64), and so are digits
-/// inside words.
-let tutorialNumbers (printed: string) : string[] =
-    let annotations = Regex.Replace(printed, @"\b[A-Za-z_]\w*\s*=\s*(<[^>]*>|[^,)\]]*)", "")
-    Regex.Matches(annotations, @"(?<![\w.])-?\d+(\.\d*)?([eE][-+]?\d+)?") |> Seq.map (fun m -> m.Value) |> Seq.toArray
-
-let private decimals (number: string) =
-    let mantissa = Regex.Replace(number, "[eE].*$", "")
-    match mantissa.IndexOf '.' with
-    | -1 -> 0
-    | dot -> mantissa.Length - dot - 1
-
-/// The largest difference from the printed number that still rounds to it.
-let tolerance (printed: string) =
-    let expected = Double.Parse(printed, CultureInfo.InvariantCulture)
-    match decimals printed with
-    | 0 -> 1e-9 * max 1.0 (abs expected)
-    | d -> 0.5 * Math.Pow(10.0, float -d) * (1.0 + 1e-9)
-
-/// The library's number agrees with the printed one at the printed precision.
-let agrees (actual: float) (printed: string) =
-    abs (actual - Double.Parse(printed, CultureInfo.InvariantCulture)) <= tolerance printed
-
 let private bracket (n: Numbers) (cells: string[]) =
     match n.Rank with
     | 0 -> String.concat "" cells
@@ -92,9 +70,7 @@ let private bracket (n: Numbers) (cells: string[]) =
 let private render (n: Numbers) (printed: string[]) =
     n.Items
     |> Array.mapi (fun k x ->
-        let x = if x = 0.0 then 0.0 else x // no "-0"
-        let d = if printed.Length = n.Items.Length then decimals printed[k] else 4
-        x.ToString("F" + string d, CultureInfo.InvariantCulture))
+        TutorialNumbers.Format(x, (if printed.Length = n.Items.Length then TutorialNumbers.Decimals printed[k] else 4)))
     |> bracket n
 
 /// Every digit the library computed, for the message of a mismatch.
@@ -127,13 +103,13 @@ let private fail (message: string) : unit =
 /// or an array or list of numbers.
 let expect (label: string) (tutorial: string) (actual: 'T) : unit =
     let n = numbersOf (box actual)
-    let printed = tutorialNumbers tutorial
+    let printed = TutorialNumbers.Parse tutorial
     let sameCount = printed.Length = n.Items.Length
     let sameRows =
         match n.Rank, printedRows tutorial with
         | 2, Some rows -> rows = n.Items.Length / max 1 n.Cols
         | _ -> true
-    let ok = sameCount && sameRows && Array.forall2 agrees n.Items printed
+    let ok = sameCount && sameRows && Array.forall2 (fun x p -> TutorialNumbers.Agrees(x, p)) n.Items printed
     printfn "%s: %s (tutorial: %s)" label (render n printed) (tutorial.Trim())
     if ok then
         matched <- matched + 1

@@ -1,17 +1,14 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 
 namespace Functional.Autodiff.Tour;
 
 /// <summary>
 /// Prints the tour: a heading per seed, then one row per tutorial number with the library's value beside the
-/// tutorial's, and ok or MISMATCH. A library number matches when it rounds to what the tutorial printed
-/// (to the decimals the tutorial shows; numbers printed without decimals must agree to 1e-9 relative).
+/// tutorial's, and ok or MISMATCH, by the rule of <see cref="TutorialNumbers"/>.
 /// </summary>
-internal sealed partial class Report
+internal sealed class Report
 {
     private const int MarkerWidth = 10;
     private const int CellWidth = 10;
@@ -36,8 +33,8 @@ internal sealed partial class Report
     public void Row(string cell, string what, Value library, string tutorial)
     {
         var actual = RowMajor(library);
-        var printed = NumberPattern().Matches(tutorial).Select(m => m.Value).ToArray();
-        var ok = printed.Length == actual.Length && actual.Zip(printed, Agrees).All(a => a);
+        var printed = TutorialNumbers.Parse(tutorial);
+        var ok = printed.Length == actual.Length && actual.Zip(printed, TutorialNumbers.Agrees).All(a => a);
         rows++;
         if (!ok) mismatches++;
 
@@ -62,30 +59,11 @@ internal sealed partial class Report
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>The library number agrees with the printed one at the printed precision.</summary>
-    private static bool Agrees(double actual, string printed)
-    {
-        var expected = double.Parse(printed, CultureInfo.InvariantCulture);
-        var decimals = Decimals(printed);
-        var tolerance = decimals > 0 ? 0.5 * Math.Pow(10, -decimals) * (1 + 1e-9) : 1e-9 * Math.Max(1, Math.Abs(expected));
-        return Math.Abs(actual - expected) <= tolerance;
-    }
-
-    private static int Decimals(string number)
-    {
-        var dot = number.IndexOf('.');
-        return dot < 0 ? 0 : number.Length - dot - 1;
-    }
-
     /// <summary>The library's numbers, shown with as many decimals as the tutorial shows for each.</summary>
     private static string Render(Value library, double[] actual, string[] printed, int start, int count)
     {
         var cells = Enumerable.Range(start, Math.Min(count, actual.Length - start)).Select(k =>
-        {
-            var x = actual[k] == 0 ? 0.0 : actual[k]; // no "-0"
-            var decimals = printed.Length == actual.Length ? Decimals(printed[k]) : 4;
-            return x.ToString("F" + decimals, CultureInfo.InvariantCulture);
-        });
+            TutorialNumbers.Format(actual[k], printed.Length == actual.Length ? TutorialNumbers.Decimals(printed[k]) : 4));
         return Bracket(cells, library.Shape.IsScalar);
     }
 
@@ -97,7 +75,4 @@ internal sealed partial class Report
         v.Shape.IsMatrix
             ? Enumerable.Range(0, v.Shape.Rows).SelectMany(i => Enumerable.Range(0, v.Shape.Cols).Select(j => v[i, j])).ToArray()
             : v.ToArray();
-
-    [GeneratedRegex(@"-?\d+(\.\d*)?([eE][-+]?\d+)?")]
-    private static partial Regex NumberPattern();
 }

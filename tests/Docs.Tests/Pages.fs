@@ -353,3 +353,19 @@ let ``F# Interactive prints graphs, values and parameters with the F# API's prin
     Assert.That(run.Stdout, Does.Contain "val p: Functional.Autodiff.Params = Params {w: [9, 9], b: 1.5}", what)
     Assert.That(run.Stdout, Does.Contain "Expr (100001 nodes) sin(sin(", what)
     Assert.That(run.Stdout, Does.Not.Contain "Inputs =", "no property dump")
+
+[<Test>]
+let ``tutorial numbers are read as printed and compared at the printed precision`` () =
+    let parse = Functional.Autodiff.Tour.TutorialNumbers.Parse
+
+    let agrees (x: float) (p: string) =
+        Functional.Autodiff.Tour.TutorialNumbers.Agrees(x, p)
+
+    Assert.That(parse "tensor([ 0.,  4.,  8., 12.], grad_fn=<MulBackward0>)", Is.EqualTo [| "0."; "4."; "8."; "12." |])
+    Assert.That(parse "tensor([20.0855], dtype=torch.float64)", Is.EqualTo [| "20.0855" |])
+    Assert.That(parse "[[ -248.2693,  1364.9205], [-1133.4603,   396.8123]]", Has.Length.EqualTo 4)
+    Assert.That(agrees 40.50004 "40.5000", Is.True, "within half a unit of the last decimal")
+    Assert.That(agrees 40.50006 "40.5000", Is.False, "beyond half a unit of the last decimal")
+    Assert.That(agrees (72.0 + 1e-8) "72.", Is.True, "no decimals: 1e-9 relative")
+    Assert.That(agrees 72.001 "72.", Is.False, "no decimals: 1e-9 relative")
+    Assert.That(Functional.Autodiff.Tour.TutorialNumbers.Format(-0.0, 2), Is.EqualTo "0.00", "no -0")
