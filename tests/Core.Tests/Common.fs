@@ -135,6 +135,11 @@ let bindings (pairs: (Var * Value) list) : IReadOnlyDictionary<Var, Value> =
 
     d :> IReadOnlyDictionary<Var, Value>
 
+/// The bindings of those variables that the graph reads (AD.Eval refuses a binding the graph does not read).
+let bindingsFor (graph: Expr) (all: IReadOnlyDictionary<Var, Value>) : IReadOnlyDictionary<Var, Value> =
+    let reads = HashSet<Expr>(Graph.PostOrder graph, HashIdentity.Reference)
+    bindings [ for KeyValue(v, x) in all do if reads.Contains v then v, x ]
+
 /// The bits of a double, for bit-identical comparisons.
 let bits (x: float) = BitConverter.DoubleToInt64Bits x
 

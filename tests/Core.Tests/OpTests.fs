@@ -368,7 +368,7 @@ let ``the gradient graph over symbolic variables evaluates to the traced gradien
                 assertBitIdentical
                     $"AD.Eval of symbolic gradient {i} against the traced gradient\n{ctx}"
                     (T.toValue expected)
-                    (AD.Eval(g, binding)))
+                    (AD.Eval(g, bindingsFor g binding)))
             (List.ofSeq gs)
             traced)
 

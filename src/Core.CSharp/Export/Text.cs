@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text;
 
@@ -14,8 +15,10 @@ public static class Text
     public const int DefaultNodeLimit = 24;
 
     /// <summary>The expression, its shape, and its value when it has one.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
     public static string Render(Expr expr, int nodeLimit = DefaultNodeLimit)
     {
+        ArgumentNullException.ThrowIfNull(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         sb.Append(" : ").Append(expr.Shape);
@@ -24,8 +27,10 @@ public static class Text
     }
 
     /// <summary>Only the expression, with at most <paramref name="nodeLimit"/> op nodes shown.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
     public static string Expression(Expr expr, int nodeLimit = DefaultNodeLimit)
     {
+        ArgumentNullException.ThrowIfNull(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         return sb.ToString();

@@ -66,6 +66,16 @@ public sealed class UnboundVariableException : InvalidOperationException
         Variable = variable;
     }
 
+    /// <summary>Creates the exception for a variable whose name is bound, but to another variable of that name.</summary>
+    public UnboundVariableException(Var variable, Var boundNamesake)
+        : base($"The graph reads variable '{variable.Name}' ({variable.Shape}), which has no value. A variable named " +
+               $"'{boundNamesake.Name}' ({boundNamesake.Shape}) is bound, but it is another variable: variables are told apart by identity, " +
+               "not by name, so bind the very variable the graph was built with.")
+    {
+        ArgumentNullException.ThrowIfNull(boundNamesake);
+        Variable = variable;
+    }
+
     /// <summary>The unbound variable.</summary>
     public Var Variable { get; }
 }

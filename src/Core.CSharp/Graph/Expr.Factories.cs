@@ -40,7 +40,7 @@ public abstract partial class Expr
         var buffer = new ValueBuffer();
         Span<Value> values = buffer;
         for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
-        return new Apply(op, inputs, shape, true, op.Eval(values[..n]));
+        return new Apply(op, inputs, shape, true, op.EvalChecked(values[..n], shape));
     }
 
     /// <summary>Applies an op (a library op or your own <see cref="Op"/>) to inputs, checking arity and shapes.</summary>
@@ -111,10 +111,12 @@ public abstract partial class Expr
     public static Expr Zeros(Shape shape) => Full(shape, 0.0);
 
     /// <summary>Ones of <paramref name="x"/>'s shape.</summary>
-    public static Expr OnesLike(Expr x) => Ones(x.Shape);
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public static Expr OnesLike(Expr x) => Ones((x ?? throw new ArgumentNullException(nameof(x))).Shape);
 
     /// <summary>Zeros of <paramref name="x"/>'s shape.</summary>
-    public static Expr ZerosLike(Expr x) => Zeros(x.Shape);
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public static Expr ZerosLike(Expr x) => Zeros((x ?? throw new ArgumentNullException(nameof(x))).Shape);
 
     /// <summary>The vector [0, 1, …, n−1] (PyTorch's <c>arange(n)</c>).</summary>
     public static Expr Arange(int n) => Arange(0, n, 1);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 
 namespace Functional.Autodiff;
 
@@ -22,15 +23,29 @@ public abstract partial class Expr
 
     // Identity hashes drawn from a per-thread sequence, so graph dictionaries never ask the runtime for an object's
     // identity hash (slow the first time for every new object). Only hashing uses it; equality stays reference.
+    // Each thread's sequence starts at its own point (a shared counter times the golden ratio), so nodes made on
+    // many short-lived threads do not all get the same first few hashes.
     [ThreadStatic]
     private static uint hashSequence;
+
+    [ThreadStatic]
+    private static bool hashSequenceStarted;
+
+    private static int threadsStarted;
 
     private protected Expr(Shape shape, bool hasValue, Value value)
     {
         Shape = shape;
         HasValue = hasValue;
         this.value = value;
+        if (!hashSequenceStarted) StartHashSequence();
         hash = (int)(++hashSequence * 2654435761u);
+    }
+
+    private static void StartHashSequence()
+    {
+        hashSequence = (uint)Interlocked.Increment(ref threadsStarted) * 0x9E3779B9u;
+        hashSequenceStarted = true;
     }
 
     /// <summary>The static shape of this node.</summary>

@@ -56,14 +56,21 @@ public readonly struct Shape : IEquatable<Shape>
         return new(1, length, 1);
     }
 
-    /// <summary>The shape of an m×n matrix (both at least 1).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    /// <summary>The most elements a value may have: the longest array .NET allocates.</summary>
+    public static int MaxSize => Array.MaxLength;
+
+    /// <summary>The shape of an m×n matrix (both at least 1, with at most <see cref="MaxSize"/> elements).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1, or m·n is more than <see cref="MaxSize"/>.</exception>
     public static Shape Matrix(int rows, int cols)
     {
         if (rows < 1)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "A matrix needs at least one row.");
         if (cols < 1)
             throw new ArgumentOutOfRangeException(nameof(cols), cols, "A matrix needs at least one column.");
+        if ((long)rows * cols > MaxSize)
+            throw new ArgumentOutOfRangeException(nameof(cols), cols,
+                $"matrix({rows}, {cols}) would have {(long)rows * cols:N0} elements, more than the {MaxSize:N0} one .NET array holds: " +
+                "split the data into smaller matrices.");
         return new(2, rows, cols);
     }
 

@@ -54,6 +54,32 @@ public abstract class Op
     /// <summary>The last compiled VJP rule of this op instance (a memo of a pure function; see CompiledRules).</summary>
     internal CompiledVjp? LastCompiledVjp;
 
+    /// <summary>
+    /// True for the library's own ops, whose rules are pure functions of the input shapes (they only build graphs of
+    /// their arguments), so the numeric reverse pass may compile them once per shapes and reuse the result. A rule
+    /// of your own op (a <see cref="CustomOp"/> or a class derived from <see cref="Op"/>) may read input values,
+    /// captured variables or state that changes between calls, so it is run on the real nodes every time instead:
+    /// it then gives the same numbers in every transform.
+    /// </summary>
+    internal bool CompilesRules { get; }
+
+    /// <summary>Creates the op; a library op is marked as one whose rules may be compiled.</summary>
+    protected Op() => CompilesRules = GetType().Assembly == typeof(Op).Assembly && GetType() != typeof(CustomOp);
+
+    /// <summary>
+    /// <see cref="Eval"/>, checked against the shape the op's shape rule gave: a kernel that returns another shape
+    /// (a mistake in a custom op) is refused here, rather than giving a node whose value disagrees with its shape.
+    /// </summary>
+    internal Value EvalChecked(ReadOnlySpan<Value> x, Shape shape)
+    {
+        var value = Eval(x);
+        if (value.Shape != shape)
+            throw new InvalidOperationException(
+                $"{Name}: the forward kernel returned a value of shape {value.Shape}, but the op's shape rule gives {shape} " +
+                "for these inputs: make the forward return a value of the shape the shape rule declares (or fix the shape rule).");
+        return value;
+    }
+
     /// <summary>Builds the cotangent-or-tangent sum, treating null as zero.</summary>
     protected static Expr? AddOrNull(Expr? a, Expr? b) => a is null ? b : b is null ? a : a + b;
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 
 namespace Functional.Autodiff;
 
@@ -13,6 +14,8 @@ public static partial class AD
     /// carry their values). JAX's <c>value_and_grad(f, has_aux=True)</c>.
     /// </summary>
     /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
+    // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
+    [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Value Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<Expr, (Expr Loss, TAux Aux)> f)
     {
         ArgumentNullException.ThrowIfNull(f);

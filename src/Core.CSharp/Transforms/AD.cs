@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 
 namespace Functional.Autodiff;
 
@@ -55,6 +56,7 @@ public static partial class AD
     }
 
     /// <summary>Evaluates a graph with values bound to its symbolic variables; nothing is recorded.</summary>
+    /// <exception cref="ArgumentException">A bound variable is not in the graph.</exception>
     /// <exception cref="ShapeMismatchException">A bound value does not have its variable's shape.</exception>
     /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
     public static Value Eval(Expr expr, IReadOnlyDictionary<Var, Value> bindings)
@@ -65,6 +67,7 @@ public static partial class AD
     }
 
     /// <summary>Evaluates a graph with values bound to its symbolic variables.</summary>
+    /// <exception cref="ArgumentException">A variable is bound twice, or a bound variable is not in the graph.</exception>
     /// <exception cref="ShapeMismatchException">A bound value does not have its variable's shape.</exception>
     /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
     public static Value Eval(Expr expr, params (Var Var, Value Value)[] bindings)
@@ -74,7 +77,8 @@ public static partial class AD
         foreach (var (v, value) in bindings)
         {
             ArgumentNullException.ThrowIfNull(v, nameof(bindings));
-            map[v] = value;
+            if (!map.TryAdd(v, value))
+                throw new ArgumentException($"Eval: variable '{v.Name}' is bound twice: give each variable one value.", nameof(bindings));
         }
         return Eval(expr, map);
     }
@@ -83,6 +87,8 @@ public static partial class AD
 
     /// <summary>∇f at x for a function with a scalar output; the gradient has x's shape.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar (use <see cref="Vjp(Func{Expr, Expr})"/>).</exception>
+    // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
+    [OverloadResolutionPriority(1)]
     public static Func<Value, Value> Grad(Func<Expr, Expr> f)
     {
         var vg = ValueAndGrad(f);
@@ -91,6 +97,8 @@ public static partial class AD
 
     /// <summary>f(x) and ∇f(x) from one trace.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
+    [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Value Grad)> ValueAndGrad(Func<Expr, Expr> f)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -107,6 +115,8 @@ public static partial class AD
     /// call it any number of times, with any cotangents of the output's shape.
     /// </summary>
     /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
+    // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
+    [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Func<Value, Value> Pullback)> Vjp(Func<Expr, Expr> f)
     {
         ArgumentNullException.ThrowIfNull(f);

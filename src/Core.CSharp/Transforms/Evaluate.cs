@@ -18,6 +18,11 @@ internal static class Evaluate
 
         using var sorted = new SortedGraph(root);
         var order = sorted.Order;
+        foreach (var v in bindings.Keys)
+            if (sorted.PositionOf(v) < 0)
+                throw new ArgumentException(
+                    $"Eval: variable '{v.Name}' ({v.Shape}) is bound, but the graph does not read it: remove the binding, " +
+                    "or bind the variable the graph was built with (variables are told apart by identity, not by name).", nameof(bindings));
         var values = new Value[order.Length];
         // Nodes under a bound variable are recomputed even if they carry a traced value.
         var rebound = new bool[order.Length];
@@ -32,7 +37,9 @@ internal static class Evaluate
                     rebound[k] = true;
                     continue;
                 case Var v when !v.HasValue:
-                    throw new UnboundVariableException(v);
+                    throw SameName(v, bindings) is { } other
+                        ? new UnboundVariableException(v, other)
+                        : new UnboundVariableException(v);
             }
             var n = node.Inputs.Length;
             var dirty = false;
@@ -43,9 +50,16 @@ internal static class Evaluate
                 continue;
             }
             for (var i = 0; i < n; i++) args[i] = values[sorted.InputPosition(k, i)];
-            values[k] = node.Op!.Eval(args[..n]);
+            values[k] = node.Op!.EvalChecked(args[..n], node.Shape);
             rebound[k] = true;
         }
         return values[order.Length - 1];
+    }
+
+    private static Var? SameName(Var v, IReadOnlyDictionary<Var, Value> bindings)
+    {
+        foreach (var bound in bindings.Keys)
+            if (bound.Name == v.Name) return bound;
+        return null;
     }
 }

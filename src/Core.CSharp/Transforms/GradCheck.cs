@@ -25,7 +25,10 @@ public readonly record struct Tolerance(double Absolute, double Relative)
 /// <param name="Where">Where the worst pair is (trial and element).</param>
 /// <param name="Expected">The reference side of the worst pair (finite differences, or the other mode).</param>
 /// <param name="Actual">The automatic derivative's side of the worst pair.</param>
-public sealed record GradCheckEntry(string Name, bool Passed, double MaxAbsoluteError, double MaxRelativeError, string Where, double Expected, double Actual);
+/// <param name="Magnitude">The function's magnitude M for this comparison: the largest |number| among f's values at the
+/// points evaluated and the numbers compared. The absolute part of the tolerance is scaled by it (Absolute·M), so a
+/// function of magnitude 1e-7 is held to 1e-7 of the bound a function of magnitude 1 is held to.</param>
+public sealed record GradCheckEntry(string Name, bool Passed, double MaxAbsoluteError, double MaxRelativeError, string Where, double Expected, double Actual, double Magnitude);
 
 /// <summary>The result of <see cref="GradCheck.Run"/>: every comparison made, and whether all passed. Nothing is thrown or printed.</summary>
 /// <param name="Entries">The comparisons, first order first.</param>
@@ -39,7 +42,7 @@ public sealed record GradCheckReport(ImmutableArray<GradCheckEntry> Entries)
     {
         var sb = new StringBuilder(Passed ? "gradient check passed" : "gradient check FAILED");
         foreach (var e in Entries)
-            sb.Append($"\n  {(e.Passed ? "ok  " : "FAIL")} {e.Name}: max abs {e.MaxAbsoluteError:G3}, max rel {e.MaxRelativeError:G3}; worst at {e.Where}: expected {e.Expected:G17}, got {e.Actual:G17}");
+            sb.Append($"\n  {(e.Passed ? "ok  " : "FAIL")} {e.Name}: max abs {e.MaxAbsoluteError:G3}, max rel {e.MaxRelativeError:G3}, magnitude {e.Magnitude:G3}; worst at {e.Where}: expected {e.Expected:G17}, got {e.Actual:G17}");
         return sb.ToString();
     }
 }
@@ -60,6 +63,9 @@ public static class GradCheck
     /// Checks f at x: (1) the VJP dot-product test ⟨u, J_fd v⟩ ≈ ⟨Jᵀu, v⟩, (2) the JVP against central differences
     /// element by element, (3) JVP and VJP adjoint, ⟨u, J v⟩ ≈ ⟨Jᵀu, v⟩; and with <paramref name="order"/> 2 the same
     /// three on x ↦ Jᵀu (the gradient graph as a function). Directions u, v are drawn from <paramref name="seed"/>.
+    /// A pair (expected e, actual a) passes when |e − a| ≤ Absolute·M + Relative·max(|e|, |a|), where M is the
+    /// function's magnitude (<see cref="GradCheckEntry.Magnitude"/>): the absolute part scales with the function, so
+    /// a wrong rule is caught on functions of any size.
     /// </summary>
     /// <param name="f">The function to check; any output shape.</param>
     /// <param name="x">Where to check it.</param>
@@ -99,7 +105,12 @@ public static class GradCheck
             var v = RandomLike(x.Shape, random);
             var (y, pullback) = vjp(x);
             var u = RandomLike(y.Shape, random);
-            var central = (1 / (2 * step)) * (Evaluate(f, x + v * step) - Evaluate(f, x - v * step));
+            var (plus, minus) = (Evaluate(f, x + v * step), Evaluate(f, x - v * step));
+            var magnitude = Math.Max(MaxAbs(y), Math.Max(MaxAbs(plus), MaxAbs(minus)));
+            dot.SeeMagnitude(magnitude);
+            fd.SeeMagnitude(magnitude);
+            adjoint.SeeMagnitude(magnitude);
+            var central = (1 / (2 * step)) * (plus - minus);
             var (_, jv) = jvp(x, v);
             var jtu = pullback(u);
             dot.See($"trial {t}", Dot(u, central), Dot(jtu, v));
@@ -128,26 +139,47 @@ public static class GradCheck
         return s;
     }
 
+    private static double MaxAbs(Value v)
+    {
+        var m = 0.0;
+        foreach (var e in v.ToArray()) m = Math.Max(m, Math.Abs(e));
+        return m;
+    }
+
+    /// <summary>Collects the pairs of one comparison; the verdict needs the magnitude, known once all are seen.</summary>
     private sealed class Worst(string name, Tolerance tol)
     {
-        private bool passed = true;
-        private double maxAbs, maxRel, expected, actual;
-        private string where = "-";
+        private readonly System.Collections.Generic.List<(string At, double Expected, double Actual)> pairs = [];
+        private double magnitude;
+
+        public void SeeMagnitude(double m) => magnitude = Math.Max(magnitude, double.IsNaN(m) ? 0 : m);
 
         public void See(string at, double e, double a)
         {
-            var abs = Math.Abs(e - a);
-            var scale = Math.Max(Math.Abs(e), Math.Abs(a));
-            var rel = scale > 0 ? abs / scale : 0;
-            var ok = tol.Accepts(e, a);
-            passed &= ok;
-            if (double.IsNaN(abs) || abs > maxAbs || (!ok && where == "-"))
-            {
-                (maxAbs, expected, actual, where) = (double.IsNaN(abs) ? double.NaN : abs, e, a, at);
-            }
-            maxRel = Math.Max(maxRel, rel);
+            pairs.Add((at, e, a));
+            SeeMagnitude(Math.Max(Math.Abs(e), Math.Abs(a)));
         }
 
-        public GradCheckEntry Entry => new(name, passed, maxAbs, maxRel, where, expected, actual);
+        public GradCheckEntry Entry
+        {
+            get
+            {
+                var scaled = tol with { Absolute = tol.Absolute * magnitude };
+                bool passed = true;
+                double maxAbs = 0, maxRel = 0, expected = 0, actual = 0;
+                var where = "-";
+                foreach (var (at, e, a) in pairs)
+                {
+                    var abs = Math.Abs(e - a);
+                    var scale = Math.Max(Math.Abs(e), Math.Abs(a));
+                    var ok = scaled.Accepts(e, a);
+                    passed &= ok;
+                    if (double.IsNaN(abs) || abs > maxAbs || (!ok && where == "-"))
+                        (maxAbs, expected, actual, where) = (double.IsNaN(abs) ? double.NaN : abs, e, a, at);
+                    maxRel = Math.Max(maxRel, scale > 0 ? abs / scale : 0);
+                }
+                return new(name, passed, maxAbs, maxRel, where, expected, actual, magnitude);
+            }
+        }
     }
 }

@@ -7,7 +7,8 @@ namespace Functional.Autodiff;
 /// <summary>
 /// Reverse mode: one walk of the graph in reverse topological order with a local cotangent table, applying each
 /// op's VJP rule. <see cref="Gradients"/> builds the gradient as a graph (so it can be differentiated again);
-/// <see cref="GradientValues"/> runs the same rules, compiled once per op and shapes, on numbers.
+/// <see cref="GradientValues"/> runs the same rules on numbers: a library op's rule compiled once per op and shapes,
+/// a user's rule on the real nodes.
 /// </summary>
 internal static class Reverse
 {
@@ -66,12 +67,26 @@ internal static class Reverse
             var inputs = node.Inputs;
             var n = inputs.Length;
             for (var i = 0; i < n; i++) shapes[i] = inputs[i].Shape;
-            var rule = CompiledRules.For(node.Op, shapes[..n], node.Shape);
+            // A library op's rule runs compiled; a user's rule runs on the real nodes (it may read their values or
+            // captured state), exactly as Gradients runs it, and the graph it builds is evaluated.
+            var rule = node.Op.CompilesRules ? CompiledRules.For(node.Op, shapes[..n], node.Shape) : null;
+            Expr? ybarNode = null;
             for (var i = 0; i < n; i++)
             {
                 var j = sorted.InputPosition(k, i);
-                if (!relevant[j] || rule.IsZero(i)) continue;
-                var g = rule.Run(i, inputs, node.Value, cotangents[k], ref scratch);
+                if (!relevant[j]) continue;
+                Value g;
+                if (rule is not null)
+                {
+                    if (rule.IsZero(i)) continue;
+                    g = rule.Run(i, inputs, node.Value, cotangents[k], ref scratch);
+                }
+                else
+                {
+                    ybarNode ??= Expr.Const(cotangents[k]);
+                    if (node.Op.Vjp(i, inputs, node, ybarNode) is not { } rg) continue;
+                    g = rg.Value;
+                }
                 CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
                 (cotangents[j], has[j]) = (has[j] ? cotangents[j] + g : g, true);
             }

@@ -53,7 +53,19 @@ internal sealed class CompiledVjp
         arity = shapes.Length;
         Shapes = shapes;
         this.programs = programs;
+        // An estimate of what keeping this rule costs: its constants' storage and a few words per instruction.
+        long bytes = 64;
+        foreach (var p in programs)
+        {
+            if (p is null) continue;
+            bytes += 64 + 48L * p.Code.Length;
+            foreach (var (_, value) in p.Constants) bytes += 32 + 8L * (value.Shape.IsScalar ? 0 : value.Shape.Size);
+        }
+        Bytes = bytes;
     }
+
+    /// <summary>The estimated bytes this rule keeps alive (constants and instructions), which bounds the memo.</summary>
+    public long Bytes { get; }
 
     /// <summary>The input shapes this rule was compiled for.</summary>
     public Shape[] Shapes { get; }
@@ -135,16 +147,45 @@ internal sealed class CompiledVjp
 
 /// <summary>
 /// A thread-safe memo of compiled VJP rules keyed by op (by its equality, so parameterised ops with equal
-/// parameters share an entry) and input shapes. It only ever caches pure functions of its key, so it is invisible
-/// to results; it stops growing past a bound, after which rules are compiled on each use.
+/// parameters share an entry) and input shapes. It only ever holds pure functions of its key: only the library's own
+/// ops are compiled (<see cref="Op.CompilesRules"/>), and their parameters are small numbers and shapes, never a
+/// caller's data. It is bounded in entries and in bytes: when the current generation is full it becomes the old one
+/// and a new one starts (a rule found in the old generation moves to the new one), so memory stays within two
+/// generations and a long run with many shapes keeps caching the shapes in use. A rule whose constants are large is
+/// never kept: compiling it again costs little next to its data.
 /// </summary>
 internal static class CompiledRules
 {
-    private const int MaxEntries = 4096;
+    /// <summary>The most entries one generation holds.</summary>
+    internal const int MaxEntries = 4096;
+
+    /// <summary>The most bytes (estimated) one generation holds.</summary>
+    internal const long MaxBytes = 8L << 20;
+
+    /// <summary>Rules larger than this (estimated bytes) are not memoised at all.</summary>
+    internal const long MaxRuleBytes = 64L << 10;
 
     private readonly record struct Key(Op Op, Shape S0, Shape S1, Shape S2, Shape S3);
 
-    private static readonly ConcurrentDictionary<Key, CompiledVjp> Cache = new();
+    private sealed class Generation
+    {
+        public readonly ConcurrentDictionary<Key, CompiledVjp> Rules = new();
+        public long Bytes;
+    }
+
+    private static Generation current = new();
+    private static Generation old = new();
+    private static readonly object Turnover = new();
+
+    /// <summary>How many entries and estimated bytes the memo holds now (both generations), for tests.</summary>
+    internal static (int Entries, long Bytes) Size
+    {
+        get
+        {
+            var (c, o) = (Volatile.Read(ref current), Volatile.Read(ref old));
+            return (c.Rules.Count + o.Rules.Count, Interlocked.Read(ref c.Bytes) + Interlocked.Read(ref o.Bytes));
+        }
+    }
 
     public static CompiledVjp For(Op op, ReadOnlySpan<Shape> shapes, Shape output)
     {
@@ -152,7 +193,7 @@ internal static class CompiledRules
         var last = Volatile.Read(ref op.LastCompiledVjp);
         if (last is not null && last.Matches(shapes)) return last;
         var rule = Lookup(op, shapes, output);
-        Volatile.Write(ref op.LastCompiledVjp, rule);
+        if (rule.Bytes <= MaxRuleBytes) Volatile.Write(ref op.LastCompiledVjp, rule);
         return rule;
     }
 
@@ -163,10 +204,32 @@ internal static class CompiledRules
             shapes.Length > 1 ? shapes[1] : default,
             shapes.Length > 2 ? shapes[2] : default,
             shapes.Length > 3 ? shapes[3] : default);
-        if (Cache.TryGetValue(key, out var rule)) return rule;
-
-        rule = CompiledVjp.Compile(op, shapes, output);
-        if (Cache.Count < MaxEntries) Cache.TryAdd(key, rule);
+        var generation = Volatile.Read(ref current);
+        if (generation.Rules.TryGetValue(key, out var rule)) return rule;
+        if (!Volatile.Read(ref old).Rules.TryGetValue(key, out rule))
+        {
+            rule = CompiledVjp.Compile(op, shapes, output);
+            if (rule.Bytes > MaxRuleBytes) return rule;
+        }
+        Add(generation, key, rule);
         return rule;
+    }
+
+    private static void Add(Generation generation, Key key, CompiledVjp rule)
+    {
+        if (generation.Rules.Count >= MaxEntries || Interlocked.Read(ref generation.Bytes) + rule.Bytes > MaxBytes)
+        {
+            lock (Turnover)
+            {
+                // Another thread may have turned the generation over already; then add to the new one.
+                if (ReferenceEquals(generation, current))
+                {
+                    Volatile.Write(ref old, current);
+                    Volatile.Write(ref current, new Generation());
+                }
+                generation = current;
+            }
+        }
+        if (generation.Rules.TryAdd(key, rule)) Interlocked.Add(ref generation.Bytes, rule.Bytes);
     }
 }
