@@ -20,13 +20,14 @@ module Autodiff =
         if rows.Length = 0 || rows[0].Length = 0 then
             invalidArg
                 (nameof rows)
-                "matrix needs at least one row of at least one element, e.g. matrix [ [ 1.0; 2.0 ] ]."
+                (UserCode.Mark "matrix needs at least one row of at least one element, e.g. matrix [ [ 1.0; 2.0 ] ].")
 
         match rows |> Array.tryFindIndex (fun r -> r.Length <> rows[0].Length) with
         | Some i ->
             invalidArg
                 (nameof rows)
-                $"matrix: row {i} has {rows[i].Length} elements but row 0 has {rows[0].Length}; every row needs the same length."
+                (UserCode.Mark
+                    $"matrix: row {i} has {rows[i].Length} elements but row 0 has {rows[0].Length}; every row needs the same length.")
         | None -> Value.FromMatrix(Matrix<float>.Build.DenseOfRowArrays rows)
 
     let parameters (entries: seq<string * Value>) : Params =
@@ -51,7 +52,7 @@ module Autodiff =
                 | _ ->
                     invalidArg
                         (nameof bindings)
-                        $"evalWith binds variables, but {v} is not one: bind the variables it is built from.")
+                        (UserCode.Mark $"evalWith binds variables, but {v} is not one: bind the variables it is built from."))
             |> Seq.toArray
 
         AD.Eval(e, pairs)

@@ -282,3 +282,38 @@ let ``GradCheck catches a 2x-wrong rule on a function of magnitude 1e-7, and pas
     Assert.That(wrong.ToString(), Does.Contain "magnitude")
     let right = check 1.0
     Assert.That(right.Passed, right.ToString())
+
+// ------------------------------------------------------------------ every bad-input error names the user's line
+
+/// The message ends with " (at Reliability.fs:LINE)".
+let private namesLine (line: int) (ex: exn) =
+    Assert.That(ex.Message, Does.Contain $"(at Reliability.fs:{line})", ex.Message)
+
+[<Test>]
+let ``exceptions for bad input name the file and line of the user's code`` () =
+    let a = Expr.Const(Value.FromArray [| 1.0; 2.0 |])
+    let b = Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |])
+    let line = int __LINE__ + 1
+    throws<ShapeMismatchException> (fun () -> Expr.Add(a, b) |> ignore) |> namesLine line
+    let line = int __LINE__ + 1
+    throws<ArgumentOutOfRangeException> (fun () -> a[5] |> ignore) |> namesLine line
+    let line = int __LINE__ + 1
+    throws<ArgumentNullException> (fun () -> Expr.Sin nil |> ignore) |> namesLine line
+    let line = int __LINE__ + 1
+    throws<UnboundVariableException> (fun () -> (Expr.Var("x", Shape.Scalar) :> Expr).Value |> ignore) |> namesLine line
+    let line = int __LINE__ + 1
+    throws<Collections.Generic.KeyNotFoundException> (fun () -> Params.Of(struct ("w", Value.Scalar 1.0))["v"] |> ignore) |> namesLine line
+    let line = int __LINE__ + 1
+    throws<InvalidOperationException> (fun () -> (Value.FromArray [| 1.0 |]).ToScalar() |> ignore) |> namesLine line
+    // From a combinator: the line that calls it.
+    let grad = AD.Grad(unary (fun x -> x * 2.0))
+    let line = int __LINE__ + 1
+    throws<NonScalarOutputException> (fun () -> grad.Invoke(Value.FromArray [| 1.0; 2.0 |]) |> ignore) |> namesLine line
+    // Inside the function being differentiated: the line in that function.
+    let f (x: Expr) =
+        x + b // line of the bad op
+
+    let line = int __LINE__ - 2
+
+    throws<ShapeMismatchException> (fun () -> AD.Grad(unary (fun x -> Expr.Sum(f x))).Invoke(Value.FromArray [| 1.0; 2.0 |]) |> ignore)
+    |> namesLine line

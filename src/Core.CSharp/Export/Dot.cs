@@ -37,7 +37,7 @@ public static class Dot
     public static string Render(Expr root, DrawOptions? options = null)
     {
         if (root is null)
-            throw new ArgumentNullException(nameof(root), "Pass the graph's output node to draw.");
+            throw new ArgumentNullException(nameof(root), UserCode.Mark("Pass the graph's output node to draw."));
         var o = options ?? DrawOptions.Default;
         return Write(Layout.Of([(null, root)], o), o);
     }

@@ -35,7 +35,7 @@ public sealed record DrawOptions
         init => field = value >= 1
             ? value
             : throw new ArgumentOutOfRangeException(nameof(NodeLimit), value,
-                "A drawing needs room for at least one node: set NodeLimit to 1 or more (the default is 200).");
+                UserCode.Mark("A drawing needs room for at least one node: set NodeLimit to 1 or more (the default is 200)."));
     } = DefaultNodeLimit;
 
     /// <summary>Whether nodes show their forward value when it is known (<see cref="Expr.HasValue"/>); default true.</summary>
@@ -78,10 +78,10 @@ public static class Drawing
     /// <exception cref="NonScalarOutputException">The output is not a scalar.</exception>
     public static IReadOnlyDictionary<Expr, Value> GradientsOf(Expr output, int nodeLimit = DrawOptions.DefaultNodeLimit)
     {
-        ArgumentNullException.ThrowIfNull(output);
+        Guard.NotNull(output);
         if (nodeLimit < 1)
             throw new ArgumentOutOfRangeException(nameof(nodeLimit), nodeLimit,
-                "Gradients are computed for at least one node: pass 1 or more (the default is 200).");
+                UserCode.Mark("Gradients are computed for at least one node: pass 1 or more (the default is 200)."));
         if (!output.Shape.IsScalar) throw new NonScalarOutputException("GradientsOf", output.Shape);
         var nodes = Layout.Nearest([output], nodeLimit, out _);
         var gradients = AD.Gradients(output, nodes.ToArray());
@@ -95,14 +95,14 @@ public static class Drawing
     internal static (string? Name, Expr Root)[] CheckRoots(IReadOnlyList<(string? Name, Expr Root)>? roots, string parameter)
     {
         if (roots is null)
-            throw new ArgumentNullException(parameter, "Pass the graph's output node(s) to draw (one Expr, or a list of them).");
+            throw new ArgumentNullException(parameter, UserCode.Mark("Pass the graph's output node(s) to draw (one Expr, or a list of them)."));
         if (roots.Count == 0)
-            throw new ArgumentException("There is nothing to draw: pass at least one output node.", parameter);
+            throw new ArgumentException(UserCode.Mark("There is nothing to draw: pass at least one output node."), parameter);
         var result = new (string? Name, Expr Root)[roots.Count];
         for (var k = 0; k < roots.Count; k++)
         {
             if (roots[k].Root is null)
-                throw new ArgumentException($"Root {k} of the drawing is null: pass only built nodes.", parameter);
+                throw new ArgumentException(UserCode.Mark($"Root {k} of the drawing is null: pass only built nodes."), parameter);
             result[k] = roots[k];
         }
         return result;
@@ -111,7 +111,7 @@ public static class Drawing
     internal static (string? Name, Expr Root)[] Unnamed(IReadOnlyList<Expr>? roots, string parameter)
     {
         if (roots is null)
-            throw new ArgumentNullException(parameter, "Pass the graph's output node(s) to draw (one Expr, or a list of them).");
+            throw new ArgumentNullException(parameter, UserCode.Mark("Pass the graph's output node(s) to draw (one Expr, or a list of them)."));
         var named = new (string? Name, Expr Root)[roots.Count];
         for (var k = 0; k < roots.Count; k++) named[k] = (null, roots[k]);
         return CheckRoots(named, parameter);
@@ -120,12 +120,12 @@ public static class Drawing
     internal static (string? Name, Expr Root)[] Named(IReadOnlyList<(string Name, Expr Root)>? roots, string parameter)
     {
         if (roots is null)
-            throw new ArgumentNullException(parameter, "Pass the graph's output node(s) to draw, each with a name.");
+            throw new ArgumentNullException(parameter, UserCode.Mark("Pass the graph's output node(s) to draw, each with a name."));
         var named = new (string? Name, Expr Root)[roots.Count];
         for (var k = 0; k < roots.Count; k++)
         {
             if (roots[k].Name is null)
-                throw new ArgumentException($"The name of root {k} is null: give every root a name, or use the overload without names.", parameter);
+                throw new ArgumentException(UserCode.Mark($"The name of root {k} is null: give every root a name, or use the overload without names."), parameter);
             named[k] = roots[k];
         }
         return CheckRoots(named, parameter);

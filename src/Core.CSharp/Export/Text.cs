@@ -18,7 +18,7 @@ public static class Text
     /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
     public static string Render(Expr expr, int nodeLimit = DefaultNodeLimit)
     {
-        ArgumentNullException.ThrowIfNull(expr);
+        Guard.NotNull(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         sb.Append(" : ").Append(expr.Shape);
@@ -30,7 +30,7 @@ public static class Text
     /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
     public static string Expression(Expr expr, int nodeLimit = DefaultNodeLimit)
     {
-        ArgumentNullException.ThrowIfNull(expr);
+        Guard.NotNull(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         return sb.ToString();

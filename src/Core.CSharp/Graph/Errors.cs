@@ -1,4 +1,9 @@
 using System;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.IO;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace Functional.Autodiff;
 
@@ -10,7 +15,7 @@ public sealed class ShapeMismatchException : ArgumentException
 {
     /// <summary>Creates the exception for <paramref name="op"/> with the shapes involved and a fix.</summary>
     public ShapeMismatchException(string op, Shape left, Shape right, string fix)
-        : base($"{op}: shapes {left} and {right} do not fit. {fix}")
+        : base(UserCode.Mark($"{op}: shapes {left} and {right} do not fit. {fix}"))
     {
         Op = op;
         Left = left;
@@ -19,7 +24,7 @@ public sealed class ShapeMismatchException : ArgumentException
 
     /// <summary>Creates the exception for a single shape that <paramref name="op"/> cannot take.</summary>
     public ShapeMismatchException(string op, Shape actual, string fix)
-        : base($"{op}: cannot take {actual}. {fix}")
+        : base(UserCode.Mark($"{op}: cannot take {actual}. {fix}"))
     {
         Op = op;
         Left = actual;
@@ -43,8 +48,8 @@ public sealed class NonScalarOutputException : ArgumentException
 {
     /// <summary>Creates the exception for a combinator and the output shape it got.</summary>
     public NonScalarOutputException(string combinator, Shape output)
-        : base($"{combinator} needs a scalar output but got {output}: use Vjp with a cotangent (PyTorch's backward(v)), " +
-               "one Vjp per output element for the whole Jacobian, or Sum the output first.", "f")
+        : base(UserCode.Mark($"{combinator} needs a scalar output but got {output}: use Vjp with a cotangent (PyTorch's backward(v)), " +
+               "one Vjp per output element for the whole Jacobian, or Sum the output first."), "f")
     {
         Output = output;
     }
@@ -60,17 +65,17 @@ public sealed class UnboundVariableException : InvalidOperationException
 {
     /// <summary>Creates the exception naming the variable.</summary>
     public UnboundVariableException(Var variable)
-        : base($"The graph reads variable '{variable.Name}' ({variable.Shape}), which has no value: " +
-               $"bind one with AD.Eval(expr, bindings), or build the variable with a value (Expr.Var(\"{variable.Name}\", value)).")
+        : base(UserCode.Mark($"The graph reads variable '{variable.Name}' ({variable.Shape}), which has no value: " +
+               $"bind one with AD.Eval(expr, bindings), or build the variable with a value (Expr.Var(\"{variable.Name}\", value))."))
     {
         Variable = variable;
     }
 
     /// <summary>Creates the exception for a variable whose name is bound, but to another variable of that name.</summary>
     public UnboundVariableException(Var variable, Var boundNamesake)
-        : base($"The graph reads variable '{variable.Name}' ({variable.Shape}), which has no value. A variable named " +
+        : base(UserCode.Mark($"The graph reads variable '{variable.Name}' ({variable.Shape}), which has no value. A variable named " +
                $"'{boundNamesake.Name}' ({boundNamesake.Shape}) is bound, but it is another variable: variables are told apart by identity, " +
-               "not by name, so bind the very variable the graph was built with.")
+               "not by name, so bind the very variable the graph was built with."))
     {
         ArgumentNullException.ThrowIfNull(boundNamesake);
         Variable = variable;
@@ -78,4 +83,59 @@ public sealed class UnboundVariableException : InvalidOperationException
 
     /// <summary>The unbound variable.</summary>
     public Var Variable { get; }
+}
+
+/// <summary>
+/// Where in the user's code a call came from: the first stack frame outside the library's assemblies that has a
+/// source file, as "Model.cs:42". Every exception the library throws for bad input names it, so the message points
+/// at the user's line, not only at the op. It is computed only when an exception is being made.
+/// </summary>
+internal static class UserCode
+{
+    private static readonly Assembly Library = typeof(UserCode).Assembly;
+
+    /// <summary>"Model.cs:42", or null when no frame outside the library has file information.</summary>
+    public static string? Site()
+    {
+        try
+        {
+            var trace = new StackTrace(1, fNeedFileInfo: true);
+            foreach (var frame in trace.GetFrames())
+            {
+                var method = frame.GetMethod();
+                if (method is null || IsLibrary(method.DeclaringType?.Assembly ?? method.Module.Assembly)) continue;
+                var file = frame.GetFileName();
+                if (string.IsNullOrEmpty(file)) continue;
+                return $"{Path.GetFileName(file)}:{frame.GetFileLineNumber()}";
+            }
+        }
+        catch (Exception)
+        {
+            // Reading symbols can fail in unusual hosts; the message is still right without the site.
+        }
+        return null;
+    }
+
+    /// <summary>The message with " (at Model.cs:42)" appended when the user's site is known.</summary>
+    public static string Mark(string message) => Site() is { } site ? $"{message} (at {site})" : message;
+
+    private static bool IsLibrary(Assembly assembly) =>
+        assembly == Library || assembly.GetName().Name == "Functional.Autodiff.FSharp";
+}
+
+/// <summary>Argument checks whose exceptions name the user's line (see <see cref="UserCode"/>).</summary>
+internal static class Guard
+{
+    /// <summary>Throws <see cref="ArgumentNullException"/> naming the argument and the user's line when it is null.</summary>
+    public static void NotNull([NotNull] object? value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        if (value is null) throw new ArgumentNullException(name, UserCode.Mark($"{name} is null."));
+    }
+
+    /// <summary>Throws when the string is null (<see cref="ArgumentNullException"/>) or empty (<see cref="ArgumentException"/>).</summary>
+    public static void NotNullOrEmpty([NotNull] string? value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        NotNull(value, name);
+        if (value.Length == 0) throw new ArgumentException(UserCode.Mark($"{name} is empty: give a non-empty name."), name);
+    }
 }

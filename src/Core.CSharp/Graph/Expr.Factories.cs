@@ -22,16 +22,16 @@ public abstract partial class Expr
     /// <summary>Builds a validated node applying <paramref name="op"/> to <paramref name="inputs"/>.</summary>
     internal static Expr Build(Op op, ImmutableArray<Expr> inputs)
     {
-        ArgumentNullException.ThrowIfNull(op);
-        if (inputs.IsDefault) throw new ArgumentNullException(nameof(inputs), "The inputs array is a default (uninitialised) ImmutableArray.");
+        Guard.NotNull(op);
+        if (inputs.IsDefault) throw new ArgumentNullException(nameof(inputs), UserCode.Mark("The inputs array is a default (uninitialised) ImmutableArray."));
         var n = inputs.Length;
         if (n != op.Arity || n > MaxArity)
-            throw new ArgumentException($"{op.Name} takes {op.Arity} input(s) but was given {n}.", nameof(inputs));
+            throw new ArgumentException(UserCode.Mark($"{op.Name} takes {op.Arity} input(s) but was given {n}."), nameof(inputs));
         Span<Shape> shapes = stackalloc Shape[n];
         var allValued = true;
         for (var k = 0; k < n; k++)
         {
-            var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), $"Input {k} of {op.Name} is null.");
+            var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), UserCode.Mark($"Input {k} of {op.Name} is null."));
             shapes[k] = input.Shape;
             allValued &= input.HasValue;
         }
@@ -49,7 +49,7 @@ public abstract partial class Expr
     /// <exception cref="ShapeMismatchException">The shapes do not fit the op.</exception>
     public static Expr Create(Op op, params Expr[] inputs)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        Guard.NotNull(inputs);
         return Build(op, ImmutableArray.Create(inputs));
     }
 
@@ -77,7 +77,7 @@ public abstract partial class Expr
     /// <exception cref="ArgumentException">The name is null or empty.</exception>
     public static Var Var(string name, Shape shape)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        Guard.NotNullOrEmpty(name);
         return new Var(name, shape);
     }
 
@@ -85,7 +85,7 @@ public abstract partial class Expr
     /// <exception cref="ArgumentException">The name is null or empty.</exception>
     public static Var Var(string name, Value value)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        Guard.NotNullOrEmpty(name);
         return new Var(name, value);
     }
 
@@ -112,11 +112,11 @@ public abstract partial class Expr
 
     /// <summary>Ones of <paramref name="x"/>'s shape.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
-    public static Expr OnesLike(Expr x) => Ones((x ?? throw new ArgumentNullException(nameof(x))).Shape);
+    public static Expr OnesLike(Expr x) => Ones((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark($"{nameof(x)} is null."))).Shape);
 
     /// <summary>Zeros of <paramref name="x"/>'s shape.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
-    public static Expr ZerosLike(Expr x) => Zeros((x ?? throw new ArgumentNullException(nameof(x))).Shape);
+    public static Expr ZerosLike(Expr x) => Zeros((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark($"{nameof(x)} is null."))).Shape);
 
     /// <summary>The vector [0, 1, …, n−1] (PyTorch's <c>arange(n)</c>).</summary>
     public static Expr Arange(int n) => Arange(0, n, 1);
@@ -125,9 +125,9 @@ public abstract partial class Expr
     /// <exception cref="ArgumentOutOfRangeException">The step is zero or not finite, or the range is empty.</exception>
     public static Expr Arange(double start, double stop, double step = 1.0)
     {
-        if (step == 0 || !double.IsFinite(step)) throw new ArgumentOutOfRangeException(nameof(step), step, "arange needs a finite, non-zero step.");
+        if (step == 0 || !double.IsFinite(step)) throw new ArgumentOutOfRangeException(nameof(step), step, UserCode.Mark("arange needs a finite, non-zero step."));
         var count = (int)Math.Ceiling((stop - start) / step);
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(stop), stop, $"arange({start}, {stop}, {step}) is empty.");
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(stop), stop, UserCode.Mark($"arange({start}, {stop}, {step}) is empty."));
         var d = new double[count];
         for (var k = 0; k < count; k++) d[k] = start + k * step;
         return new Const(Value.Own(Shape.Vector(count), d));
@@ -219,8 +219,8 @@ public abstract partial class Expr
     /// </summary>
     public static Expr MatMul(Expr a, Expr b)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
+        Guard.NotNull(a);
+        Guard.NotNull(b);
         return (a.Shape.Rank, b.Shape.Rank) switch
         {
             (2, 1) => Create(MatVecOp.Instance, a, b),
@@ -255,7 +255,7 @@ public abstract partial class Expr
     /// <summary>Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over rows.</summary>
     public static Expr SoftmaxCrossEntropy(Expr logits, IEnumerable<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(labels);
+        Guard.NotNull(labels);
         return Create(new SoftmaxCrossEntropyOp(ImmutableArray.CreateRange(labels)), logits);
     }
 
@@ -269,7 +269,7 @@ public abstract partial class Expr
     /// <exception cref="ShapeMismatchException">Neither broadcast applies.</exception>
     public static Expr BroadcastTo(Expr x, Shape shape)
     {
-        ArgumentNullException.ThrowIfNull(x);
+        Guard.NotNull(x);
         if (x.Shape == shape) return x;
         if (x.Shape.IsScalar) return Create(new BroadcastScalarOp(shape), x);
         if (x.Shape.IsVector && shape.IsMatrix && shape.Cols == x.Shape.Length) return Create(new BroadcastRowsOp(shape.Rows), x);
@@ -280,7 +280,7 @@ public abstract partial class Expr
     /// <exception cref="ShapeMismatchException"><paramref name="shape"/> is not a broadcast source of x's shape.</exception>
     public static Expr SumTo(Expr x, Shape shape)
     {
-        ArgumentNullException.ThrowIfNull(x);
+        Guard.NotNull(x);
         if (x.Shape == shape) return x;
         if (shape.IsScalar) return Sum(x);
         if (shape.IsVector && x.Shape.IsMatrix && x.Shape.Cols == shape.Length) return ColumnSums(x);

@@ -77,7 +77,7 @@ public abstract partial class Expr
     {
         foreach (var node in Graph.PostOrder(this))
             if (node is Var v && !v.HasValue) return v;
-        throw new InvalidOperationException("Internal error: a node without a value has no unbound variable under it.");
+        throw new InvalidOperationException(UserCode.Mark("Internal error: a node without a value has no unbound variable under it."));
     }
 }
 
@@ -132,7 +132,7 @@ public sealed class Apply : Expr
     /// </summary>
     public Expr WithInputs(ImmutableArray<Expr> newInputs)
     {
-        if (newInputs.IsDefault) throw new ArgumentNullException(nameof(newInputs));
+        if (newInputs.IsDefault) throw new ArgumentNullException(nameof(newInputs), UserCode.Mark($"{nameof(newInputs)} is null."));
         if (newInputs.Length == inputs.Length)
         {
             var same = true;
@@ -162,7 +162,7 @@ public static class Graph
     /// </summary>
     public static IReadOnlyList<Expr> PostOrder(Expr root)
     {
-        ArgumentNullException.ThrowIfNull(root);
+        Guard.NotNull(root);
         using var sorted = new SortedGraph(root);
         return sorted.Order.ToArray();
     }
@@ -173,8 +173,8 @@ public static class Graph
     /// </summary>
     public static bool StructurallyEqual(Expr a, Expr b)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
+        Guard.NotNull(a);
+        Guard.NotNull(b);
         var pairs = new Stack<(Expr, Expr)>();
         var checkedPairs = new HashSet<(Expr, Expr)>(PairComparer.Instance);
         pairs.Push((a, b));

@@ -52,7 +52,7 @@ public readonly struct Shape : IEquatable<Shape>
     public static Shape Vector(int length)
     {
         if (length < 1)
-            throw new ArgumentOutOfRangeException(nameof(length), length, "A vector needs at least one element.");
+            throw new ArgumentOutOfRangeException(nameof(length), length, UserCode.Mark("A vector needs at least one element."));
         return new(1, length, 1);
     }
 
@@ -64,13 +64,13 @@ public readonly struct Shape : IEquatable<Shape>
     public static Shape Matrix(int rows, int cols)
     {
         if (rows < 1)
-            throw new ArgumentOutOfRangeException(nameof(rows), rows, "A matrix needs at least one row.");
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, UserCode.Mark("A matrix needs at least one row."));
         if (cols < 1)
-            throw new ArgumentOutOfRangeException(nameof(cols), cols, "A matrix needs at least one column.");
+            throw new ArgumentOutOfRangeException(nameof(cols), cols, UserCode.Mark("A matrix needs at least one column."));
         if ((long)rows * cols > MaxSize)
             throw new ArgumentOutOfRangeException(nameof(cols), cols,
-                $"matrix({rows}, {cols}) would have {(long)rows * cols:N0} elements, more than the {MaxSize:N0} one .NET array holds: " +
-                "split the data into smaller matrices.");
+                UserCode.Mark($"matrix({rows}, {cols}) would have {(long)rows * cols:N0} elements, more than the {MaxSize:N0} one .NET array holds: " +
+                "split the data into smaller matrices."));
         return new(2, rows, cols);
     }
 

@@ -39,10 +39,10 @@ public readonly struct Value : IEquatable<Value>
     public Shape Shape { get; }
 
     /// <summary>Storage of a vector or a matrix (column-major); never handed out of the library.</summary>
-    internal ReadOnlySpan<double> Span => data ?? throw new InvalidOperationException("A scalar value has no element storage.");
+    internal ReadOnlySpan<double> Span => data ?? throw new InvalidOperationException(UserCode.Mark("A scalar value has no element storage."));
 
     /// <summary>The storage array itself, for kernels that wrap it read-only (MathNet products); never mutated, never handed out.</summary>
-    internal double[] Storage => data ?? throw new InvalidOperationException("A scalar value has no element storage.");
+    internal double[] Storage => data ?? throw new InvalidOperationException(UserCode.Mark("A scalar value has no element storage."));
 
     /// <summary>Takes ownership of <paramref name="storage"/> (which the caller just allocated); a scalar shape reads element 0.</summary>
     internal static Value Own(Shape shape, double[] storage) =>
@@ -55,7 +55,7 @@ public readonly struct Value : IEquatable<Value>
     /// <exception cref="ArgumentNullException"><paramref name="vector"/> is null.</exception>
     public static Value FromVector(Vector<double> vector)
     {
-        ArgumentNullException.ThrowIfNull(vector);
+        Guard.NotNull(vector);
         return new Value(Shape.Vector(vector.Count), vector.ToArray());
     }
 
@@ -63,7 +63,7 @@ public readonly struct Value : IEquatable<Value>
     /// <exception cref="ArgumentNullException"><paramref name="elements"/> is null.</exception>
     public static Value FromArray(params double[] elements)
     {
-        ArgumentNullException.ThrowIfNull(elements);
+        Guard.NotNull(elements);
         return new Value(Shape.Vector(elements.Length), (double[])elements.Clone());
     }
 
@@ -71,7 +71,7 @@ public readonly struct Value : IEquatable<Value>
     /// <exception cref="ArgumentNullException"><paramref name="matrix"/> is null.</exception>
     public static Value FromMatrix(Matrix<double> matrix)
     {
-        ArgumentNullException.ThrowIfNull(matrix);
+        Guard.NotNull(matrix);
         return new Value(Shape.Matrix(matrix.RowCount, matrix.ColumnCount), matrix.ToColumnMajorArray());
     }
 
@@ -108,7 +108,7 @@ public readonly struct Value : IEquatable<Value>
     public double[] ToArray() => data is null ? new[] { scalar } : (double[])data.Clone();
 
     private InvalidOperationException NotA(string what, string instead) =>
-        new($"This value is {Shape}, not {what}: use {instead}.");
+        new(UserCode.Mark($"This value is {Shape}, not {what}: use {instead}."));
 
     /// <summary>Element <paramref name="i"/> of a vector.</summary>
     /// <exception cref="InvalidOperationException">This value is not a vector.</exception>
@@ -117,7 +117,7 @@ public readonly struct Value : IEquatable<Value>
     {
         get
         {
-            if (!Shape.IsVector) throw new InvalidOperationException($"value[i] needs a vector but this value is {Shape}; use value[i, j] for a matrix or ToScalar() for a scalar.");
+            if (!Shape.IsVector) throw new InvalidOperationException(UserCode.Mark($"value[i] needs a vector but this value is {Shape}; use value[i, j] for a matrix or ToScalar() for a scalar."));
             CheckIndex(i, Shape.Rows, nameof(i));
             return data![i];
         }
@@ -130,7 +130,7 @@ public readonly struct Value : IEquatable<Value>
     {
         get
         {
-            if (!Shape.IsMatrix) throw new InvalidOperationException($"value[i, j] needs a matrix but this value is {Shape}.");
+            if (!Shape.IsMatrix) throw new InvalidOperationException(UserCode.Mark($"value[i, j] needs a matrix but this value is {Shape}."));
             CheckIndex(i, Shape.Rows, nameof(i));
             CheckIndex(j, Shape.Cols, nameof(j));
             return data![j * Shape.Rows + i];
@@ -140,7 +140,7 @@ public readonly struct Value : IEquatable<Value>
     private void CheckIndex(int index, int count, string name)
     {
         if ((uint)index >= (uint)count)
-            throw new ArgumentOutOfRangeException(name, index, $"Index {index} is outside a value of shape {Shape} (valid: 0 to {count - 1}).");
+            throw new ArgumentOutOfRangeException(name, index, UserCode.Mark($"Index {index} is outside a value of shape {Shape} (valid: 0 to {count - 1})."));
     }
 
     /// <summary>A copy of this vector with element <paramref name="i"/> set to <paramref name="x"/>.</summary>
@@ -164,7 +164,7 @@ public readonly struct Value : IEquatable<Value>
     /// <summary>Applies <paramref name="f"/> to every element, giving a new value of the same shape.</summary>
     public Value Map(Func<double, double> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         if (data is null) return new Value(f(scalar));
         var d = new double[data.Length];
         for (var k = 0; k < d.Length; k++) d[k] = f(data[k]);

@@ -42,14 +42,14 @@ public sealed class CustomOp : Op
         Func<int, ImmutableArray<Expr>, Expr, Expr, Expr?> vjp,
         Func<ImmutableArray<Expr>, Expr, ImmutableArray<Expr?>, Expr?> jvp)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (arity < 1 || arity > Expr.MaxArity) throw new ArgumentOutOfRangeException(nameof(arity), arity, $"An op takes 1 to {Expr.MaxArity} inputs.");
+        Guard.NotNullOrEmpty(name);
+        if (arity < 1 || arity > Expr.MaxArity) throw new ArgumentOutOfRangeException(nameof(arity), arity, UserCode.Mark($"An op takes 1 to {Expr.MaxArity} inputs."));
         Name = name;
         Arity = arity;
-        this.shape = shape ?? throw new ArgumentNullException(nameof(shape));
-        this.forward = forward ?? throw new ArgumentNullException(nameof(forward));
-        this.vjp = vjp ?? throw new ArgumentNullException(nameof(vjp));
-        this.jvp = jvp ?? throw new ArgumentNullException(nameof(jvp));
+        this.shape = shape ?? throw new ArgumentNullException(nameof(shape), UserCode.Mark($"{nameof(shape)} is null."));
+        this.forward = forward ?? throw new ArgumentNullException(nameof(forward), UserCode.Mark($"{nameof(forward)} is null."));
+        this.vjp = vjp ?? throw new ArgumentNullException(nameof(vjp), UserCode.Mark($"{nameof(vjp)} is null."));
+        this.jvp = jvp ?? throw new ArgumentNullException(nameof(jvp), UserCode.Mark($"{nameof(jvp)} is null."));
     }
 
     /// <summary>
@@ -61,14 +61,14 @@ public sealed class CustomOp : Op
         Func<int, ImmutableArray<Expr>, Expr, Expr, Expr?> vjp,
         Func<ImmutableArray<Expr>, Expr, ImmutableArray<Expr?>, Expr?> jvp)
     {
-        ArgumentNullException.ThrowIfNull(body);
+        Guard.NotNull(body);
         return new CustomOp(name, arity,
             shapes => Result(name, body(shapes.Select((s, k) => (Expr)Expr.Var($"x{k}", s)).ToImmutableArray())).Shape,
             values => Result(name, body(values.Select(Expr.Const).ToImmutableArray())).Value,
             vjp, jvp);
     }
 
-    private static Expr Result(string name, Expr? e) => e ?? throw new InvalidOperationException($"The body of custom op {name} returned null.");
+    private static Expr Result(string name, Expr? e) => e ?? throw new InvalidOperationException(UserCode.Mark($"The body of custom op {name} returned null."));
 
     /// <inheritdoc/>
     public override string Name { get; }

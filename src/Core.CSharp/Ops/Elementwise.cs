@@ -14,7 +14,7 @@ public sealed class PowOp : ElementwiseOp, IEquatable<PowOp>
     public PowOp(double exponent)
     {
         if (!double.IsFinite(exponent))
-            throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "pow needs a finite constant exponent.");
+            throw new ArgumentOutOfRangeException(nameof(exponent), exponent, UserCode.Mark("pow needs a finite constant exponent."));
         Exponent = exponent;
     }
 

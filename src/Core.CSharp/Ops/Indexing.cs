@@ -46,7 +46,7 @@ public sealed class IndexOp : LinearOp, IEquatable<IndexOp>
     internal static void CheckRange(string op, int index, int count, Shape shape, string name)
     {
         if ((uint)index >= (uint)count)
-            throw new ArgumentOutOfRangeException(name, index, $"{op}: {name} = {index} is outside {shape} (valid: 0 to {count - 1}).");
+            throw new ArgumentOutOfRangeException(name, index, UserCode.Mark($"{op}: {name} = {index} is outside {shape} (valid: 0 to {count - 1})."));
     }
 
     internal int Offset(Shape s) => J is { } j ? j * s.Rows + I : I;

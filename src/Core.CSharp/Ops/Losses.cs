@@ -66,8 +66,8 @@ public sealed class SoftmaxCrossEntropyOp : Op, IEquatable<SoftmaxCrossEntropyOp
     /// <exception cref="ArgumentException">No labels were given.</exception>
     public SoftmaxCrossEntropyOp(ImmutableArray<int> labels)
     {
-        if (labels.IsDefault) throw new ArgumentNullException(nameof(labels));
-        if (labels.IsEmpty) throw new ArgumentException("softmax_cross_entropy needs at least one class label.", nameof(labels));
+        if (labels.IsDefault) throw new ArgumentNullException(nameof(labels), UserCode.Mark($"{nameof(labels)} is null."));
+        if (labels.IsEmpty) throw new ArgumentException(UserCode.Mark("softmax_cross_entropy needs at least one class label."), nameof(labels));
         Labels = labels;
     }
 
@@ -88,11 +88,11 @@ public sealed class SoftmaxCrossEntropyOp : Op, IEquatable<SoftmaxCrossEntropyOp
         int rows = s.IsMatrix ? s.Rows : 1, classes = s.IsMatrix ? s.Cols : s.Length;
         if (rows != Labels.Length)
             throw new ArgumentException(
-                $"{Name}: {Labels.Length} label(s) for logits of shape {s} with {rows} row(s): give one class label per row.", "labels");
+                UserCode.Mark($"{Name}: {Labels.Length} label(s) for logits of shape {s} with {rows} row(s): give one class label per row."), "labels");
         for (var r = 0; r < Labels.Length; r++)
             if ((uint)Labels[r] >= (uint)classes)
                 throw new ArgumentOutOfRangeException("labels", Labels[r],
-                    $"{Name}: label {Labels[r]} of row {r} is not a class of logits with {classes} classes (valid: 0 to {classes - 1}).");
+                    UserCode.Mark($"{Name}: label {Labels[r]} of row {r} is not a class of logits with {classes} classes (valid: 0 to {classes - 1})."));
         return Shape.Scalar;
     }
 

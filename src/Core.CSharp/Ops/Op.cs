@@ -75,8 +75,8 @@ public abstract class Op
         var value = Eval(x);
         if (value.Shape != shape)
             throw new InvalidOperationException(
-                $"{Name}: the forward kernel returned a value of shape {value.Shape}, but the op's shape rule gives {shape} " +
-                "for these inputs: make the forward return a value of the shape the shape rule declares (or fix the shape rule).");
+                UserCode.Mark($"{Name}: the forward kernel returned a value of shape {value.Shape}, but the op's shape rule gives {shape} " +
+                "for these inputs: make the forward return a value of the shape the shape rule declares (or fix the shape rule)."));
         return value;
     }
 

@@ -100,7 +100,7 @@ public sealed class BroadcastScalarOp : LinearOp, IEquatable<BroadcastScalarOp>
 public sealed class BroadcastRowsOp : LinearOp, IEquatable<BroadcastRowsOp>
 {
     /// <summary>The op repeating a vector as <paramref name="rows"/> rows.</summary>
-    public BroadcastRowsOp(int rows) => Rows = rows >= 1 ? rows : throw new ArgumentOutOfRangeException(nameof(rows), rows, "broadcast_rows needs at least one row.");
+    public BroadcastRowsOp(int rows) => Rows = rows >= 1 ? rows : throw new ArgumentOutOfRangeException(nameof(rows), rows, UserCode.Mark("broadcast_rows needs at least one row."));
     /// <summary>How many rows the output has.</summary>
     public int Rows { get; }
     /// <inheritdoc/>
@@ -130,7 +130,7 @@ public sealed class BroadcastRowsOp : LinearOp, IEquatable<BroadcastRowsOp>
 public sealed class BroadcastColumnsOp : LinearOp, IEquatable<BroadcastColumnsOp>
 {
     /// <summary>The op repeating a vector as <paramref name="cols"/> columns.</summary>
-    public BroadcastColumnsOp(int cols) => Cols = cols >= 1 ? cols : throw new ArgumentOutOfRangeException(nameof(cols), cols, "broadcast_columns needs at least one column.");
+    public BroadcastColumnsOp(int cols) => Cols = cols >= 1 ? cols : throw new ArgumentOutOfRangeException(nameof(cols), cols, UserCode.Mark("broadcast_columns needs at least one column."));
     /// <summary>How many columns the output has.</summary>
     public int Cols { get; }
     /// <inheritdoc/>

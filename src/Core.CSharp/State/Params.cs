@@ -32,12 +32,12 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
     public static Params Of(params (string Name, Value Value)[] entries)
     {
-        ArgumentNullException.ThrowIfNull(entries);
+        Guard.NotNull(entries);
         var seen = new HashSet<string>();
         foreach (var (name, _) in entries)
         {
-            ArgumentException.ThrowIfNullOrEmpty(name, nameof(entries));
-            if (!seen.Add(name)) throw new ArgumentException($"Parameter '{name}' is given twice: names must be unique.", nameof(entries));
+            Guard.NotNullOrEmpty(name, nameof(entries));
+            if (!seen.Add(name)) throw new ArgumentException(UserCode.Mark($"Parameter '{name}' is given twice: names must be unique."), nameof(entries));
         }
         return new Params(entries.Select(e => KeyValuePair.Create(e.Name, e.Value)).ToImmutableArray());
     }
@@ -60,14 +60,14 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
 
     private int IndexOf(string name) =>
         index.TryGetValue(name, out var k) ? k
-        : throw new KeyNotFoundException($"No parameter named '{name}'; the parameters are: {string.Join(", ", Names)}.");
+        : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Names)}."));
 
     /// <summary>A copy with <paramref name="name"/> set to <paramref name="value"/> (PyTorch's <c>w.grad.data = ...</c>, as a new map).
     /// A new name is appended; an existing one keeps its position and must keep its shape.</summary>
     /// <exception cref="ShapeMismatchException">The existing entry has another shape.</exception>
     public Params SetItem(string name, Value value)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        Guard.NotNullOrEmpty(name);
         if (!index.TryGetValue(name, out var k)) return new Params(entries.Add(KeyValuePair.Create(name, value)));
         if (entries[k].Value.Shape != value.Shape)
             throw new ShapeMismatchException("Params.SetItem", entries[k].Value.Shape, value.Shape, $"Parameter '{name}' keeps its shape: give a value of shape {entries[k].Value.Shape}.");
@@ -77,7 +77,7 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     /// <summary>Applies <paramref name="f"/> to every value, keeping names and order.</summary>
     public Params Map(Func<string, Value, Value> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return new Params(entries.Select(e => KeyValuePair.Create(e.Key, f(e.Key, e.Value))).ToImmutableArray());
     }
 
@@ -86,10 +86,10 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
 
     private static Params Zip(Params a, Params b, string op, Func<Value, Value, Value> f)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
+        Guard.NotNull(a);
+        Guard.NotNull(b);
         if (a.Count != b.Count || !a.Names.SequenceEqual(b.Names))
-            throw new ArgumentException($"Params {op}: the names differ ({string.Join(", ", a.Names)} vs {string.Join(", ", b.Names)}); combine gradients of the same parameters.");
+            throw new ArgumentException(UserCode.Mark($"Params {op}: the names differ ({string.Join(", ", a.Names)} vs {string.Join(", ", b.Names)}); combine gradients of the same parameters."));
         return new Params(a.entries.Select((e, k) => KeyValuePair.Create(e.Key, f(e.Value, b.entries[k].Value))).ToImmutableArray());
     }
 
@@ -148,5 +148,5 @@ public sealed class ParamVars
     /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
     public Expr this[string name] =>
         vars.TryGetValue(name, out var v) ? v
-        : throw new KeyNotFoundException($"No parameter named '{name}'; the parameters are: {string.Join(", ", Ordered.Select(x => x.Name))}.");
+        : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Ordered.Select(x => x.Name))}."));
 }

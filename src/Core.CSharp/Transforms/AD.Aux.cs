@@ -18,12 +18,12 @@ public static partial class AD
     [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Value Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<Expr, (Expr Loss, TAux Aux)> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var v = Expr.Var("x", x);
             var (loss, aux) = f(v);
-            var y = Scalar("Grad", loss ?? throw new ArgumentException("The function returned a null loss.", nameof(f)));
+            var y = Scalar("Grad", loss ?? throw new ArgumentException(UserCode.Mark("The function returned a null loss."), nameof(f)));
             return (y.Value, Reverse.GradientValues(y, [v], 1.0)[0], aux);
         };
     }
@@ -32,14 +32,14 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
     public static Func<Params, (Value Value, Params Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<ParamVars, (Expr Loss, TAux Aux)> f, IEnumerable<string>? wrt = null)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         var chosen = wrt?.ToImmutableArray();
         return p =>
         {
-            ArgumentNullException.ThrowIfNull(p);
+            Guard.NotNull(p);
             var (vars, targets) = Trace(p, chosen);
             var (loss, aux) = f(vars);
-            var y = Scalar("Grad", loss ?? throw new ArgumentException("The function returned a null loss.", nameof(f)));
+            var y = Scalar("Grad", loss ?? throw new ArgumentException(UserCode.Mark("The function returned a null loss."), nameof(f)));
             return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)), aux);
         };
     }

@@ -10,7 +10,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">The tangent's shape is not the input's.</exception>
     public static Func<Value, Value, (Value Value, Value Tangent)> Jvp(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (x, v) =>
         {
             if (v.Shape != x.Shape)
@@ -29,7 +29,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">The input or the output is a matrix.</exception>
     public static Func<Value, MathNet.Numerics.LinearAlgebra.Matrix<double>> Jacobian(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var (u, y) = TraceForJacobian("Jacobian", f, x);
@@ -41,7 +41,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">The input or the output is a matrix.</exception>
     public static Func<Value, MathNet.Numerics.LinearAlgebra.Matrix<double>> JacobianRev(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var (u, y) = TraceForJacobian("JacobianRev", f, x);
@@ -53,7 +53,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">The input or the output is a matrix.</exception>
     public static Func<Value, MathNet.Numerics.LinearAlgebra.Matrix<double>> JacobianFwd(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var (u, y) = TraceForJacobian("JacobianFwd", f, x);
@@ -66,7 +66,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">x is a matrix.</exception>
     public static Func<Value, MathNet.Numerics.LinearAlgebra.Matrix<double>> Hessian(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             if (x.Shape.IsMatrix)
@@ -89,7 +89,7 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">v's shape is not x's.</exception>
     public static Func<Value, Value, Value> Hvp(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (x, v) =>
         {
             if (v.Shape != x.Shape)

@@ -31,7 +31,7 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">The output is not a scalar: pass a cotangent to the other overload.</exception>
     public static ImmutableArray<Expr> Gradients(Expr output, params Expr[] wrt)
     {
-        ArgumentNullException.ThrowIfNull(output);
+        Guard.NotNull(output);
         if (!output.Shape.IsScalar) throw new NonScalarOutputException("Gradients", output.Shape);
         return Gradients(output, wrt, Expr.Const(1.0));
     }
@@ -43,12 +43,12 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">The cotangent's shape is not the output's.</exception>
     public static ImmutableArray<Expr> Gradients(Expr output, IEnumerable<Expr> wrt, Expr cotangent)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(wrt);
-        ArgumentNullException.ThrowIfNull(cotangent);
+        Guard.NotNull(output);
+        Guard.NotNull(wrt);
+        Guard.NotNull(cotangent);
         var targets = wrt.ToImmutableArray();
         for (var k = 0; k < targets.Length; k++)
-            if (targets[k] is null) throw new ArgumentNullException(nameof(wrt), $"Entry {k} of the nodes to differentiate by is null.");
+            if (targets[k] is null) throw new ArgumentNullException(nameof(wrt), UserCode.Mark($"Entry {k} of the nodes to differentiate by is null."));
         if (cotangent.Shape != output.Shape)
             throw new ShapeMismatchException("Gradients", output.Shape, cotangent.Shape,
                 $"The cotangent (PyTorch's backward(v) argument) must have the output's shape {output.Shape}.");
@@ -61,8 +61,8 @@ public static partial class AD
     /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
     public static Value Eval(Expr expr, IReadOnlyDictionary<Var, Value> bindings)
     {
-        ArgumentNullException.ThrowIfNull(expr);
-        ArgumentNullException.ThrowIfNull(bindings);
+        Guard.NotNull(expr);
+        Guard.NotNull(bindings);
         return Evaluate.Run(expr, bindings);
     }
 
@@ -72,13 +72,13 @@ public static partial class AD
     /// <exception cref="UnboundVariableException">The graph reads a variable that is neither bound nor traced.</exception>
     public static Value Eval(Expr expr, params (Var Var, Value Value)[] bindings)
     {
-        ArgumentNullException.ThrowIfNull(bindings);
+        Guard.NotNull(bindings);
         var map = new Dictionary<Var, Value>(Identity.Instance);
         foreach (var (v, value) in bindings)
         {
-            ArgumentNullException.ThrowIfNull(v, nameof(bindings));
+            Guard.NotNull(v, nameof(bindings));
             if (!map.TryAdd(v, value))
-                throw new ArgumentException($"Eval: variable '{v.Name}' is bound twice: give each variable one value.", nameof(bindings));
+                throw new ArgumentException(UserCode.Mark($"Eval: variable '{v.Name}' is bound twice: give each variable one value."), nameof(bindings));
         }
         return Eval(expr, map);
     }
@@ -101,7 +101,7 @@ public static partial class AD
     [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Value Grad)> ValueAndGrad(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var v = Expr.Var("x", x);
@@ -119,7 +119,7 @@ public static partial class AD
     [OverloadResolutionPriority(1)]
     public static Func<Value, (Value Value, Func<Value, Value> Pullback)> Vjp(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
             var v = Expr.Var("x", x);
@@ -142,7 +142,7 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
     public static Func<Value, Value, (Value Value, (Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (a, b) =>
         {
             Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
@@ -159,8 +159,8 @@ public static partial class AD
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="argnum"/> is not 0 or 1.</exception>
     public static Func<Value, Value, Value> Grad(Func<Expr, Expr, Expr> f, int argnum)
     {
-        ArgumentNullException.ThrowIfNull(f);
-        if ((uint)argnum > 1) throw new ArgumentOutOfRangeException(nameof(argnum), argnum, "A function of two inputs has argnum 0 or 1.");
+        Guard.NotNull(f);
+        if ((uint)argnum > 1) throw new ArgumentOutOfRangeException(nameof(argnum), argnum, UserCode.Mark("A function of two inputs has argnum 0 or 1."));
         return (a, b) =>
         {
             Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
@@ -181,7 +181,7 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
     public static Func<Value, Value, Value, (Value Value, (Value, Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (a, b, c) =>
         {
             Var va = Expr.Var("a", a), vb = Expr.Var("b", b), vc = Expr.Var("c", c);
@@ -212,7 +212,7 @@ public static partial class AD
     /// <exception cref="KeyNotFoundException">From the returned function: a chosen name is not a parameter.</exception>
     public static Func<Params, Params> Grad(Func<ParamVars, Expr> f, params string[] wrt)
     {
-        ArgumentNullException.ThrowIfNull(wrt);
+        Guard.NotNull(wrt);
         var vg = ValueAndGrad(f, wrt);
         return p => vg(p).Grad;
     }
@@ -221,11 +221,11 @@ public static partial class AD
     /// <exception cref="KeyNotFoundException">From the returned function: a chosen name is not a parameter.</exception>
     public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f, IEnumerable<string>? wrt)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         var chosen = wrt?.ToImmutableArray();
         return p =>
         {
-            ArgumentNullException.ThrowIfNull(p);
+            Guard.NotNull(p);
             var (vars, targets) = Trace(p, chosen);
             var y = Scalar("Grad", Call(() => f(vars)));
             return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)));
@@ -236,10 +236,10 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
     public static Func<Params, (Value Value, Func<Value, Params> Pullback)> Vjp(Func<ParamVars, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return p =>
         {
-            ArgumentNullException.ThrowIfNull(p);
+            Guard.NotNull(p);
             var (vars, _) = Trace(p, null);
             var y = Call(() => f(vars));
             var wrt = vars.Ordered.CastArray<Expr>();
@@ -270,7 +270,7 @@ public static partial class AD
     private static Expr Call(Func<Expr, Expr> f, Expr x) => Call(() => f(x));
 
     private static Expr Call(Func<Expr> f) =>
-        f() ?? throw new ArgumentException("The function being differentiated returned null; it must return an Expr.", "f");
+        f() ?? throw new ArgumentException(UserCode.Mark("The function being differentiated returned null; it must return an Expr."), "f");
 
     private static Expr Scalar(string combinator, Expr y) =>
         y.Shape.IsScalar ? y : throw new NonScalarOutputException(combinator, y.Shape);

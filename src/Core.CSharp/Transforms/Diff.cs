@@ -25,10 +25,10 @@ public static class Diff
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
     public static Func<Expr, Expr> Grad(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return x =>
         {
-            ArgumentNullException.ThrowIfNull(x);
+            Guard.NotNull(x);
             var u = Fresh(x);
             var y = Output(f, u);
             if (!y.Shape.IsScalar) throw new NonScalarOutputException("Diff.Grad", y.Shape);
@@ -40,11 +40,11 @@ public static class Diff
     /// <exception cref="ShapeMismatchException">The cotangent's shape is not the output's.</exception>
     public static Func<Expr, Expr, Expr> Vjp(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (x, cotangent) =>
         {
-            ArgumentNullException.ThrowIfNull(x);
-            ArgumentNullException.ThrowIfNull(cotangent);
+            Guard.NotNull(x);
+            Guard.NotNull(cotangent);
             var u = Fresh(x);
             var y = Output(f, u);
             if (cotangent.Shape != y.Shape)
@@ -57,11 +57,11 @@ public static class Diff
     /// <exception cref="ShapeMismatchException">The tangent's shape is not the input's.</exception>
     public static Func<Expr, Expr, Expr> Jvp(Func<Expr, Expr> f)
     {
-        ArgumentNullException.ThrowIfNull(f);
+        Guard.NotNull(f);
         return (x, tangent) =>
         {
-            ArgumentNullException.ThrowIfNull(x);
-            ArgumentNullException.ThrowIfNull(tangent);
+            Guard.NotNull(x);
+            Guard.NotNull(tangent);
             if (tangent.Shape != x.Shape)
                 throw new ShapeMismatchException("Diff.Jvp", x.Shape, tangent.Shape, $"The tangent must have the input's shape {x.Shape}.");
             var u = Fresh(x);
@@ -74,5 +74,5 @@ public static class Diff
     internal static Var Fresh(Expr x) => x.HasValue ? new Var("u", x.Value) : new Var("u", x.Shape);
 
     internal static Expr Output(Func<Expr, Expr> f, Expr u) =>
-        f(u) ?? throw new ArgumentException("The function being differentiated returned null; it must return an Expr.", "f");
+        f(u) ?? throw new ArgumentException(UserCode.Mark("The function being differentiated returned null; it must return an Expr."), "f");
 }

@@ -10,7 +10,7 @@ internal static class Evaluate
     {
         foreach (var (v, value) in bindings)
         {
-            ArgumentNullException.ThrowIfNull(v, nameof(bindings));
+            Guard.NotNull(v, nameof(bindings));
             if (v.Shape != value.Shape)
                 throw new ShapeMismatchException("Eval", v.Shape, value.Shape,
                     $"Variable '{v.Name}' is {v.Shape} but was bound to a value of shape {value.Shape}: bind a value of the variable's shape.");
@@ -21,8 +21,8 @@ internal static class Evaluate
         foreach (var v in bindings.Keys)
             if (sorted.PositionOf(v) < 0)
                 throw new ArgumentException(
-                    $"Eval: variable '{v.Name}' ({v.Shape}) is bound, but the graph does not read it: remove the binding, " +
-                    "or bind the variable the graph was built with (variables are told apart by identity, not by name).", nameof(bindings));
+                    UserCode.Mark($"Eval: variable '{v.Name}' ({v.Shape}) is bound, but the graph does not read it: remove the binding, " +
+                    "or bind the variable the graph was built with (variables are told apart by identity, not by name)."), nameof(bindings));
         var values = new Value[order.Length];
         // Nodes under a bound variable are recomputed even if they carry a traced value.
         var rebound = new bool[order.Length];

@@ -31,7 +31,7 @@ internal static class Forward
             var tangent = node.Op.Jvp(node.Inputs, node, dx.AsSpan(0, n));
             if (tangent is not null && tangent.Shape != node.Shape)
                 throw new InvalidOperationException(
-                    $"The JVP rule of {node.Op} gave a tangent of shape {tangent.Shape} for an output of shape {node.Shape}: the rule is wrong.");
+                    UserCode.Mark($"The JVP rule of {node.Op} gave a tangent of shape {tangent.Shape} for an output of shape {node.Shape}: the rule is wrong."));
             table[k] = tangent;
         }
         return table[order.Length - 1] ?? Expr.ZerosLike(output);

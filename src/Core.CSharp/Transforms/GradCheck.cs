@@ -77,10 +77,10 @@ public static class GradCheck
     /// <exception cref="ArgumentOutOfRangeException">The order is not 1 or 2, trials is below 1, or the step is not positive.</exception>
     public static GradCheckReport Run(Func<Expr, Expr> f, Value x, Tolerance tolerance, int order = 2, int trials = 3, int seed = 0, double step = 1e-6)
     {
-        ArgumentNullException.ThrowIfNull(f);
-        if (order is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(order), order, "GradCheck checks order 1, or orders 1 and 2.");
-        if (trials < 1) throw new ArgumentOutOfRangeException(nameof(trials), trials, "GradCheck needs at least one trial.");
-        if (!(step > 0)) throw new ArgumentOutOfRangeException(nameof(step), step, "The finite-difference step must be positive.");
+        Guard.NotNull(f);
+        if (order is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(order), order, UserCode.Mark("GradCheck checks order 1, or orders 1 and 2."));
+        if (trials < 1) throw new ArgumentOutOfRangeException(nameof(trials), trials, UserCode.Mark("GradCheck needs at least one trial."));
+        if (!(step > 0)) throw new ArgumentOutOfRangeException(nameof(step), step, UserCode.Mark("The finite-difference step must be positive."));
         var random = new Random(seed);
         var entries = ImmutableArray.CreateBuilder<GradCheckEntry>();
         entries.AddRange(CheckOne("order 1", f, x, tolerance, trials, random, step));

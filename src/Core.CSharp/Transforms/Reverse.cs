@@ -122,6 +122,6 @@ internal static class Reverse
     {
         if (got != expected)
             throw new InvalidOperationException(
-                $"The VJP rule of {op} gave a cotangent of shape {got} for input {i} of shape {expected}: the rule is wrong.");
+                UserCode.Mark($"The VJP rule of {op} gave a cotangent of shape {got} for input {i} of shape {expected}: the rule is wrong."));
     }
 }

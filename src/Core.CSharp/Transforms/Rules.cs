@@ -131,7 +131,7 @@ internal sealed class CompiledVjp
                         constants.Add((slot, c.Value));
                         break;
                     case Var v:
-                        throw new InvalidOperationException($"The VJP rule of {op} reads a variable '{v.Name}' that is not one of its inputs.");
+                        throw new InvalidOperationException(UserCode.Mark($"The VJP rule of {op} reads a variable '{v.Name}' that is not one of its inputs."));
                     default:
                         var args = new int[node.Inputs.Length];
                         for (var k = 0; k < args.Length; k++) args[k] = slotOf[node.Inputs[k]];
