@@ -8,9 +8,21 @@ namespace Functional.Autodiff;
 /// A user-defined differentiable op from functions: its shape rule, forward, VJP and JVP declared in one place
 /// (JAX's <c>custom_vjp</c>/<c>custom_jvp</c>, PyTorch's <c>autograd.Function</c>). The rules are written with
 /// <see cref="Expr"/> operations, so the op works under every transform, nesting included. Build nodes with
-/// <see cref="Expr.Create(Op, Expr[])"/> and keep one instance per op (instances compare by reference).
+/// <see cref="Expr.Create(Op, Expr[])"/>; instances compare by reference, and making one per call is fine.
 /// Deriving from <see cref="Op"/> directly is the other way to add an op.
 /// </summary>
+/// <remarks>
+/// <para>What a rule may do: build any graph of its arguments; read the inputs' and the output's numbers
+/// (<c>x[0].Value</c>) when they have them; use variables it captured (traced ones, with values, included); read
+/// state that changes between calls (a gradient-reversal layer's λ). A user's rule is run on the real nodes each
+/// time it is needed, in every transform, so <see cref="AD.Grad(Func{Expr, Expr})"/>, <see cref="AD.Gradients(Expr, Expr[])"/>,
+/// <see cref="AD.Jvp"/> and the Hessians all see the same rule with the same numbers; nothing is compiled or kept
+/// from one call to the next. (The library's own ops, whose rules depend only on shapes, are compiled once per shapes.)</para>
+/// <para>What a rule must do: return a graph of the input's shape for <c>vjp</c> and of the output's shape for
+/// <c>jvp</c> (or null for zero); the forward must return a value of the shape the shape rule gives, or the node is
+/// refused where it is built. The body of <see cref="FromComposite"/> is traced on value-less placeholders to find
+/// its shape, so the body itself must not read <c>.Value</c> (the rules may).</para>
+/// </remarks>
 /// <example>
 /// A numerically stable log-sum-exp (log Σ eˣ = x₀ − log_softmax(x)₀) whose gradient is the softmax:
 /// <code>
