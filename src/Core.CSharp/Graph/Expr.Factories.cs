@@ -138,6 +138,9 @@ public abstract partial class Expr
     /// <summary>A scalar constant.</summary>
     public static implicit operator Expr(double x) => Const(x);
 
+    /// <summary>A constant holding the value (values are immutable, so nothing is copied).</summary>
+    public static implicit operator Expr(Value v) => Const(v);
+
     /// <summary>A vector constant (copied).</summary>
     public static implicit operator Expr(Vector<double> v) => Const(v);
 

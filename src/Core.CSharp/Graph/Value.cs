@@ -16,7 +16,7 @@ namespace Functional.Autodiff;
 /// so a value never aliases a caller's array. Matrices are stored column-major, like MathNet's dense matrices.
 /// <c>default(Value)</c> is the scalar 0.
 /// </remarks>
-public readonly struct Value : IEquatable<Value>
+public readonly partial struct Value : IEquatable<Value>
 {
     private readonly double scalar;
     private readonly double[]? data;
@@ -170,43 +170,6 @@ public readonly struct Value : IEquatable<Value>
         for (var k = 0; k < d.Length; k++) d[k] = f(data[k]);
         return new Value(Shape, d);
     }
-
-    private static void CheckSameShape(Value a, Value b, string op)
-    {
-        if (a.Shape != b.Shape)
-            throw new ShapeMismatchException(op, a.Shape, b.Shape, "Values are combined element by element: give both the same shape.");
-    }
-
-    /// <summary>Element-wise sum of two values of one shape (accumulation).</summary>
-    /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
-    public static Value operator +(Value a, Value b)
-    {
-        CheckSameShape(a, b, "Value +");
-        if (a.data is null) return new Value(a.scalar + b.scalar);
-        var d = new double[a.data.Length];
-        TensorPrimitives.Add(a.data, b.data!, d);
-        return new Value(a.Shape, d);
-    }
-
-    /// <summary>Element-wise difference of two values of one shape.</summary>
-    /// <exception cref="ShapeMismatchException">The shapes differ.</exception>
-    public static Value operator -(Value a, Value b)
-    {
-        CheckSameShape(a, b, "Value -");
-        if (a.data is null) return new Value(a.scalar - b.scalar);
-        var d = new double[a.data.Length];
-        TensorPrimitives.Subtract(a.data, b.data!, d);
-        return new Value(a.Shape, d);
-    }
-
-    /// <summary>Negation.</summary>
-    public static Value operator -(Value a) => a.Map(static x => -x);
-
-    /// <summary>Scaling by a number.</summary>
-    public static Value operator *(double s, Value a) => a.Map(x => s * x);
-
-    /// <summary>Scaling by a number.</summary>
-    public static Value operator *(Value a, double s) => a.Map(x => x * s);
 
     /// <summary>A scalar value.</summary>
     public static implicit operator Value(double x) => new(x);

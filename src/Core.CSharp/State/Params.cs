@@ -88,9 +88,42 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     {
         Guard.NotNull(a);
         Guard.NotNull(b);
+        SameNames(a, b, op);
+        return new Params(a.entries.Select((e, k) => KeyValuePair.Create(e.Key, f(e.Value, b.entries[k].Value))).ToImmutableArray());
+    }
+
+    /// <summary>Applies <paramref name="f"/> to every value, keeping names and order.</summary>
+    public Params Map(Func<Value, Value> f)
+    {
+        Guard.NotNull(f);
+        return Map((_, v) => f(v));
+    }
+
+    /// <summary>Combines two parameter sets of the same names entry by entry (for example an optimizer's update).</summary>
+    /// <exception cref="ArgumentException">The names differ; the message lists both.</exception>
+    public static Params Zip(Params a, Params b, Func<Value, Value, Value> f)
+    {
+        Guard.NotNull(f);
+        return Zip(a, b, "Zip", f);
+    }
+
+    /// <summary>Combines three parameter sets of the same names entry by entry (Adam's m, v and the gradient, say).</summary>
+    /// <exception cref="ArgumentException">The names differ; the message lists them.</exception>
+    public static Params Zip(Params a, Params b, Params c, Func<Value, Value, Value, Value> f)
+    {
+        Guard.NotNull(f);
+        Guard.NotNull(a);
+        Guard.NotNull(b);
+        Guard.NotNull(c);
+        SameNames(a, b, "Zip");
+        SameNames(a, c, "Zip");
+        return new Params(a.entries.Select((e, k) => KeyValuePair.Create(e.Key, f(e.Value, b.entries[k].Value, c.entries[k].Value))).ToImmutableArray());
+    }
+
+    private static void SameNames(Params a, Params b, string op)
+    {
         if (a.Count != b.Count || !a.Names.SequenceEqual(b.Names))
             throw new ArgumentException(UserCode.Mark($"Params {op}: the names differ ({string.Join(", ", a.Names)} vs {string.Join(", ", b.Names)}); combine gradients of the same parameters."));
-        return new Params(a.entries.Select((e, k) => KeyValuePair.Create(e.Key, f(e.Value, b.entries[k].Value))).ToImmutableArray());
     }
 
     /// <summary>Entry-wise sum (accumulation).</summary>
@@ -99,11 +132,85 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     /// <summary>Entry-wise difference.</summary>
     public static Params operator -(Params a, Params b) => Zip(a, b, "-", (x, y) => x - y);
 
+    /// <summary>Entry-wise, element-wise product.</summary>
+    public static Params operator *(Params a, Params b) => Zip(a, b, "*", (x, y) => x * y);
+
+    /// <summary>Entry-wise, element-wise quotient.</summary>
+    public static Params operator /(Params a, Params b) => Zip(a, b, "/", (x, y) => x / y);
+
+    /// <summary>Negation of every entry.</summary>
+    public static Params operator -(Params a) => a.Map(v => -v);
+
     /// <summary>Scales every entry.</summary>
     public static Params operator *(double s, Params a) => a.Map((_, v) => s * v);
 
     /// <summary>Scales every entry.</summary>
     public static Params operator *(Params a, double s) => a.Map((_, v) => v * s);
+
+    /// <summary>Divides every entry by a number.</summary>
+    public static Params operator /(Params a, double s) => a.Map((_, v) => v / s);
+
+    /// <summary>Adds a number to every element of every entry.</summary>
+    public static Params operator +(Params a, double s) => a.Map((_, v) => v + s);
+
+    /// <summary>Subtracts a number from every element of every entry.</summary>
+    public static Params operator -(Params a, double s) => a.Map((_, v) => v - s);
+
+    /// <summary>Element-wise square root of every entry.</summary>
+    public static Params Sqrt(Params p) => Of(p).Map(Value.Sqrt);
+
+    /// <summary>Element-wise square of every entry.</summary>
+    public static Params Square(Params p) => Of(p).Map(Value.Square);
+
+    /// <summary>Element-wise exponential of every entry.</summary>
+    public static Params Exp(Params p) => Of(p).Map(Value.Exp);
+
+    /// <summary>Element-wise logarithm of every entry.</summary>
+    public static Params Log(Params p) => Of(p).Map(Value.Log);
+
+    /// <summary>Element-wise absolute value of every entry.</summary>
+    public static Params Abs(Params p) => Of(p).Map(Value.Abs);
+
+    /// <summary>Element-wise sign of every entry.</summary>
+    public static Params Sign(Params p) => Of(p).Map(Value.Sign);
+
+    /// <summary>The entry-wise, element-wise larger of two parameter sets.</summary>
+    public static Params Max(Params a, Params b) => Zip(a, b, "Max", Value.Max);
+
+    /// <summary>The entry-wise, element-wise smaller of two parameter sets.</summary>
+    public static Params Min(Params a, Params b) => Zip(a, b, "Min", Value.Min);
+
+    /// <summary>Every element of every entry limited to [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public Params Clamp(double min, double max) => Map(v => v.Clamp(min, max));
+
+    /// <summary>The L2 norm over every element of every entry, √Σ‖pᵢ‖² (what gradient clipping by global norm measures).</summary>
+    public double GlobalNorm()
+    {
+        // Through the norm kernel on each entry, then on the entries' norms: no overflow or underflow.
+        if (entries.Length == 0) return 0;
+        var norms = new double[entries.Length];
+        for (var k = 0; k < norms.Length; k++) norms[k] = entries[k].Value.Norm();
+        return Value.FromArray(norms).Norm();
+    }
+
+    /// <summary>The sum over entries of the element-wise products, Σᵢ ⟨aᵢ, bᵢ⟩.</summary>
+    /// <exception cref="ArgumentException">The names differ.</exception>
+    /// <exception cref="ShapeMismatchException">An entry's shapes differ.</exception>
+    public static double Dot(Params a, Params b)
+    {
+        Guard.NotNull(a);
+        Guard.NotNull(b);
+        SameNames(a, b, "Dot");
+        var total = 0.0;
+        for (var k = 0; k < a.Count; k++) total += Value.Dot(a.entries[k].Value, b.entries[k].Value);
+        return total;
+    }
+
+    private static Params Of(Params p)
+    {
+        Guard.NotNull(p);
+        return p;
+    }
 
     /// <inheritdoc/>
     public IEnumerator<KeyValuePair<string, Value>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, Value>>)entries).GetEnumerator();

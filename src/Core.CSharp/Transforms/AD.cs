@@ -83,6 +83,19 @@ public static partial class AD
         return Eval(expr, map);
     }
 
+    /// <summary>
+    /// A model (a function of named parameters) evaluated at <paramref name="p"/>, forward only: predictions, a loss to
+    /// report, an accuracy. Nothing is differentiated, so it costs what the forward pass costs.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The model or the parameters are null.</exception>
+    public static Value Eval(Func<ParamVars, Expr> model, Params p)
+    {
+        Guard.NotNull(model);
+        Guard.NotNull(p);
+        var (vars, _) = Trace(p, null);
+        return Call(() => model(vars)).Value;
+    }
+
     // ------------------------------------------------------------------ one input
 
     /// <summary>∇f at x for a function with a scalar output; the gradient has x's shape.</summary>
