@@ -316,6 +316,16 @@ let all: OpSpec list =
                 Args = [ arg AwayFromZero (anyShape rng) ]
                 Reference = fun xs -> T.scalar (sqrt (sumOf ((one xs).Data |> Array.map (fun x -> x * x))))
             })
+        spec "normalize" true (fun rng ->
+            {
+                Op = NormalizeOp.Instance
+                Args = [ arg AwayFromZero (anyShape rng) ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+                        let n = sqrt (sumOf (x.Data |> Array.map (fun v -> v * v)))
+                        T.map (fun v -> v / n) x
+            })
         spec "index" true (fun rng ->
             if rng.Next 2 = 0 then
                 let n = dim rng

@@ -18,6 +18,7 @@ public static class Ops
         DotOp.Instance, MatVecOp.Instance, VecMatOp.Instance, MatMulOp.Instance, OuterOp.Instance, TransposeOp.Instance,
         SumOp.Instance, ColumnSumsOp.Instance, RowSumsOp.Instance,
         new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
+        NormalizeOp.Instance,
         new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),
         StopGradientOp.Instance,
         LogSoftmaxOp.Instance, new SoftmaxCrossEntropyOp([1]), BinaryCrossEntropyWithLogitsOp.Instance,
