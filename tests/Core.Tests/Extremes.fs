@@ -1,5 +1,6 @@
 /// Numerics at extremes (issue 8): the norm's first and second derivatives at tiny and huge scales, against their
-/// analytic forms.
+/// analytic forms, and log-sigmoid. Reference values are PyTorch's in float64, printed by
+/// tests/reference/issue8_numerics.py.
 module Functional.Autodiff.Tests.Extremes
 
 open System
@@ -63,3 +64,58 @@ let ``the norm's gradient and Hessian at zero are zero`` () =
     assertBitIdentical "the gradient at 0" x (AD.Grad(f).Invoke x)
     let h = ofMatrix (AD.Hessian(f).Invoke x)
     assertBitIdentical "the Hessian at 0" (T.toValue (T.zeros h.Shape)) (T.toValue h)
+
+// ------------------------------------------------------------------ log-sigmoid
+
+[<Test>]
+let ``log_sigmoid and its derivative are finite and right at the extremes`` () =
+    // log(sigmoid(−1000)) is log 0 = −∞ with a NaN derivative; log_sigmoid(−1000) is −1000 with derivative 1.
+    let x = vector [ -1000.0; -40.0; -1.0; 0.0; 1.0; 40.0; 1000.0 ]
+    let y = Expr.LogSigmoid(Expr.Const x).Value
+    let context = $"x = {fmtValue x}"
+
+    assertAllClose
+        ulps
+        "log_sigmoid(x)"
+        context
+        (T.vector
+            [|
+                -1000.0
+                -40.0
+                -1.3132616875182228
+                -0.6931471805599453
+                -0.31326168751822286
+                -4.248354255291589e-18
+                0.0
+            |])
+        (T.ofValue y)
+
+    let _, g = valueAndGrad (fun e -> Expr.Sum(e.LogSigmoid())) x
+
+    assertAllClose
+        ulps
+        "log_sigmoid'(x) = sigmoid(−x)"
+        context
+        (T.vector
+            [|
+                1.0
+                1.0
+                0.7310585786300049
+                0.5
+                0.2689414213699951
+                4.248354255291589e-18
+                0.0
+            |])
+        g
+
+    // The second derivative, −σ(x)σ(−x), is finite too (0 at ±1000).
+    let second =
+        AD.Hessian(Func<Expr, Expr>(fun e -> Expr.Sum(Expr.LogSigmoid e))).Invoke x
+
+    Assert.That(
+        second.Diagonal().ToArray() |> Array.forall Double.IsFinite,
+        $"the Hessian's diagonal {second.Diagonal()}"
+    )
+
+    Assert.That(second[0, 0], Is.EqualTo 0.0)
+    Assert.That(second[3, 3], Is.EqualTo(-0.25).Within(1e-16))

@@ -202,6 +202,7 @@ let all: OpSpec list =
         unary "sign" SignOp.Instance false AwayFromZero (fun x -> float (Math.Sign x))
         unary "step" StepOp.Instance false AwayFromZero (fun x -> if x > 0.0 then 1.0 else 0.0)
         unary "safe_reciprocal" SafeReciprocalOp.Instance true AwayFromZero (fun x -> 1.0 / x)
+        unary "log_sigmoid" LogSigmoidOp.Instance true Real (fun x -> -Math.Log(1.0 + Math.Exp -x))
         spec "dot" true (fun rng ->
             let n = dim rng
 

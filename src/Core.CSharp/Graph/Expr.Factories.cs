@@ -204,6 +204,8 @@ public abstract partial class Expr
     public static Expr Relu(Expr x) => Create(ReluOp.Instance, x);
     /// <summary>Element-wise ln(1 + eˣ), computed stably.</summary>
     public static Expr Softplus(Expr x) => Create(SoftplusOp.Instance, x);
+    /// <summary>Element-wise log σ(x) = −softplus(−x), computed stably (log_sigmoid(−1000) is −1000, its derivative 1).</summary>
+    public static Expr LogSigmoid(Expr x) => Create(LogSigmoidOp.Instance, x);
     /// <summary>Element-wise absolute value.</summary>
     public static Expr Abs(Expr x) => Create(AbsOp.Instance, x);
     /// <summary>The value of <paramref name="x"/> with no derivative flowing through it, at any order.</summary>
@@ -319,6 +321,8 @@ public abstract partial class Expr
     public Expr Relu() => Relu(this);
     /// <summary>Element-wise ln(1 + eˣ).</summary>
     public Expr Softplus() => Softplus(this);
+    /// <summary>Element-wise log σ(x), computed stably.</summary>
+    public Expr LogSigmoid() => LogSigmoid(this);
     /// <summary>Element-wise absolute value.</summary>
     public Expr Abs() => Abs(this);
     /// <summary>This value with no derivative flowing through it (PyTorch's <c>detach</c>).</summary>
