@@ -4,12 +4,17 @@ using System.Linq;
 
 namespace Functional.Autodiff;
 
-// Log-softmax and the two classification losses, each computed stably (shifted by the maximum, or with |z|).
+// Log-softmax and the two classification losses, each computed stably (from the logits shifted by their maximum, or
+// with |z| and log1p).
 
 /// <summary>
-/// y = x − log Σ eˣ (over a vector, or over each row of a matrix)    ẏ = ẋ − Σ(eʸ ⊙ ẋ)    x̄ = ȳ − eʸ ⊙ Σ ȳ,
-/// where the sums run over the same vector or row.
+/// y = (x − max x) − log Σ e^{x − max x} (over a vector, or over each row of a matrix)    ẏ = ẋ − Σ(eʸ ⊙ ẋ)
+/// x̄ = ȳ − eʸ ⊙ Σ ȳ, where the sums run over the same vector or row.
 /// </summary>
+/// <remarks>
+/// The value is formed from the shifted logits x − max x, never as x − log-sum-exp: for logits near 1e15 the
+/// log-sum-exp rounds to the logits' spacing and the difference would lose every digit.
+/// </remarks>
 public sealed class LogSoftmaxOp : Op
 {
     /// <summary>The op.</summary>
@@ -31,11 +36,11 @@ public sealed class LogSoftmaxOp : Op
         var s = x[0].Shape;
         var src = x[0].Span;
         var y = new double[s.Size];
-        int m = s.IsMatrix ? s.Rows : 1, n = s.IsMatrix ? s.Cols : s.Length;
+        var (m, n) = Losses.RowsAndColumns(s);
         for (var i = 0; i < m; i++)
         {
-            var lse = Losses.LogSumExpOfRow(src, m, n, i);
-            for (var j = 0; j < n; j++) y[j * m + i] = src[j * m + i] - lse;
+            var (max, logSum) = Losses.ShiftedLogSumExpOfRow(src, m, n, i);
+            for (var j = 0; j < n; j++) y[j * m + i] = (src[j * m + i] - max) - logSum;
         }
         return Value.Own(s, y);
     }
@@ -56,7 +61,7 @@ public sealed class LogSoftmaxOp : Op
 
 /// <summary>
 /// Softmax cross-entropy against integer classes, the mean over rows:
-/// y = mean_r (log Σ e^{z_r} − z_r[c_r])    ẏ = Σ((softmax(z) − onehot) ⊙ ż) / m    z̄ = ȳ (softmax(z) − onehot) / m.
+/// y = mean_r (log Σ e^{z_r − max z_r} − (z_r[c_r] − max z_r))    ẏ = Σ((softmax(z) − onehot) ⊙ ż) / m    z̄ = ȳ (softmax(z) − onehot) / m.
 /// Logits are a vector (one class) or a matrix with one row per example (one class per row).
 /// </summary>
 public sealed class SoftmaxCrossEntropyOp : Op, IEquatable<SoftmaxCrossEntropyOp>
@@ -99,11 +104,14 @@ public sealed class SoftmaxCrossEntropyOp : Op, IEquatable<SoftmaxCrossEntropyOp
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x)
     {
-        var s = x[0].Shape;
         var z = x[0].Span;
-        int m = s.IsMatrix ? s.Rows : 1, n = s.IsMatrix ? s.Cols : s.Length;
+        var (m, n) = Losses.RowsAndColumns(x[0].Shape);
         var total = 0.0;
-        for (var i = 0; i < m; i++) total += Losses.LogSumExpOfRow(z, m, n, i) - z[Labels[i] * m + i];
+        for (var i = 0; i < m; i++)
+        {
+            var (max, logSum) = Losses.ShiftedLogSumExpOfRow(z, m, n, i);
+            total += logSum - (z[Labels[i] * m + i] - max);
+        }
         return Value.Scalar(total / m);
     }
 
@@ -165,7 +173,7 @@ public sealed class BinaryCrossEntropyWithLogitsOp : Op
         return Value.Scalar(total / z.Length);
     }
 
-    private static double Term(double z, double t) => Math.Max(z, 0) - z * t + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+    private static double Term(double z, double t) => Math.Max(z, 0) - z * t + SoftplusOp.Log1p(Math.Exp(-Math.Abs(z)));
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar)
@@ -185,14 +193,19 @@ public sealed class BinaryCrossEntropyWithLogitsOp : Op
 
 internal static class Losses
 {
-    /// <summary>log Σⱼ e^{x[i, j]} for row i of an m×n column-major block (m = 1 for a vector), shifted by the row's maximum.</summary>
-    public static double LogSumExpOfRow(ReadOnlySpan<double> x, int m, int n, int i)
+    /// <summary>The rows and the columns of a vector (one row) or a matrix: the examples and the classes of logits.</summary>
+    public static (int Rows, int Cols) RowsAndColumns(Shape s) => s.IsMatrix ? (s.Rows, s.Cols) : (1, s.Length);
+
+    /// <summary>
+    /// The maximum of row i of an m×n column-major block (m = 1 for a vector) and log Σⱼ e^{x[i, j] − max}: the
+    /// log-sum-exp is their sum, but callers keep them apart so that x − max is formed before anything is subtracted.
+    /// </summary>
+    public static (double Max, double LogSum) ShiftedLogSumExpOfRow(ReadOnlySpan<double> x, int m, int n, int i)
     {
         var max = double.NegativeInfinity;
         for (var j = 0; j < n; j++) max = Math.Max(max, x[j * m + i]);
-        if (double.IsNegativeInfinity(max)) return max;
         var sum = 0.0;
         for (var j = 0; j < n; j++) sum += Math.Exp(x[j * m + i] - max);
-        return max + Math.Log(sum);
+        return (max, Math.Log(sum));
     }
 }
