@@ -249,14 +249,30 @@ public abstract partial class Expr
     /// <summary>softmax of a vector, or of each row of a matrix (exp of log-softmax).</summary>
     public static Expr Softmax(Expr x) => Exp(LogSoftmax(x));
 
-    /// <summary>Softmax cross-entropy of a logits vector against one integer class.</summary>
-    public static Expr SoftmaxCrossEntropy(Expr logits, int label) => Create(new SoftmaxCrossEntropyOp(ImmutableArray.Create(label)), logits);
+    /// <summary>
+    /// Softmax cross-entropy of a logits vector against one integer class (a matrix with one row also takes one class).
+    /// The class becomes a constant input of the node (see <see cref="SoftmaxCrossEntropyOp"/>).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="logits"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The logits are a scalar.</exception>
+    /// <exception cref="ArgumentException">The logits are a matrix of more than one row: give one class per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The class is outside 0 to n − 1 for n classes; the message gives the range.</exception>
+    public static Expr SoftmaxCrossEntropy(Expr logits, int label) => SoftmaxCrossEntropy(logits, [label]);
 
-    /// <summary>Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over rows.</summary>
+    /// <summary>
+    /// Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over
+    /// rows; for a logits vector, one class. The classes become a constant input of the node (a vector(m), or a scalar
+    /// for a vector of logits), so a new minibatch of classes makes a new constant, never a new op.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="logits"/> or <paramref name="labels"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The logits are a scalar.</exception>
+    /// <exception cref="ArgumentException">The number of labels is not the number of rows.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside 0 to n − 1 for n classes; the message names its row and the range.</exception>
     public static Expr SoftmaxCrossEntropy(Expr logits, IEnumerable<int> labels)
     {
+        ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(labels);
-        return Create(new SoftmaxCrossEntropyOp(ImmutableArray.CreateRange(labels)), logits);
+        return Create(SoftmaxCrossEntropyOp.Instance, logits, SoftmaxCrossEntropyOp.ClassesConstant(logits.Shape, labels));
     }
 
     /// <summary>PyTorch's <c>binary_cross_entropy_with_logits</c> (mean over elements), stable for large logits.</summary>

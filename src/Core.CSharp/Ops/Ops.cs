@@ -21,6 +21,6 @@ public static class Ops
         NormalizeOp.Instance,
         new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),
         StopGradientOp.Instance,
-        LogSoftmaxOp.Instance, new SoftmaxCrossEntropyOp([1]), BinaryCrossEntropyWithLogitsOp.Instance,
+        LogSoftmaxOp.Instance, SoftmaxCrossEntropyOp.Instance, new OneHotOp(3), BinaryCrossEntropyWithLogitsOp.Instance,
     ];
 }
