@@ -83,6 +83,8 @@ module Autodiff =
 
     let softplus (e: Expr) : Expr = Expr.Softplus e
 
+    let logSigmoid (e: Expr) : Expr = Expr.LogSigmoid e
+
     let softmax (e: Expr) : Expr = Expr.Softmax e
 
     let logSoftmax (e: Expr) : Expr = Expr.LogSoftmax e

@@ -91,6 +91,9 @@ module Autodiff =
     /// <summary>Element-wise log(1 + eˣ), computed stably.</summary>
     val softplus: e: Expr -> Expr
 
+    /// <summary>Element-wise log σ(x) = −softplus(−x), computed stably: <c>logSigmoid</c> of −1000 is −1000, its derivative 1.</summary>
+    val logSigmoid: e: Expr -> Expr
+
     /// <summary>The softmax of a vector.</summary>
     val softmax: e: Expr -> Expr
 

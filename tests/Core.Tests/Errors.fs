@@ -210,6 +210,55 @@ let ``cross-entropy needs one label per row`` () =
             "one class label per row"
         ]
 
+[<Test>]
+let ``labels bound later are checked by the kernel with the same messages`` () =
+    // A labels input that is not a validated constant: the shapes fit when the node is built, the values are
+    // checked when it is evaluated, so nothing reads outside the logits.
+    let c = Expr.Var("c", Shape.Vector 2)
+    let loss = Expr.Create(SoftmaxCrossEntropyOp.Instance, matOf 2 3, c)
+
+    let evalWith (labels: float[]) =
+        AD.Eval(loss, bindings [ c, Value.FromArray labels ]) |> ignore
+
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> evalWith [| 0.0; 3.0 |])
+    assertMentions ex [ "softmax_cross_entropy"; "label 3"; "row 1"; "3 classes"; "0 to 2" ]
+    Assert.That(ex.ParamName, Is.EqualTo "labels")
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> evalWith [| 1.5; 0.0 |])
+    assertMentions ex [ "label 1.5"; "row 0"; "whole numbers 0 to 2" ]
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> evalWith [| 0.0; nan |])
+    assertMentions ex [ "label NaN"; "row 1" ]
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> evalWith [| -1.0; 0.0 |])
+    assertMentions ex [ "label -1"; "row 0" ]
+
+    // The same check guards the one-hot encoding the rules build.
+    let ex =
+        throws<ArgumentOutOfRangeException>(fun () ->
+            Expr.Create(OneHotOp 3, Expr.Const(Value.FromArray [| 0.0; 4.0 |])) |> ignore)
+
+    assertMentions ex [ "one_hot"; "label 4"; "row 1"; "0 to 2" ]
+
+[<Test>]
+let ``a labels input of the wrong shape names both shapes`` () =
+    let ex =
+        throws<ShapeMismatchException>(fun () ->
+            Expr.Create(SoftmaxCrossEntropyOp.Instance, matOf 2 3, vecOf 3) |> ignore)
+
+    assertMentions
+        ex
+        [
+            "softmax_cross_entropy"
+            "matrix(2, 3)"
+            "vector(3)"
+            "vector(2)"
+            "one class per row"
+        ]
+
+    let ex =
+        throws<ShapeMismatchException>(fun () ->
+            Expr.Create(SoftmaxCrossEntropyOp.Instance, vecOf 3, vecOf 1) |> ignore)
+
+    assertMentions ex [ "softmax_cross_entropy"; "scalar" ]
+
 // ------------------------------------------------------------------ null arguments
 
 let private nil<'T when 'T: not struct> = Unchecked.defaultof<'T>

@@ -91,6 +91,17 @@ let alone (case: Case) (xs: T list) (i: int) =
 
 let shapesOf (xs: T list) = xs |> List.map (fun x -> x.Shape)
 
+/// A packed direction with the parts of inputs that are not differentiated (class labels) set to zero.
+let keepFixedPacked (case: Case) (shapes: Shape list) (v: T) =
+    pack (keepFixed case (unpackT shapes v))
+
+/// A direction of input i in its own shape; zero when the input is not differentiated.
+let keepFixedInput (case: Case) (i: int) (v: T) =
+    if differentiable case.Args[i].Domain then
+        v
+    else
+        T.zeros v.Shape
+
 /// A direction that moves input i alone.
 let onlyInput (i: int) (v: T) (xs: T list) =
     xs |> List.mapi (fun k x -> if k = i then v else T.zeros x.Shape)
@@ -145,7 +156,7 @@ let ``AD.Jvp matches finite differences in a random direction`` (name: string) =
     forEachPointOf name "jvp-fd" (fun rng spec case xs context ->
         let shapes = shapesOf xs
         let p = pack xs
-        let v = randomOf rng p.Shape
+        let v = keepFixedPacked case shapes (randomOf rng p.Shape)
         let vs = unpackT shapes v
 
         let struct (y, t) = AD.Jvp(packed case shapes).Invoke(T.toValue p, T.toValue v)
@@ -162,7 +173,7 @@ let ``AD.Jvp matches finite differences in a random direction`` (name: string) =
 
         // Each input alone, in its own shape (matrices included), the others constants.
         for i in 0 .. xs.Length - 1 do
-            let vi = randomLike rng xs[i]
+            let vi = keepFixedInput case i (randomLike rng xs[i])
 
             let struct (yi, ti) = AD.Jvp(alone case xs i).Invoke(T.toValue xs[i], T.toValue vi)
 
@@ -245,7 +256,7 @@ let ``JacobianRev equals JacobianFwd, Jacobian equals both, and all match finite
                 spec.Tolerance
                 $"column {j} of JacobianRev against finite differences"
                 ctx
-                (T.vector (finiteDifference spec case xs (unpackT shapes e)).Data)
+                (T.vector (finiteDifference spec case xs (keepFixed case (unpackT shapes e))).Data)
                 (column rev j))
 
 // ------------------------------------------------------------------ d. Hessians
@@ -299,7 +310,7 @@ let ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences 
                 spec.Tolerance
                 $"column {j} of the Hessian against finite differences of AD.Grad"
                 ctx
-                (gradientDifference g p (unitT n j))
+                (gradientDifference g p (keepFixedPacked case shapes (unitT n j)))
                 (column hess j)
 
         // Reverse-over-reverse (the Jacobian of the gradient graph) gives the same matrix.
@@ -360,7 +371,7 @@ let ``Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of
 
         // Each input alone, in its own shape (matrices included), against finite differences of the gradient.
         for i in 0 .. xs.Length - 1 do
-            let vi = randomLike rng xs[i]
+            let vi = keepFixedInput case i (randomLike rng xs[i])
             let gi = weightedAlone case xs i (randomOf rng (case.Reference xs).Shape)
             let actual = T.ofValue (AD.Hvp(gi).Invoke(T.toValue xs[i], T.toValue vi))
 

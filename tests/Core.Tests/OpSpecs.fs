@@ -5,7 +5,6 @@
 module Functional.Autodiff.Tests.OpSpecs
 
 open System
-open System.Collections.Immutable
 open Functional.Autodiff
 open Functional.Autodiff.Tests.Common
 
@@ -19,6 +18,10 @@ type Domain =
     | AwayFromZero
     /// Uniform in [0, 1): probabilities (binary cross-entropy targets).
     | UnitInterval
+    /// The whole numbers 0 … classes − 1 as doubles: class labels. Data, not a differentiable input: the tests move
+    /// it by a zero direction, so finite differences keep it valid and no derivative with respect to it is compared
+    /// but zero.
+    | ClassIndex of classes: int
 
 let sample (rng: Random) (d: Domain) =
     match d with
@@ -28,6 +31,13 @@ let sample (rng: Random) (d: Domain) =
         let m = uniform rng 0.3 2.0
         if rng.Next 2 = 0 then -m else m
     | UnitInterval -> rng.NextDouble()
+    | ClassIndex classes -> float (rng.Next classes)
+
+/// Whether derivatives with respect to an input of this domain are tested (class labels are data).
+let differentiable (d: Domain) =
+    match d with
+    | ClassIndex _ -> false
+    | _ -> true
 
 /// One input of a drawn node: its shape and domain.
 type Arg = { ArgShape: Shape; Domain: Domain }
@@ -202,6 +212,7 @@ let all: OpSpec list =
         unary "sign" SignOp.Instance false AwayFromZero (fun x -> float (Math.Sign x))
         unary "step" StepOp.Instance false AwayFromZero (fun x -> if x > 0.0 then 1.0 else 0.0)
         unary "safe_reciprocal" SafeReciprocalOp.Instance true AwayFromZero (fun x -> 1.0 / x)
+        unary "log_sigmoid" LogSigmoidOp.Instance true Real (fun x -> -Math.Log(1.0 + Math.Exp -x))
         spec "dot" true (fun rng ->
             let n = dim rng
 
@@ -316,6 +327,16 @@ let all: OpSpec list =
                 Args = [ arg AwayFromZero (anyShape rng) ]
                 Reference = fun xs -> T.scalar (sqrt (sumOf ((one xs).Data |> Array.map (fun x -> x * x))))
             })
+        spec "normalize" true (fun rng ->
+            {
+                Op = NormalizeOp.Instance
+                Args = [ arg AwayFromZero (anyShape rng) ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+                        let n = sqrt (sumOf (x.Data |> Array.map (fun v -> v * v)))
+                        T.map (fun v -> v / n) x
+            })
         spec "index" true (fun rng ->
             if rng.Next 2 = 0 then
                 let n = dim rng
@@ -373,15 +394,44 @@ let all: OpSpec list =
         spec "softmax_cross_entropy" true (fun rng ->
             let s = vectorOrMatrix rng
             let rows, classes = (if s.IsMatrix then s.Rows, s.Cols else 1, s.Length)
-            let labels = Array.init rows (fun _ -> rng.Next classes)
 
             {
-                Op = SoftmaxCrossEntropyOp(ImmutableArray.Create<int>(labels))
-                Args = [ arg Real s ]
+                Op = SoftmaxCrossEntropyOp.Instance
+                Args =
+                    [
+                        arg Real s
+                        arg (ClassIndex classes) (if s.IsMatrix then Shape.Vector rows else Shape.Scalar)
+                    ]
                 Reference =
                     fun xs ->
-                        let ls = logSoftmax (one xs)
-                        T.scalar (sumOf (Seq.init rows (fun r -> -ls.Data[labels[r] * rows + r])) / float rows)
+                        let z, c = two xs
+                        let ls = logSoftmax z
+                        T.scalar (sumOf (Seq.init rows (fun r -> -ls.Data[int c.Data[r] * rows + r])) / float rows)
+            })
+        spec "one_hot" false (fun rng ->
+            let classes = dim rng
+
+            let s =
+                if rng.Next 2 = 0 then
+                    Shape.Scalar
+                else
+                    Shape.Vector(dim rng)
+
+            let rows = if s.IsScalar then 1 else s.Length
+
+            let out =
+                if s.IsScalar then
+                    Shape.Vector classes
+                else
+                    Shape.Matrix(rows, classes)
+
+            {
+                Op = OneHotOp classes
+                Args = [ arg (ClassIndex classes) s ]
+                Reference =
+                    fun xs ->
+                        let c = one xs
+                        T.init out (fun k -> if k / rows = int c.Data[k % rows] then 1.0 else 0.0)
             })
         spec "binary_cross_entropy_with_logits" true (fun rng ->
             let s = anyShape rng
@@ -403,6 +453,11 @@ let find (name: string) =
     match byName.TryFind name with
     | Some s -> s
     | None -> failwith $"No spec row for op '{name}': add one to OpSpecs.all."
+
+/// The directions ds with those of inputs that are not differentiated (class labels) set to zero, so that a point
+/// moved along them stays in its domain.
+let keepFixed (case: Case) (ds: T list) =
+    List.map2 (fun (a: Arg) (d: T) -> if differentiable a.Domain then d else T.zeros d.Shape) case.Args ds
 
 /// A drawn case and a point in its domain.
 let drawPoint (spec: OpSpec) (rng: Random) =

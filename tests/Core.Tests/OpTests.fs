@@ -122,7 +122,10 @@ let maskName (mask: bool list) =
     else
         $"input {List.findIndex id mask} alone"
 
-let directions (rng: Random) (xs: T list) = List.map (randomLike rng) xs
+/// Random directions for the inputs; zero for an input that is not differentiated (class labels), so that moving
+/// along them keeps the point valid.
+let directions (rng: Random) (case: Case) (xs: T list) =
+    keepFixed case (List.map (randomLike rng) xs)
 
 let named (prefix: string) (ts: T list) =
     ts |> List.mapi (fun i t -> $"{prefix}{i}", t)
@@ -177,7 +180,7 @@ let ``forward matches an independent reference`` (name: string) =
 let ``VJP passes the dot-product test against finite differences`` (name: string) =
     forEachPoint name "vjp-fd" (fun rng spec case xs context ->
         let u = randomOf rng (case.Reference xs).Shape
-        let vs = directions rng xs
+        let vs = directions rng case xs
         let jv = finiteDifference spec case xs vs
         let pulled = pullback case.Op xs u
         let lhs, rhs = T.dot u jv, dots pulled vs
@@ -193,7 +196,7 @@ let ``VJP passes the dot-product test against finite differences`` (name: string
 [<TestCaseSource(nameof names)>]
 let ``JVP matches finite differences in a random direction`` (name: string) =
     forEachPoint name "jvp-fd" (fun rng spec case xs context ->
-        let vs = directions rng xs
+        let vs = directions rng case xs
 
         for mask in masks xs.Length do
             let vm = masked mask vs
@@ -215,7 +218,7 @@ let ``JVP matches finite differences in a random direction`` (name: string) =
 let ``JVP and VJP are adjoint to rounding`` (name: string) =
     forEachPoint name "adjoint" (fun rng _ case xs context ->
         let u = randomOf rng (case.Reference xs).Shape
-        let vs = directions rng xs
+        let vs = directions rng case xs
         let pulled = pullback case.Op xs u
 
         for mask in masks xs.Length do
@@ -284,7 +287,7 @@ let ``the gradient graph passes the VJP finite-difference test (second order)`` 
         let u = randomOf rng (case.Reference xs).Shape
         let vars, gs = gradientGraphs case.Op u xs
         let ws = gs |> List.map (fun g -> randomOf rng g.Shape)
-        let vs = directions rng xs
+        let vs = directions rng case xs
 
         // VJP of x ↦ g(x) with cotangents w, through the gradient graph.
         let hsum =
@@ -326,7 +329,7 @@ let ``the Hessian of sum(u * op(x)) is symmetric to rounding`` (name: string) =
     forEachPoint name "hessian-symmetric" (fun rng _ case xs context ->
         let u = randomOf rng (case.Reference xs).Shape
         let vars, gs = gradientGraphs case.Op u xs
-        let vs, ws = directions rng xs, directions rng xs
+        let vs, ws = directions rng case xs, directions rng case xs
 
         // H v as the gradient of <g(x), v>, exactly (no finite differences).
         let hessianTimes (ds: T list) =

@@ -112,11 +112,11 @@ public abstract partial class Expr
 
     /// <summary>Ones of <paramref name="x"/>'s shape.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
-    public static Expr OnesLike(Expr x) => Ones((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark($"{nameof(x)} is null."))).Shape);
+    public static Expr OnesLike(Expr x) => Ones((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark("x is null."))).Shape);
 
     /// <summary>Zeros of <paramref name="x"/>'s shape.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
-    public static Expr ZerosLike(Expr x) => Zeros((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark($"{nameof(x)} is null."))).Shape);
+    public static Expr ZerosLike(Expr x) => Zeros((x ?? throw new ArgumentNullException(nameof(x), UserCode.Mark("x is null."))).Shape);
 
     /// <summary>The vector [0, 1, …, n−1] (PyTorch's <c>arange(n)</c>).</summary>
     public static Expr Arange(int n) => Arange(0, n, 1);
@@ -209,6 +209,8 @@ public abstract partial class Expr
     public static Expr Relu(Expr x) => Create(ReluOp.Instance, x);
     /// <summary>Element-wise ln(1 + eˣ), computed stably.</summary>
     public static Expr Softplus(Expr x) => Create(SoftplusOp.Instance, x);
+    /// <summary>Element-wise log σ(x) = −softplus(−x), computed stably (log_sigmoid(−1000) is −1000, its derivative 1).</summary>
+    public static Expr LogSigmoid(Expr x) => Create(LogSigmoidOp.Instance, x);
     /// <summary>Element-wise absolute value.</summary>
     public static Expr Abs(Expr x) => Create(AbsOp.Instance, x);
     /// <summary>The value of <paramref name="x"/> with no derivative flowing through it, at any order.</summary>
@@ -252,14 +254,30 @@ public abstract partial class Expr
     /// <summary>softmax of a vector, or of each row of a matrix (exp of log-softmax).</summary>
     public static Expr Softmax(Expr x) => Exp(LogSoftmax(x));
 
-    /// <summary>Softmax cross-entropy of a logits vector against one integer class.</summary>
-    public static Expr SoftmaxCrossEntropy(Expr logits, int label) => Create(new SoftmaxCrossEntropyOp(ImmutableArray.Create(label)), logits);
+    /// <summary>
+    /// Softmax cross-entropy of a logits vector against one integer class (a matrix with one row also takes one class).
+    /// The class becomes a constant input of the node (see <see cref="SoftmaxCrossEntropyOp"/>).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="logits"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The logits are a scalar.</exception>
+    /// <exception cref="ArgumentException">The logits are a matrix of more than one row: give one class per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The class is outside 0 to n − 1 for n classes; the message gives the range.</exception>
+    public static Expr SoftmaxCrossEntropy(Expr logits, int label) => SoftmaxCrossEntropy(logits, [label]);
 
-    /// <summary>Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over rows.</summary>
+    /// <summary>
+    /// Softmax cross-entropy of a logits matrix (one row per example) against one integer class per row, averaged over
+    /// rows; for a logits vector, one class. The classes become a constant input of the node (a vector(m), or a scalar
+    /// for a vector of logits), so a new minibatch of classes makes a new constant, never a new op.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="logits"/> or <paramref name="labels"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The logits are a scalar.</exception>
+    /// <exception cref="ArgumentException">The number of labels is not the number of rows.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside 0 to n − 1 for n classes; the message names its row and the range.</exception>
     public static Expr SoftmaxCrossEntropy(Expr logits, IEnumerable<int> labels)
     {
+        Guard.NotNull(logits);
         Guard.NotNull(labels);
-        return Create(new SoftmaxCrossEntropyOp(ImmutableArray.CreateRange(labels)), logits);
+        return Create(SoftmaxCrossEntropyOp.Instance, logits, SoftmaxCrossEntropyOp.ClassesConstant(logits.Shape, labels));
     }
 
     /// <summary>PyTorch's <c>binary_cross_entropy_with_logits</c> (mean over elements), stable for large logits.</summary>
@@ -324,6 +342,8 @@ public abstract partial class Expr
     public Expr Relu() => Relu(this);
     /// <summary>Element-wise ln(1 + eˣ).</summary>
     public Expr Softplus() => Softplus(this);
+    /// <summary>Element-wise log σ(x), computed stably.</summary>
+    public Expr LogSigmoid() => LogSigmoid(this);
     /// <summary>Element-wise absolute value.</summary>
     public Expr Abs() => Abs(this);
     /// <summary>This value with no derivative flowing through it (PyTorch's <c>detach</c>).</summary>

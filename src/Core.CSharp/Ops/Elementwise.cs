@@ -218,7 +218,7 @@ public sealed class SoftplusOp : ElementwiseOp
     protected override double Apply(double x) => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
 
     /// <summary>ln(1 + u), accurate for small u (softplus(−40) is 4.25e-18, not 0).</summary>
-    private static double Log1p(double u)
+    internal static double Log1p(double u)
     {
         var w = 1 + u;
         return w == 1 ? u : Math.Log(w) * u / (w - 1);
@@ -286,4 +286,18 @@ public sealed class SafeReciprocalOp : ElementwiseOp
     protected override double Apply(double x) => x == 0 ? 0 : 1 / x;
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => -Expr.Square(y);
+}
+
+/// <summary>y = log σ(x) = −softplus(−x) (computed stably)    ẏ = σ(−x) ⊙ ẋ    x̄ = ȳ ⊙ σ(−x).</summary>
+public sealed class LogSigmoidOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly LogSigmoidOp Instance = new();
+    private LogSigmoidOp() { }
+    /// <inheritdoc/>
+    public override string Name => "log_sigmoid";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => Math.Min(x, 0) - SoftplusOp.Log1p(Math.Exp(-Math.Abs(x)));
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(-x);
 }

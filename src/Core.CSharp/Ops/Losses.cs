@@ -1,15 +1,21 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 
 namespace Functional.Autodiff;
 
-// Log-softmax and the two classification losses, each computed stably (shifted by the maximum, or with |z|).
+// Log-softmax and the two classification losses, each computed stably (from the logits shifted by their maximum, or
+// with |z| and log1p), and the one-hot encoding that lets the cross-entropy's rules read their classes as an input.
 
 /// <summary>
-/// y = x − log Σ eˣ (over a vector, or over each row of a matrix)    ẏ = ẋ − Σ(eʸ ⊙ ẋ)    x̄ = ȳ − eʸ ⊙ Σ ȳ,
-/// where the sums run over the same vector or row.
+/// y = (x − max x) − log Σ e^{x − max x} (over a vector, or over each row of a matrix)    ẏ = ẋ − Σ(eʸ ⊙ ẋ)
+/// x̄ = ȳ − eʸ ⊙ Σ ȳ, where the sums run over the same vector or row.
 /// </summary>
+/// <remarks>
+/// The value is formed from the shifted logits x − max x, never as x − log-sum-exp: for logits near 1e15 the
+/// log-sum-exp rounds to the logits' spacing and the difference would lose every digit.
+/// </remarks>
 public sealed class LogSoftmaxOp : Op
 {
     /// <summary>The op.</summary>
@@ -31,11 +37,11 @@ public sealed class LogSoftmaxOp : Op
         var s = x[0].Shape;
         var src = x[0].Span;
         var y = new double[s.Size];
-        int m = s.IsMatrix ? s.Rows : 1, n = s.IsMatrix ? s.Cols : s.Length;
+        var (m, n) = Losses.RowsAndColumns(s);
         for (var i = 0; i < m; i++)
         {
-            var lse = Losses.LogSumExpOfRow(src, m, n, i);
-            for (var j = 0; j < n; j++) y[j * m + i] = src[j * m + i] - lse;
+            var (max, logSum) = Losses.ShiftedLogSumExpOfRow(src, m, n, i);
+            for (var j = 0; j < n; j++) y[j * m + i] = (src[j * m + i] - max) - logSum;
         }
         return Value.Own(s, y);
     }
@@ -55,83 +61,147 @@ public sealed class LogSoftmaxOp : Op
 }
 
 /// <summary>
-/// Softmax cross-entropy against integer classes, the mean over rows:
-/// y = mean_r (log Σ e^{z_r} − z_r[c_r])    ẏ = Σ((softmax(z) − onehot) ⊙ ż) / m    z̄ = ȳ (softmax(z) − onehot) / m.
-/// Logits are a vector (one class) or a matrix with one row per example (one class per row).
+/// Softmax cross-entropy against integer classes c, the mean over rows:
+/// y = mean_r (log Σ e^{z_r − max z_r} − (z_r[c_r] − max z_r))    ẏ = Σ((softmax(z) − one_hot(c)) ⊙ ż) / m
+/// z̄ = ȳ (softmax(z) − one_hot(c)) / m, c̄ = 0.
 /// </summary>
-public sealed class SoftmaxCrossEntropyOp : Op, IEquatable<SoftmaxCrossEntropyOp>
+/// <remarks>
+/// <para>Two inputs. The logits z: a vector (one example) or a matrix(m, n) with one row per example. The classes c,
+/// whole numbers 0 to n − 1 stored as doubles: a scalar for vector logits, a vector(m) (one class per row) for matrix
+/// logits. <see cref="Expr.SoftmaxCrossEntropy(Expr, IEnumerable{int})"/> builds c as a constant from integers.</para>
+/// <para>The classes are data, an ordinary input, not part of the op: every minibatch shares this one op and its
+/// compiled rules, and the rules build the one-hot matrix from the classes input when they run. No derivative flows
+/// to the classes. The kernel checks them (whole and in range) wherever they come from, so a variable bound later
+/// fails with the same message as a bad constant.</para>
+/// </remarks>
+public sealed class SoftmaxCrossEntropyOp : Op
 {
-    /// <summary>The op for these class labels (one per row of the logits).</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="labels"/> is null.</exception>
-    /// <exception cref="ArgumentException">No labels were given.</exception>
-    public SoftmaxCrossEntropyOp(ImmutableArray<int> labels)
-    {
-        if (labels.IsDefault) throw new ArgumentNullException(nameof(labels), UserCode.Mark($"{nameof(labels)} is null."));
-        if (labels.IsEmpty) throw new ArgumentException(UserCode.Mark("softmax_cross_entropy needs at least one class label."), nameof(labels));
-        Labels = labels;
-    }
-
-    /// <summary>The class of each row.</summary>
-    public ImmutableArray<int> Labels { get; }
+    /// <summary>The op.</summary>
+    public static readonly SoftmaxCrossEntropyOp Instance = new();
+    private SoftmaxCrossEntropyOp() { }
 
     /// <inheritdoc/>
     public override string Name => "softmax_cross_entropy";
     /// <inheritdoc/>
-    public override int Arity => 1;
+    public override int Arity => 2;
 
     /// <inheritdoc/>
     public override Shape InferShape(ReadOnlySpan<Shape> x)
     {
-        var s = x[0];
-        if (s.IsScalar)
-            throw new ShapeMismatchException(Name, s, "The logits must be a vector (one example) or a matrix with one row per example.");
-        int rows = s.IsMatrix ? s.Rows : 1, classes = s.IsMatrix ? s.Cols : s.Length;
-        if (rows != Labels.Length)
-            throw new ArgumentException(
-                UserCode.Mark($"{Name}: {Labels.Length} label(s) for logits of shape {s} with {rows} row(s): give one class label per row."), "labels");
-        for (var r = 0; r < Labels.Length; r++)
-            if ((uint)Labels[r] >= (uint)classes)
-                throw new ArgumentOutOfRangeException("labels", Labels[r],
-                    UserCode.Mark($"{Name}: label {Labels[r]} of row {r} is not a class of logits with {classes} classes (valid: 0 to {classes - 1})."));
+        Shape z = x[0], c = x[1];
+        CheckLogits(z);
+        var expected = ClassesShape(z);
+        if (c != expected)
+            throw new ShapeMismatchException(Name, z, c,
+                $"The classes of logits of shape {z} are a {expected}: a scalar class for vector logits, a vector(m) with one class per row for matrix(m, n) logits.");
         return Shape.Scalar;
+    }
+
+    private static void CheckLogits(Shape z)
+    {
+        if (z.IsScalar)
+            throw new ShapeMismatchException(Instance.Name, z, "The logits must be a vector (one example) or a matrix with one row per example.");
+    }
+
+    /// <summary>The shape of the classes input for logits of shape <paramref name="z"/>.</summary>
+    private static Shape ClassesShape(Shape z) => z.IsMatrix ? Shape.Vector(z.Rows) : Shape.Scalar;
+
+    /// <summary>
+    /// The classes constant for logits of shape <paramref name="z"/>: checks the count (one per row), and each
+    /// class's range, with messages naming the op, the row and the valid classes.
+    /// </summary>
+    internal static Expr ClassesConstant(Shape z, IEnumerable<int> labels)
+    {
+        CheckLogits(z);
+        var c = labels.Select(static l => (double)l).ToArray();
+        var (rows, classes) = Losses.RowsAndColumns(z);
+        if (c.Length != rows)
+            throw new ArgumentException(
+                UserCode.Mark($"{Instance.Name}: {c.Length} label(s) for logits of shape {z} with {rows} row(s): give one class label per row."), nameof(labels));
+        for (var r = 0; r < rows; r++) Losses.Class(Instance.Name, c[r], r, classes);
+        return z.IsMatrix ? Expr.Const(Value.Own(Shape.Vector(rows), c)) : Expr.Const(c[0]);
     }
 
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x)
     {
-        var s = x[0].Shape;
         var z = x[0].Span;
-        int m = s.IsMatrix ? s.Rows : 1, n = s.IsMatrix ? s.Cols : s.Length;
+        var (m, n) = Losses.RowsAndColumns(x[0].Shape);
         var total = 0.0;
-        for (var i = 0; i < m; i++) total += Losses.LogSumExpOfRow(z, m, n, i) - z[Labels[i] * m + i];
+        for (var i = 0; i < m; i++)
+        {
+            var c = Losses.Class(Name, Losses.ClassOfRow(x[1], i), i, n);
+            var (max, logSum) = Losses.ShiftedLogSumExpOfRow(z, m, n, i);
+            total += logSum - (z[c * m + i] - max);
+        }
         return Value.Scalar(total / m);
     }
 
-    private Expr Residual(Expr z)
-    {
-        var s = z.Shape;
-        int m = s.IsMatrix ? s.Rows : 1;
-        var onehot = new double[s.Size];
-        for (var i = 0; i < m; i++) onehot[Labels[i] * m + i] = 1;
-        return Expr.Exp(Expr.LogSoftmax(z)) - Expr.Const(Value.Own(s, onehot));
-    }
+    /// <summary>softmax(z) − one_hot(c), the gradient of each row's loss.</summary>
+    private static Expr Residual(Expr z, Expr c) =>
+        Expr.Softmax(z) - Expr.Create(new OneHotOp(Losses.RowsAndColumns(z.Shape).Cols), c);
 
-    private static int Rows(Expr z) => z.Shape.IsMatrix ? z.Shape.Rows : 1;
+    private static int Rows(Expr z) => Losses.RowsAndColumns(z.Shape).Rows;
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
-        Residual(x[0]) * (ybar / Rows(x[0]));
+        i == 0 ? Residual(x[0], x[1]) * (ybar / Rows(x[0])) : null;
 
     /// <inheritdoc/>
     public override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
-        dx[0] is { } t ? Expr.Sum(Residual(x[0]) * t) / Rows(x[0]) : null;
+        dx[0] is { } t ? Expr.Sum(Residual(x[0], x[1]) * t) / Rows(x[0]) : null;
+}
+
+/// <summary>
+/// Y = one_hot(c): row r holds 1 in column c_r and 0 elsewhere    Ẏ = 0    c̄ = 0 (piecewise constant).
+/// The classes c are whole numbers 0 to <see cref="Classes"/> − 1 stored as doubles: a scalar gives a
+/// vector(<see cref="Classes"/>), a vector(m) a matrix(m, <see cref="Classes"/>). Softmax cross-entropy's rules use it
+/// to build the one-hot matrix from their classes input when they run, so no labels live in a rule.
+/// </summary>
+public sealed class OneHotOp : Op, IEquatable<OneHotOp>
+{
+    /// <summary>The op encoding classes among <paramref name="classes"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is below 1.</exception>
+    public OneHotOp(int classes) =>
+        Classes = classes >= 1 ? classes : throw new ArgumentOutOfRangeException(nameof(classes), classes, UserCode.Mark("one_hot needs at least one class."));
+
+    /// <summary>How many classes there are: the length of each one-hot row.</summary>
+    public int Classes { get; }
 
     /// <inheritdoc/>
-    public bool Equals(SoftmaxCrossEntropyOp? other) => other is not null && other.Labels.SequenceEqual(Labels);
+    public override string Name => "one_hot";
     /// <inheritdoc/>
-    public override bool Equals(object? obj) => Equals(obj as SoftmaxCrossEntropyOp);
+    public override int Arity => 1;
+
     /// <inheritdoc/>
-    public override int GetHashCode() => Labels.Aggregate(Labels.Length, HashCode.Combine);
+    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
+        x[0].IsScalar ? Shape.Vector(Classes)
+        : x[0].IsVector ? Shape.Matrix(x[0].Length, Classes)
+        : throw new ShapeMismatchException(Name, x[0], "one_hot takes a scalar class, or a vector of classes (one per row).");
+
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var m = x[0].Shape.IsScalar ? 1 : x[0].Shape.Length;
+        var y = new double[m * Classes];
+        for (var i = 0; i < m; i++) y[Losses.Class(Name, Losses.ClassOfRow(x[0], i), i, Classes) * m + i] = 1;
+        return Value.Own(x[0].Shape.IsScalar ? Shape.Vector(Classes) : Shape.Matrix(m, Classes), y);
+    }
+
+    /// <inheritdoc/>
+    public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => null;
+
+    /// <inheritdoc/>
+    public override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) => null;
+
+    /// <inheritdoc/>
+    public bool Equals(OneHotOp? other) => other is not null && other.Classes == Classes;
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as OneHotOp);
+    /// <inheritdoc/>
+    public override int GetHashCode() => Classes;
+    /// <inheritdoc/>
+    public override string ToString() => $"one_hot {Classes}";
 }
 
 /// <summary>
@@ -165,7 +235,7 @@ public sealed class BinaryCrossEntropyWithLogitsOp : Op
         return Value.Scalar(total / z.Length);
     }
 
-    private static double Term(double z, double t) => Math.Max(z, 0) - z * t + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+    private static double Term(double z, double t) => Math.Max(z, 0) - z * t + SoftplusOp.Log1p(Math.Exp(-Math.Abs(z)));
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar)
@@ -185,14 +255,34 @@ public sealed class BinaryCrossEntropyWithLogitsOp : Op
 
 internal static class Losses
 {
-    /// <summary>log Σⱼ e^{x[i, j]} for row i of an m×n column-major block (m = 1 for a vector), shifted by the row's maximum.</summary>
-    public static double LogSumExpOfRow(ReadOnlySpan<double> x, int m, int n, int i)
+    /// <summary>The rows and the columns of a vector (one row) or a matrix: the examples and the classes of logits.</summary>
+    public static (int Rows, int Cols) RowsAndColumns(Shape s) => s.IsMatrix ? (s.Rows, s.Cols) : (1, s.Length);
+
+    /// <summary>
+    /// The maximum of row i of an m×n column-major block (m = 1 for a vector) and log Σⱼ e^{x[i, j] − max}: the
+    /// log-sum-exp is their sum, but callers keep them apart so that x − max is formed before anything is subtracted.
+    /// </summary>
+    public static (double Max, double LogSum) ShiftedLogSumExpOfRow(ReadOnlySpan<double> x, int m, int n, int i)
     {
         var max = double.NegativeInfinity;
         for (var j = 0; j < n; j++) max = Math.Max(max, x[j * m + i]);
-        if (double.IsNegativeInfinity(max)) return max;
         var sum = 0.0;
         for (var j = 0; j < n; j++) sum += Math.Exp(x[j * m + i] - max);
-        return max + Math.Log(sum);
+        return (max, Math.Log(sum));
+    }
+
+    /// <summary>The class of row <paramref name="i"/>: the scalar itself, or element i of a vector of classes.</summary>
+    public static double ClassOfRow(Value classes, int i) => classes.Shape.IsScalar ? classes.ToScalar() : classes.Span[i];
+
+    /// <summary>
+    /// <paramref name="label"/> as a class index of row <paramref name="row"/> among <paramref name="classes"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The label is not a whole number from 0 to classes − 1.</exception>
+    public static int Class(string op, double label, int row, int classes)
+    {
+        if (label >= 0 && label < classes && label == Math.Floor(label)) return (int)label;
+        throw new ArgumentOutOfRangeException("labels", label,
+            UserCode.Mark($"{op}: label {Value.Format(label)} of row {row} is not a class of logits with {classes} classes " +
+            $"(valid: the whole numbers 0 to {classes - 1}): give each row the index of its class."));
     }
 }

@@ -10,7 +10,9 @@ namespace Functional.Autodiff;
 /// </summary>
 /// <remarks>
 /// Ops without parameters are singletons; ops with parameters (the exponent of <c>pow</c>, the index of <c>index</c>)
-/// are small immutable objects that compare by their parameters. Extend the library by deriving from
+/// are small immutable objects that compare by their parameters. Parameters describe the op, never per-call data:
+/// labels and targets that change from one minibatch to the next are inputs (compiled rules are memoised per op and
+/// shapes, so data kept in an op would be kept alive with them). Extend the library by deriving from
 /// <see cref="Op"/> (or from <see cref="ElementwiseOp"/>, <see cref="BinaryElementwiseOp"/>, <see cref="LinearOp"/>)
 /// and building nodes with <see cref="Expr.Create(Op, Expr[])"/>.
 /// </remarks>

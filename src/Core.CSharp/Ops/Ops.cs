@@ -14,12 +14,13 @@ public static class Ops
         AddOp.Instance, SubOp.Instance, MulOp.Instance, DivOp.Instance, NegOp.Instance,
         new PowOp(3), SquareOp.Instance, SqrtOp.Instance, ExpOp.Instance, LogOp.Instance,
         SinOp.Instance, CosOp.Instance, TanhOp.Instance, SigmoidOp.Instance, ReluOp.Instance,
-        SoftplusOp.Instance, AbsOp.Instance, SignOp.Instance, StepOp.Instance, SafeReciprocalOp.Instance,
+        SoftplusOp.Instance, AbsOp.Instance, SignOp.Instance, StepOp.Instance, SafeReciprocalOp.Instance, LogSigmoidOp.Instance,
         DotOp.Instance, MatVecOp.Instance, VecMatOp.Instance, MatMulOp.Instance, OuterOp.Instance, TransposeOp.Instance,
         SumOp.Instance, ColumnSumsOp.Instance, RowSumsOp.Instance,
         new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
+        NormalizeOp.Instance,
         new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),
         StopGradientOp.Instance,
-        LogSoftmaxOp.Instance, new SoftmaxCrossEntropyOp([1]), BinaryCrossEntropyWithLogitsOp.Instance,
+        LogSoftmaxOp.Instance, SoftmaxCrossEntropyOp.Instance, new OneHotOp(3), BinaryCrossEntropyWithLogitsOp.Instance,
     ];
 }

@@ -5,7 +5,8 @@ using System.Numerics.Tensors;
 namespace Functional.Autodiff;
 
 // Sums and their transposes, the broadcasts; and the L2 norm. Sums and broadcasts are linear and each is the
-// other's transpose: sum ↔ broadcast_scalar, column_sums ↔ broadcast_rows, row_sums ↔ broadcast_columns.
+// other's transpose: sum ↔ broadcast_scalar, column_sums ↔ broadcast_rows, row_sums ↔ broadcast_columns. The norm's
+// rules go through normalize, the unit vector x / ‖x‖.
 
 /// <summary>y = Σᵢ xᵢ (all elements)    ẏ = Σ ẋ    x̄ = ȳ broadcast to x's shape.</summary>
 public sealed class SumOp : LinearOp
@@ -157,8 +158,13 @@ public sealed class BroadcastColumnsOp : LinearOp, IEquatable<BroadcastColumnsOp
 }
 
 /// <summary>
-/// y = ‖x‖₂ (Frobenius for a matrix)    ẏ = Σ(x ⊙ ẋ) / y    x̄ = ȳ x / y, taken as 0 at x = 0 (as PyTorch does).
+/// y = ‖x‖₂ (Frobenius for a matrix)    ẏ = ⟨x̂, ẋ⟩    x̄ = ȳ x̂, with x̂ = normalize(x) = x / ‖x‖, taken as 0 at x = 0
+/// (as PyTorch does).
 /// </summary>
+/// <remarks>
+/// The rules read x only through its unit vector x̂, whose own rules divide by ‖x‖ once: every intermediate of the
+/// first and the second derivative (the Hessian is (I − x̂x̂ᵀ)/‖x‖) stays in range for any ‖x‖ a double holds.
+/// </remarks>
 public sealed class NormOp : Op
 {
     /// <summary>The op.</summary>
@@ -194,8 +200,57 @@ public sealed class NormOp : Op
     }
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
-        x[0] * (ybar * Expr.Create(SafeReciprocalOp.Instance, y));
+        ybar * Expr.Create(NormalizeOp.Instance, x[0]);
     /// <inheritdoc/>
     public override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
-        dx[0] is { } t ? Expr.Sum(x[0] * t) * Expr.Create(SafeReciprocalOp.Instance, y) : null;
+        dx[0] is { } t ? Expr.Sum(Expr.Create(NormalizeOp.Instance, x[0]) * t) : null;
+}
+
+/// <summary>
+/// y = x / ‖x‖ (the unit vector of x; 0 at x = 0, the sign for a scalar)    ẏ = (ẋ − y⟨y, ẋ⟩) / ‖x‖
+/// x̄ = (ȳ − y⟨y, ȳ⟩) / ‖x‖ (the projection orthogonal to y, which is symmetric, so both rules are one).
+/// </summary>
+/// <remarks>
+/// The norm's gradient. Its value is formed from the scale-safe norm, and its rules divide by ‖x‖ exactly once and
+/// otherwise combine numbers of the size of y and the incoming tangent, so they neither overflow at ‖x‖ ≈ 1e-155 nor
+/// lose the projection at ‖x‖ ≈ 1e200, as forms in 1/‖x‖² or 1/‖x‖³ do. At x = 0 both rules give 0.
+/// </remarks>
+public sealed class NormalizeOp : Op
+{
+    /// <summary>The op.</summary>
+    public static readonly NormalizeOp Instance = new();
+    private NormalizeOp() { }
+    /// <inheritdoc/>
+    public override string Name => "normalize";
+    /// <inheritdoc/>
+    public override int Arity => 1;
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x) => x[0];
+
+    /// <inheritdoc/>
+    public override Value Eval(ReadOnlySpan<Value> x)
+    {
+        var a = x[0];
+        if (a.Shape.IsScalar)
+        {
+            var s = a.ToScalar();
+            return Value.Scalar(s == 0 ? 0 : s / Math.Abs(s));
+        }
+        var src = a.Span;
+        var norm = NormOp.Norm(src);
+        var y = new double[src.Length];
+        if (norm != 0) TensorPrimitives.Divide(src, norm, y);
+        return Value.Own(a.Shape, y);
+    }
+
+    /// <summary>(v − y⟨y, v⟩) / ‖x‖, and 0 at x = 0.</summary>
+    private static Expr Project(Expr x, Expr y, Expr v) =>
+        (v - y * Expr.Sum(y * v)) * Expr.Create(SafeReciprocalOp.Instance, Expr.Norm(x));
+
+    /// <inheritdoc/>
+    public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => Project(x[0], y, ybar);
+
+    /// <inheritdoc/>
+    public override Expr? Jvp(ImmutableArray<Expr> x, Expr y, ReadOnlySpan<Expr?> dx) =>
+        dx[0] is { } t ? Project(x[0], y, t) : null;
 }
