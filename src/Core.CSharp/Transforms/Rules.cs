@@ -177,16 +177,6 @@ internal static class CompiledRules
     private static Generation old = new();
     private static readonly object Turnover = new();
 
-    /// <summary>How many entries and estimated bytes the memo holds now (both generations), for tests.</summary>
-    internal static (int Entries, long Bytes) Size
-    {
-        get
-        {
-            var (c, o) = (Volatile.Read(ref current), Volatile.Read(ref old));
-            return (c.Rules.Count + o.Rules.Count, Interlocked.Read(ref c.Bytes) + Interlocked.Read(ref o.Bytes));
-        }
-    }
-
     public static CompiledVjp For(Op op, ReadOnlySpan<Shape> shapes, Shape output)
     {
         // First the op instance's own memo (one reference, read and written atomically), then the shared table.
