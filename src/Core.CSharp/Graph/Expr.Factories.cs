@@ -29,18 +29,26 @@ public abstract partial class Expr
             throw new ArgumentException($"{op.Name} takes {op.Arity} input(s) but was given {n}.", nameof(inputs));
         Span<Shape> shapes = stackalloc Shape[n];
         var allValued = true;
+        AnomalyRecorder? recorder = null; // set only inside Anomaly's checked trace: one null check per input otherwise
         for (var k = 0; k < n; k++)
         {
             var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), $"Input {k} of {op.Name} is null.");
             shapes[k] = input.Shape;
             allValued &= input.HasValue;
+            recorder ??= input switch { Apply a => a.Recorder, Var v => v.Recorder, _ => null };
         }
         var shape = op.InferShape(shapes);
-        if (!allValued) return new Apply(op, inputs, shape, false, default);
-        var buffer = new ValueBuffer();
-        Span<Value> values = buffer;
-        for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
-        return new Apply(op, inputs, shape, true, op.Eval(values[..n]));
+        Apply node;
+        if (!allValued) node = new Apply(op, inputs, shape, false, default, recorder);
+        else
+        {
+            var buffer = new ValueBuffer();
+            Span<Value> values = buffer;
+            for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
+            node = new Apply(op, inputs, shape, true, op.Eval(values[..n]), recorder);
+        }
+        recorder?.Built(node);
+        return node;
     }
 
     /// <summary>Applies an op (a library op or your own <see cref="Op"/>) to inputs, checking arity and shapes.</summary>
