@@ -29,7 +29,7 @@ public abstract partial class Expr
             throw new ArgumentException($"{op.Name} takes {op.Arity} input(s) but was given {n}.", nameof(inputs));
         Span<Shape> shapes = stackalloc Shape[n];
         var allValued = true;
-        AnomalyRecorder? recorder = null; // set only inside Anomaly's checked trace: one null check per input otherwise
+        AnomalyRecorder? recorder = null; // non-null only inside Anomaly's checked trace; a field read per input otherwise
         for (var k = 0; k < n; k++)
         {
             var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), $"Input {k} of {op.Name} is null.");
@@ -38,16 +38,17 @@ public abstract partial class Expr
             recorder ??= input switch { Apply a => a.Recorder, Var v => v.Recorder, _ => null };
         }
         var shape = op.InferShape(shapes);
-        Apply node;
-        if (!allValued) node = new Apply(op, inputs, shape, false, default, recorder);
-        else
-        {
-            var buffer = new ValueBuffer();
-            Span<Value> values = buffer;
-            for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
-            node = new Apply(op, inputs, shape, true, op.Eval(values[..n]), recorder);
-        }
-        recorder?.Built(node);
+        if (!allValued) return Recorded(new Apply(op, inputs, shape, false, default, recorder));
+        var buffer = new ValueBuffer();
+        Span<Value> values = buffer;
+        for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
+        return Recorded(new Apply(op, inputs, shape, true, op.Eval(values[..n]), recorder));
+    }
+
+    /// <summary>Tells the anomaly check's recorder, when the node has one, that the node was built.</summary>
+    private static Apply Recorded(Apply node)
+    {
+        node.Recorder?.Built(node);
         return node;
     }
 

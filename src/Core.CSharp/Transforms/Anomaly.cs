@@ -130,7 +130,10 @@ public static class Anomaly
     /// <summary>Traces f once on inputs that carry <paramref name="recorder"/>: the output and the inputs.</summary>
     private delegate (Expr Output, ImmutableArray<Expr> Inputs) Tracer(AnomalyRecorder recorder);
 
-    /// <summary>An anomaly found in pass 1, and the creation ordinal of its node (−1: no line to look up).</summary>
+    /// <summary>An anomaly seen in pass 1 and its node (held only until pass 1 ends, so the graph can go).</summary>
+    private sealed record Sighting(NodeAnomaly Anomaly, Expr Node);
+
+    /// <summary>An anomaly after pass 1: its node's creation ordinal to look up in pass 2 (−1: none), and its op.</summary>
     private sealed record Pending(NodeAnomaly Anomaly, int Ordinal, Op? Op);
 
     private static Tracer One(Func<Expr, Expr> f, Value x) => recorder =>
@@ -173,29 +176,42 @@ public static class Anomaly
         var (y, inputs) = trace(recorder);
         recorder.Close(); // rule graphs built from the trace below (forward mode) are not the user's nodes
         _ = y.Value; // a graph over an unbound variable fails here, naming it
-        var watch = new Watch(recorder);
+        var watch = new Watch();
+        Sighting? value;
         if (kind == AnomalyKind.Tangent)
         {
-            var value = FirstValueAnomaly(y, recorder);
+            value = FirstValueAnomaly(y);
             Forward.Tangent(y, inputs, [Expr.Const(direction!.Value)], watch.SeeTangent);
-            return (value, watch.First);
         }
-        var seed = direction ?? (y.Shape.IsScalar ? Value.Scalar(1.0) : throw new NonScalarOutputException("Anomaly.Check", y.Shape));
-        if (seed.Shape != y.Shape)
-            throw new ShapeMismatchException("Anomaly.Check", y.Shape, seed.Shape, $"The cotangent must have the output's shape {y.Shape}.");
-        var valueAnomaly = FirstValueAnomaly(y, recorder);
-        var gradients = Reverse.GradientValues(y, inputs, seed, watch.SeeCotangent);
-        watch.SeeGradients(inputs, gradients);
-        return (valueAnomaly, watch.First);
+        else
+        {
+            var seed = direction ?? (y.Shape.IsScalar ? Value.Scalar(1.0) : throw new NonScalarOutputException("Anomaly.Check", y.Shape));
+            if (seed.Shape != y.Shape)
+                throw new ShapeMismatchException("Anomaly.Check", y.Shape, seed.Shape, $"The cotangent must have the output's shape {y.Shape}.");
+            value = FirstValueAnomaly(y);
+            watch.SeeGradients(inputs, Reverse.GradientValues(y, inputs, seed, watch.SeeCotangent));
+        }
+        return (Locate(value, recorder), Locate(watch.First, recorder));
     }
 
-    private static Pending? FirstValueAnomaly(Expr y, AnomalyRecorder recorder)
+    private static Sighting? FirstValueAnomaly(Expr y)
     {
         using var sorted = new SortedGraph(y);
         foreach (var node in sorted.Order)
             if (FirstNonFinite(node.Value) is var e && e >= 0)
-                return Describe(AnomalyKind.Value, node, recorder, null, [], node.Value, e);
+                return Describe(AnomalyKind.Value, node, null, [], node.Value, e);
         return null;
+    }
+
+    /// <summary>The creation ordinal of the anomaly's node, for pass 2; or, when pass 1 did not record it, why not.</summary>
+    private static Pending? Locate(Sighting? sighting, AnomalyRecorder recorder)
+    {
+        if (sighting is not { Anomaly: var anomaly, Node: var node }) return null;
+        if (node is not Apply apply) return new Pending(anomaly, -1, null); // a leaf: an input or a constant
+        var ordinal = recorder.OrdinalOf(apply);
+        return ordinal >= 0
+            ? new Pending(anomaly, ordinal, apply.Op)
+            : new Pending(anomaly.WithSite(null, "it does not depend on the checked input, so where it was built was not recorded"), -1, apply.Op);
     }
 
     /// <summary>Pass 2's verdict on one anomaly: the line when the node built again is the same, or why there is none.</summary>
@@ -212,10 +228,8 @@ public static class Anomaly
             : a.WithSite(null, "no stack frame outside the library had file information (build your code with debug symbols)");
     }
 
-    private static Pending Describe(AnomalyKind kind, Expr node, AnomalyRecorder recorder, int? input, ImmutableArray<Value> incoming, Value produced, int element)
+    private static Sighting Describe(AnomalyKind kind, Expr node, int? input, ImmutableArray<Value> incoming, Value produced, int element)
     {
-        var ordinal = node is Apply a ? recorder.OrdinalOf(a) : -1;
-        var note = node is Apply && ordinal < 0 ? "it does not depend on the checked input, so where it was built was not recorded" : null;
         var name = node switch
         {
             Apply app => app.Op.ToString(),
@@ -223,18 +237,18 @@ public static class Anomaly
             _ => "a constant",
         };
         var anomaly = new NodeAnomaly(kind, name, node is not Apply, node.Shape, node.Inputs.Select(i => i.Shape).ToImmutableArray(),
-            node.Inputs.Select(i => i.Value).ToImmutableArray(), node.Value, input, incoming, produced, element, null, note);
-        return new Pending(anomaly, ordinal, node.Op);
+            node.Inputs.Select(i => i.Value).ToImmutableArray(), node.Value, input, incoming, produced, element, null, null);
+        return new Sighting(anomaly, node);
     }
 
     /// <summary>Watches the reverse or forward pass of pass 1 for the first derivative anomaly.</summary>
-    private sealed class Watch(AnomalyRecorder recorder)
+    private sealed class Watch
     {
-        private Pending? clean;      // the first made from finite numbers only: inputs, output and incoming derivative
-        private Pending? propagated; // the first made from a finite incoming derivative at a value already not finite
+        private Sighting? clean;      // the first made from finite numbers only: inputs, output and incoming derivative
+        private Sighting? propagated; // the first made from a finite incoming derivative at a value already not finite
         private bool sawNonFinite;
 
-        public Pending? First => clean ?? propagated;
+        public Sighting? First => clean ?? propagated;
 
         public void SeeCotangent(Apply node, int input, Value ybar, Value g)
         {
@@ -242,15 +256,14 @@ public static class Anomaly
             {
                 // Every contribution so far was finite, so this cotangent is a sum of finite numbers that overflowed.
                 sawNonFinite = true;
-                clean = Describe(AnomalyKind.Cotangent, node, recorder, null, [], ybar, s);
+                clean = Describe(AnomalyKind.Cotangent, node, null, [], ybar, s);
             }
             var e = FirstNonFinite(g);
             if (e < 0) return;
             sawNonFinite = true;
             if (clean is not null || FirstNonFinite(ybar) >= 0) return; // found already, or carried from an earlier anomaly
-            var anomaly = Describe(AnomalyKind.Cotangent, node, recorder, input, [ybar], g, e);
-            if (AllFinite(node)) clean = anomaly;
-            else propagated ??= anomaly;
+            if (AllFinite(node)) clean = Describe(AnomalyKind.Cotangent, node, input, [ybar], g, e);
+            else propagated ??= Describe(AnomalyKind.Cotangent, node, input, [ybar], g, e);
         }
 
         /// <summary>After the reverse pass: a non-finite gradient that no contribution explains is a sum that overflowed.</summary>
@@ -260,7 +273,7 @@ public static class Anomaly
                 if (FirstNonFinite(gradients[k]) is var e && e >= 0)
                 {
                     sawNonFinite = true;
-                    clean = Describe(AnomalyKind.Cotangent, inputs[k], recorder, null, [], gradients[k], e);
+                    clean = Describe(AnomalyKind.Cotangent, inputs[k], null, [], gradients[k], e);
                 }
         }
 
@@ -276,9 +289,8 @@ public static class Anomaly
                 if (FirstNonFinite(t) >= 0) return; // carried from an earlier anomaly
                 incoming.Add(t);
             }
-            var anomaly = Describe(AnomalyKind.Tangent, node, recorder, null, incoming.MoveToImmutable(), tangent.Value, e);
-            if (AllFinite(node)) clean = anomaly;
-            else propagated ??= anomaly;
+            if (AllFinite(node)) clean = Describe(AnomalyKind.Tangent, node, null, incoming.MoveToImmutable(), tangent.Value, e);
+            else propagated ??= Describe(AnomalyKind.Tangent, node, null, incoming.MoveToImmutable(), tangent.Value, e);
         }
 
         private static bool AllFinite(Apply node) => FirstNonFinite(node.Value) < 0 && node.Inputs.All(i => FirstNonFinite(i.Value) < 0);
