@@ -137,6 +137,17 @@ module Autodiff =
 
     let diff (f: Expr -> Expr) : Expr -> Expr = Diff.Grad(Func<Expr, Expr>(f)).Invoke
 
+    let inline checkAnomalies f x =
+        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
+            ((^W or ^X): (static member CheckAnomalies: ^X * (^E -> Expr) * ^W -> AnomalyReport) (x, f, w))
+
+        call (Unchecked.defaultof<Inputs>, x, f)
+
+    let inline checkAnomaliesJvp (f: Expr -> Expr) (x: ^X) (v: ^X) : AnomalyReport =
+        let x, _ = leaf x
+        let v, _ = leaf v
+        Anomaly.CheckJvp(Func<Expr, Expr>(f), x, v)
+
 [<RequireQualifiedAccess>]
 module Draw =
 

@@ -166,6 +166,31 @@ module Autodiff =
     /// </summary>
     val diff: f: (Expr -> Expr) -> (Expr -> Expr)
 
+    /// <summary>
+    /// The anomaly check (the core's <see cref="T:Functional.Autodiff.Anomaly"/>): evaluates a scalar-valued f and its
+    /// gradient at x and names the first node whose value or cotangent is not finite, with the line of your code that
+    /// built it. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or matrix, or a <c>Params</c>. Pure: nothing is
+    /// thrown for an anomaly, nothing printed, no mode to reset; print the report for one line per anomaly.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
+    /// <example>
+    /// <c>checkAnomalies (fun x -> sqrt x + log x) 0.0</c> prints as
+    /// <c>log at Model.fs:3 produced -Infinity from input 0</c> and
+    /// <c>sqrt's gradient rule at Model.fs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)</c>.
+    /// </example>
+    val inline checkAnomalies<'E, ^X
+        when (Inputs or ^X): (static member CheckAnomalies: ^X * ('E -> Expr) * Inputs -> AnomalyReport)> :
+        f: ('E -> Expr) -> x: ^X -> AnomalyReport
+
+    /// <summary>
+    /// The anomaly check in forward mode: evaluates f and its tangent J·v at x (v of x's shape, finite) and names the
+    /// first node whose value or tangent is not finite, with the line of your code that built it.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">v's shape is not x's.</exception>
+    /// <example><c>(checkAnomaliesJvp (fun x -> sqrt x) 0.0 1.0).DerivativeAnomaly</c> names sqrt's tangent rule.</example>
+    val inline checkAnomaliesJvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
+        f: (Expr -> Expr) -> x: ^X -> v: ^X -> AnomalyReport
+
 /// <summary>
 /// Graphs drawn as circuits, in Graphviz DOT or Mermaid (thin wrappers over <c>Functional.Autodiff.Export</c>):
 /// inputs on the left, outputs on the right, values on the nodes, stop-gradient marked, and, with

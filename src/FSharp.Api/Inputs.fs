@@ -159,3 +159,21 @@ type Inputs =
 
     /// <summary>f(x) and its pullback, for this input form.</summary>
     static member Vjp(x: Params, f: ParamVars -> Expr, _: Inputs) = Convert.vjpParams f x
+
+    /// <summary>The anomaly check of f and its gradient at x, for this input form.</summary>
+    static member CheckAnomalies(x: float, f: Expr -> Expr, _: Inputs) =
+        Anomaly.Check(Func<Expr, Expr>(f), Convert.scalar x)
+
+    /// <summary>The anomaly check of f and its gradient at x, for this input form.</summary>
+    static member CheckAnomalies(x: Value, f: Expr -> Expr, _: Inputs) = Anomaly.Check(Func<Expr, Expr>(f), x)
+
+    /// <summary>The anomaly check of f and its gradient at x, for this input form.</summary>
+    static member CheckAnomalies(x: Vector<float>, f: Expr -> Expr, _: Inputs) =
+        Anomaly.Check(Func<Expr, Expr>(f), Value.FromVector x)
+
+    /// <summary>The anomaly check of f and its gradient at x, for this input form.</summary>
+    static member CheckAnomalies(x: Matrix<float>, f: Expr -> Expr, _: Inputs) =
+        Anomaly.Check(Func<Expr, Expr>(f), Value.FromMatrix x)
+
+    /// <summary>The anomaly check of f and its gradient at x, for this input form.</summary>
+    static member CheckAnomalies(x: Params, f: ParamVars -> Expr, _: Inputs) = Anomaly.Check(Func<ParamVars, Expr>(f), x)

@@ -55,6 +55,14 @@ public class ReadmeExample
         Assert.That(jv.ToScalar(), Is.EqualTo(Math.Cos(1.0) + Math.Sin(1.0)).Within(1e-15));
     }
 
+    /// <summary>The README's anomaly check; returns the line of the lambda (Program.cs:3 in the README's file).</summary>
+    private static int AnomalyExample()
+    {
+        Console.WriteLine(Anomaly.Check(x => Expr.Sqrt(x) + Expr.Log(x), 0.0)); return Here();
+    }
+
+    private static int Here([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
+
     private static string[] Capture(Action example)
     {
         var original = Console.Out;
@@ -71,6 +79,31 @@ public class ReadmeExample
     {
         var lines = Capture(HigherOrder);
         Assert.That(lines, Is.EqualTo(new[] { "[[4, 0, 0], [0, 4, 0], [0, 0, 4]]", "20.085536923187668", "1", "True" }));
+    }
+
+    /// <summary>The anomaly check prints the two lines the README shows under it, naming the lambda's file and line.</summary>
+    [Test]
+    public void AnomalyExamplePrintsWhatTheReadmeSays()
+    {
+        var line = 0;
+        var lines = Capture(() => line = AnomalyExample());
+        var printed = lines.Select(l => l.Replace($"ReadmeExample.cs:{line}", "Program.cs:3")).ToArray();
+        var expected = new[]
+        {
+            "log at Program.cs:3 produced -Infinity from input 0",
+            "sqrt's gradient rule at Program.cs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)",
+        };
+        Assert.That(printed, Is.EqualTo(expected));
+        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        Assert.That(readme, Does.Contain(
+            "Console.WriteLine(Anomaly.Check(x => Expr.Sqrt(x) + Expr.Log(x), 0.0));\n// " + expected[0] + "\n// " + expected[1] + "\n"));
+    }
+
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
+        throw new InvalidOperationException("No Functional.sln above the test's folder.");
     }
 
     /// <summary>The example prints the lines the README shows beside it.</summary>

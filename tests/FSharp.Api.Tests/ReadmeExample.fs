@@ -31,6 +31,19 @@ let private example (out: Capture) =
     printfn "%g" (grad (fun x -> x * diff (fun y -> x * y) x) 3.0)         // 6
     // ---- to here ----
 
+/// The README's anomaly check, run in this file: the report names this file's line, where the README's Model.fs
+/// has line 3.
+let private anomalyExample (out: Capture) =
+    let printfn format = out.printfn format
+    // ---- README, F# anomaly check: from here ----
+    let report = checkAnomalies (fun x -> sqrt x + log x) 0.0
+    printfn "%b" report.IsFinite                                           // false
+    printfn "%O" report
+    // log at Model.fs:3 produced -Infinity from input 0
+    // sqrt's gradient rule at Model.fs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)
+    // ---- to here ----
+    int __LINE__ - 6 // the line of "let report = ...", six above
+
 [<Test>]
 let ``the README's F# example prints what the README says`` () =
     let out = Capture()
@@ -38,7 +51,22 @@ let ``the README's F# example prints what the README says`` () =
     Assert.That(out.Lines, Is.EqualTo [ "40.5 [9, 9, 9]"; "[18, 18, 18]"; "-95 19 38 -5"; "[0, 0.2, 4, 60]"; "[[4, 0], [0, 4]]"; "6" ])
 
 [<Test>]
-let ``the README shows this example`` () =
+let ``the README's F# anomaly check prints what the README says`` () =
+    let out = Capture()
+    let line = anomalyExample out
+    let printed = out.Lines |> List.map (fun l -> l.Replace($"ReadmeExample.fs:{line}", "Model.fs:3"))
+    Assert.That(
+        printed,
+        Is.EqualTo
+            [
+                "false"
+                "log at Model.fs:3 produced -Infinity from input 0\n"
+                + "sqrt's gradient rule at Model.fs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)"
+            ]
+    )
+
+/// The lines of this file between a "from here" marker and the next "to here", as the README shows them.
+let private region (marker: string) =
     let root =
         let rec up (dir: System.IO.DirectoryInfo | null) =
             match dir with
@@ -47,8 +75,18 @@ let ``the README shows this example`` () =
             | d -> up d.Parent
         up (System.IO.DirectoryInfo System.AppContext.BaseDirectory)
     let source = System.IO.File.ReadAllLines(System.IO.Path.Combine(root, "tests", "FSharp.Api.Tests", "ReadmeExample.fs"))
-    let from = source |> Array.findIndex (fun l -> l.Contains "README, F# example: from here")
-    let upTo = source |> Array.findIndex (fun l -> l.Contains "---- to here ----")
+    let from = source |> Array.findIndex (fun l -> l.Contains marker)
+    let upTo = from + (source[from..] |> Array.findIndex (fun l -> l.Contains "---- to here ----"))
     let body = source[from + 1 .. upTo - 1] |> Array.map (fun l -> if l.Length >= 4 then l.Substring 4 else l.Trim())
     let readme = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "README.md")).Replace("\r\n", "\n")
-    Assert.That(readme, Does.Contain(String.concat "\n" body), "README.md's F# example differs from tests/FSharp.Api.Tests/ReadmeExample.fs")
+    readme, String.concat "\n" body
+
+[<Test>]
+let ``the README shows this example`` () =
+    let readme, body = region "README, F# example: from here"
+    Assert.That(readme, Does.Contain body, "README.md's F# example differs from tests/FSharp.Api.Tests/ReadmeExample.fs")
+
+[<Test>]
+let ``the README shows this anomaly check`` () =
+    let readme, body = region "README, F# anomaly check: from here"
+    Assert.That(readme, Does.Contain body, "README.md's F# anomaly check differs from tests/FSharp.Api.Tests/ReadmeExample.fs")

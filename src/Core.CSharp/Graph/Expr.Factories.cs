@@ -29,18 +29,27 @@ public abstract partial class Expr
             throw new ArgumentException(UserCode.Mark($"{op.Name} takes {op.Arity} input(s) but was given {n}."), nameof(inputs));
         Span<Shape> shapes = stackalloc Shape[n];
         var allValued = true;
+        AnomalyRecorder? recorder = null; // non-null only inside Anomaly's checked trace; a field read per input otherwise
         for (var k = 0; k < n; k++)
         {
             var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), UserCode.Mark($"Input {k} of {op.Name} is null."));
             shapes[k] = input.Shape;
             allValued &= input.HasValue;
+            recorder ??= input switch { Apply a => a.Recorder, Var v => v.Recorder, _ => null };
         }
         var shape = op.InferShape(shapes);
-        if (!allValued) return new Apply(op, inputs, shape, false, default);
+        if (!allValued) return Recorded(new Apply(op, inputs, shape, false, default, recorder));
         var buffer = new ValueBuffer();
         Span<Value> values = buffer;
         for (var k = 0; k < n; k++) values[k] = inputs[k].Value;
-        return new Apply(op, inputs, shape, true, op.EvalChecked(values[..n], shape));
+        return Recorded(new Apply(op, inputs, shape, true, op.EvalChecked(values[..n], shape), recorder));
+    }
+
+    /// <summary>Tells the anomaly check's recorder, when the node has one, that the node was built.</summary>
+    private static Apply Recorded(Apply node)
+    {
+        node.Recorder?.Built(node);
+        return node;
     }
 
     /// <summary>Applies an op (a library op or your own <see cref="Op"/>) to inputs, checking arity and shapes.</summary>

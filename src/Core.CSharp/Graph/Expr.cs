@@ -98,10 +98,17 @@ public sealed class Var : Expr
 {
     internal Var(string name, Shape shape) : base(shape, false, default) => Name = name;
 
-    internal Var(string name, Value value) : base(value.Shape, true, value) => Name = name;
+    internal Var(string name, Value value, AnomalyRecorder? recorder = null) : base(value.Shape, true, value)
+    {
+        Name = name;
+        Recorder = recorder;
+    }
 
     /// <summary>The name used in printing, errors and bindings.</summary>
     public string Name { get; }
+
+    /// <summary>The anomaly check's recorder when this is an input traced by <see cref="Anomaly"/>; null otherwise.</summary>
+    internal AnomalyRecorder? Recorder { get; }
 
     /// <inheritdoc/>
     public override ImmutableArray<Expr> Inputs => ImmutableArray<Expr>.Empty;
@@ -113,12 +120,19 @@ public sealed class Apply : Expr
     private readonly Op op;
     private readonly ImmutableArray<Expr> inputs;
 
-    internal Apply(Op op, ImmutableArray<Expr> inputs, Shape shape, bool hasValue, Value value)
+    internal Apply(Op op, ImmutableArray<Expr> inputs, Shape shape, bool hasValue, Value value, AnomalyRecorder? recorder)
         : base(shape, hasValue, value)
     {
         this.op = op;
         this.inputs = inputs;
+        Recorder = recorder;
     }
+
+    /// <summary>
+    /// The anomaly check's recorder when this node was built from an input traced by <see cref="Anomaly"/> (null on
+    /// every other path): <see cref="Expr.Build"/> hands it on from the inputs, so it marks exactly the checked trace.
+    /// </summary>
+    internal AnomalyRecorder? Recorder { get; }
 
     /// <inheritdoc/>
     public override Op Op => op;

@@ -12,8 +12,9 @@ internal static class Forward
     /// <summary>
     /// The tangent of <paramref name="output"/> when each node of <paramref name="wrt"/> moves along the matching
     /// entry of <paramref name="tangents"/> (J·v); zeros of the output's shape when the output does not depend on them.
+    /// <paramref name="observe"/>, when given, sees each node's tangent as it is made (the anomaly check's hook).
     /// </summary>
-    public static Expr Tangent(Expr output, ImmutableArray<Expr> wrt, ImmutableArray<Expr> tangents)
+    public static Expr Tangent(Expr output, ImmutableArray<Expr> wrt, ImmutableArray<Expr> tangents, TangentObserver? observe = null)
     {
         using var sorted = new SortedGraph(output);
         var order = sorted.Order;
@@ -33,6 +34,7 @@ internal static class Forward
                 throw new InvalidOperationException(
                     UserCode.Mark($"The JVP rule of {node.Op} gave a tangent of shape {tangent.Shape} for an output of shape {node.Shape}: the rule is wrong."));
             table[k] = tangent;
+            observe?.Invoke(node, dx.AsSpan(0, n), tangent);
         }
         return table[order.Length - 1] ?? Expr.ZerosLike(output);
     }

@@ -46,9 +46,10 @@ internal static class Reverse
 
     /// <summary>
     /// The same cotangents as numbers, for a graph whose nodes all carry values (a traced graph). No gradient
-    /// graph is built: each op's VJP rule runs in its compiled form.
+    /// graph is built: each op's VJP rule runs in its compiled form. <paramref name="observe"/>, when given, sees
+    /// every contribution as it is made (the anomaly check's hook; null on every other path).
     /// </summary>
-    public static ImmutableArray<Value> GradientValues(Expr output, ImmutableArray<Expr> wrt, Value seed)
+    public static ImmutableArray<Value> GradientValues(Expr output, ImmutableArray<Expr> wrt, Value seed, CotangentObserver? observe = null)
     {
         using var sorted = new SortedGraph(output);
         var order = sorted.Order;
@@ -88,6 +89,7 @@ internal static class Reverse
                     g = rg.Value;
                 }
                 CheckShape(node.Op, i, g.Shape, inputs[i].Shape);
+                observe?.Invoke(node, i, cotangents[k], g);
                 (cotangents[j], has[j]) = (has[j] ? cotangents[j] + g : g, true);
             }
         }
