@@ -35,7 +35,7 @@ public abstract partial class Expr
             var input = inputs[k] ?? throw new ArgumentNullException(nameof(inputs), UserCode.Mark($"Input {k} of {op.Name} is null."));
             shapes[k] = input.Shape;
             allValued &= input.HasValue;
-            recorder ??= input switch { Apply a => a.Recorder, Var v => v.Recorder, _ => null };
+            recorder ??= input.Recorder;
         }
         var shape = op.InferShape(shapes);
         if (!allValued) return Recorded(new Apply(op, inputs, shape, false, default, recorder));

@@ -33,14 +33,22 @@ public abstract partial class Expr
 
     private static int threadsStarted;
 
-    private protected Expr(Shape shape, bool hasValue, Value value)
+    private protected Expr(Shape shape, bool hasValue, Value value, AnomalyRecorder? recorder = null)
     {
-        Shape = shape;
+        // The shape is kept once, in the value (a value-less node holds a storage-less value of its shape).
         HasValue = hasValue;
-        this.value = value;
+        this.value = hasValue ? value : Value.ShapeOnly(shape);
+        Recorder = recorder;
         if (!hashSequenceStarted) StartHashSequence();
         hash = (int)(++hashSequence * 2654435761u);
     }
+
+    /// <summary>
+    /// The anomaly check's recorder when this node is an input traced by <see cref="Anomaly"/> or was built from one
+    /// (null on every other path): <see cref="Expr.Build"/> hands it on from the inputs, so it marks exactly the
+    /// checked trace.
+    /// </summary>
+    internal AnomalyRecorder? Recorder { get; }
 
     private static void StartHashSequence()
     {
@@ -49,7 +57,7 @@ public abstract partial class Expr
     }
 
     /// <summary>The static shape of this node.</summary>
-    public Shape Shape { get; }
+    public Shape Shape => value.Shape;
 
     /// <summary>True when every leaf under this node is bound to a number, so <see cref="Value"/> is known.</summary>
     public bool HasValue { get; }
@@ -98,17 +106,10 @@ public sealed class Var : Expr
 {
     internal Var(string name, Shape shape) : base(shape, false, default) => Name = name;
 
-    internal Var(string name, Value value, AnomalyRecorder? recorder = null) : base(value.Shape, true, value)
-    {
-        Name = name;
-        Recorder = recorder;
-    }
+    internal Var(string name, Value value, AnomalyRecorder? recorder = null) : base(value.Shape, true, value, recorder) => Name = name;
 
     /// <summary>The name used in printing, errors and bindings.</summary>
     public string Name { get; }
-
-    /// <summary>The anomaly check's recorder when this is an input traced by <see cref="Anomaly"/>; null otherwise.</summary>
-    internal AnomalyRecorder? Recorder { get; }
 
     /// <inheritdoc/>
     public override ImmutableArray<Expr> Inputs => ImmutableArray<Expr>.Empty;
@@ -121,18 +122,11 @@ public sealed class Apply : Expr
     private readonly ImmutableArray<Expr> inputs;
 
     internal Apply(Op op, ImmutableArray<Expr> inputs, Shape shape, bool hasValue, Value value, AnomalyRecorder? recorder)
-        : base(shape, hasValue, value)
+        : base(shape, hasValue, value, recorder)
     {
         this.op = op;
         this.inputs = inputs;
-        Recorder = recorder;
     }
-
-    /// <summary>
-    /// The anomaly check's recorder when this node was built from an input traced by <see cref="Anomaly"/> (null on
-    /// every other path): <see cref="Expr.Build"/> hands it on from the inputs, so it marks exactly the checked trace.
-    /// </summary>
-    internal AnomalyRecorder? Recorder { get; }
 
     /// <inheritdoc/>
     public override Op Op => op;

@@ -48,6 +48,12 @@ public readonly partial struct Value : IEquatable<Value>
     internal static Value Own(Shape shape, double[] storage) =>
         shape.IsScalar ? new Value(storage[0]) : new Value(shape, storage);
 
+    /// <summary>
+    /// A value that carries only a shape, no numbers: what a value-less node keeps so its shape is stored once. Never
+    /// handed out (<see cref="Expr.Value"/> throws for such a node).
+    /// </summary>
+    internal static Value ShapeOnly(Shape shape) => shape.IsScalar ? default : new Value(shape, null!);
+
     /// <summary>A scalar value.</summary>
     public static Value Scalar(double x) => new(x);
 
