@@ -137,6 +137,8 @@ module Autodiff =
 
     let diff (f: Expr -> Expr) : Expr -> Expr = Diff.Grad(Func<Expr, Expr>(f)).Invoke
 
+    let simplify (e: Expr) : Expr = Graph.Simplify e
+
 [<RequireQualifiedAccess>]
 module Draw =
 
