@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using Functional.Autodiff.Export;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
@@ -55,6 +56,19 @@ public class ReadmeExample
         Assert.That(jv.ToScalar(), Is.EqualTo(Math.Cos(1.0) + Math.Sin(1.0)).Within(1e-15));
     }
 
+    private static void Simplified()
+    {
+        var x = Expr.Var("x", Shape.Scalar);
+        var g = AD.Gradients(x * x * x, x)[0];
+        Console.WriteLine(Text.Expression(g));                         // ((1 * (x * x)) + ((1 * x) * x)) + ((1 * x) * x)
+        Console.WriteLine(Text.Expression(g, simplify: true));         // ((x * x) + (x * x)) + (x * x)
+        Console.WriteLine(Graph.PostOrder(Graph.Simplify(g)).Count);   // 4: x, one shared x * x, two sums (9 before)
+        string dot = Dot.Render(g, new DrawOptions { Simplify = true });
+
+        Assert.That(dot, Is.EqualTo(Dot.Render(Graph.Simplify(g))));
+        Assert.That(Graph.PostOrder(g).Count, Is.EqualTo(9));
+    }
+
     private static string[] Capture(Action example)
     {
         var original = Console.Out;
@@ -71,6 +85,19 @@ public class ReadmeExample
     {
         var lines = Capture(HigherOrder);
         Assert.That(lines, Is.EqualTo(new[] { "[[4, 0, 0], [0, 4, 0], [0, 0, 4]]", "20.085536923187668", "1", "True" }));
+    }
+
+    /// <summary>The simplification example prints the lines the README shows beside it.</summary>
+    [Test]
+    public void SimplifiedExamplePrintsWhatTheReadmeSays()
+    {
+        var lines = Capture(Simplified);
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "((1 * (x * x)) + ((1 * x) * x)) + ((1 * x) * x)",
+            "((x * x) + (x * x)) + (x * x)",
+            "4",
+        }));
     }
 
     /// <summary>The example prints the lines the README shows beside it.</summary>
