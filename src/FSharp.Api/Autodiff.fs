@@ -148,6 +148,8 @@ module Autodiff =
         let v, _ = leaf v
         Anomaly.CheckJvp(Func<Expr, Expr>(f), x, v)
 
+    let simplify (e: Expr) : Expr = Graph.Simplify e
+
 [<RequireQualifiedAccess>]
 module Draw =
 

@@ -191,6 +191,17 @@ module Autodiff =
     val inline checkAnomaliesJvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
         f: (Expr -> Expr) -> x: ^X -> v: ^X -> AnomalyReport
 
+    /// <summary>
+    /// The same graph in fewer nodes, value for value bit for bit (<see cref="M:Functional.Autodiff.Graph.Simplify(Functional.Autodiff.Expr)"/>):
+    /// constants folded, <c>x * 1</c>, <c>x - 0</c>, <c>-(-x)</c> removed, common subexpressions shared, so gradient graphs
+    /// read like math. Returns the same node when nothing simplifies.
+    /// </summary>
+    /// <example>
+    /// <c>let x = Expr.Var("x", Shape.Scalar) :> Expr in AD.Gradients(x * x, x).[0] |> simplify |> string</c> is
+    /// <c>"x + x : scalar"</c> (unsimplified: <c>"(1 * x) + (1 * x) : scalar"</c>).
+    /// </example>
+    val simplify: e: Expr -> Expr
+
 /// <summary>
 /// Graphs drawn as circuits, in Graphviz DOT or Mermaid (thin wrappers over <c>Functional.Autodiff.Export</c>):
 /// inputs on the left, outputs on the right, values on the nodes, stop-gradient marked, and, with
@@ -201,12 +212,15 @@ module Autodiff =
 /// let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
 /// let f = (x + 2.0 * y) * z
 /// Draw.dot (Draw.circuit f) [ ("f", f) ]   // render with: dot -Tsvg f.dot -o f.svg
+/// let g = AD.Gradients(f, x).[0]
+/// Draw.dot (Export.DrawOptions(Simplify = true)) [ ("df/dx", g) ]   // the gradient graph simplified
+/// let s = simplify f in Draw.dot (Draw.circuit s) [ ("f", s) ]      // simplified, with gradients
 /// </code>
 /// </example>
 [<RequireQualifiedAccess>]
 module Draw =
 
-    /// <summary>The default options: up to 200 nodes, forward values shown, no gradients, no title.</summary>
+    /// <summary>The default options: up to 200 nodes, forward values shown, no gradients, no title, not simplified.</summary>
     val defaults: Export.DrawOptions
 
     /// <summary>Options that show, under each node's value, the gradient of the scalar <paramref name="output"/> with respect to that node.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using Functional.Autodiff.Export;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
@@ -63,6 +64,19 @@ public class ReadmeExample
 
     private static int Here([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
 
+    private static void Simplified()
+    {
+        var x = Expr.Var("x", Shape.Scalar);
+        var g = AD.Gradients(x * x * x, x)[0];
+        Console.WriteLine(Text.Expression(g));                         // ((1 * (x * x)) + ((1 * x) * x)) + ((1 * x) * x)
+        Console.WriteLine(Text.Expression(g, simplify: true));         // ((x * x) + (x * x)) + (x * x)
+        Console.WriteLine(Graph.PostOrder(Graph.Simplify(g)).Count);   // 4: x, one shared x * x, two sums (9 before)
+        string dot = Dot.Render(g, new DrawOptions { Simplify = true });
+
+        Assert.That(dot, Is.EqualTo(Dot.Render(Graph.Simplify(g))));
+        Assert.That(Graph.PostOrder(g).Count, Is.EqualTo(9));
+    }
+
     private static string[] Capture(Action example)
     {
         var original = Console.Out;
@@ -104,6 +118,19 @@ public class ReadmeExample
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
         throw new InvalidOperationException("No Functional.sln above the test's folder.");
+    }
+
+    /// <summary>The simplification example prints the lines the README shows beside it.</summary>
+    [Test]
+    public void SimplifiedExamplePrintsWhatTheReadmeSays()
+    {
+        var lines = Capture(Simplified);
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "((1 * (x * x)) + ((1 * x) * x)) + ((1 * x) * x)",
+            "((x * x) + (x * x)) + (x * x)",
+            "4",
+        }));
     }
 
     /// <summary>The example prints the lines the README shows beside it.</summary>

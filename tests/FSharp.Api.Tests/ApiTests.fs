@@ -281,3 +281,16 @@ let ``parameters refuses a name given twice`` () =
         throws<ArgumentException> (fun () -> parameters [ "w", scalar 1.0; "w", scalar 2.0 ] |> ignore)
 
     Assert.That(e.Message, Does.Contain "'w' is given twice")
+
+[<Test>]
+let ``simplify is the core's Graph.Simplify, and the drawings take Simplify through DrawOptions`` () =
+    let x = var "x" (scalar 3.0)
+    let g = AD.Gradients(x * x, x).[0]
+    let s = simplify g
+    Assert.That(string s, Is.EqualTo "x + x : scalar = 6")
+    Assert.That(string g, Is.EqualTo "(1 * x) + (1 * x) : scalar = 6")
+    Assert.That(obj.ReferenceEquals(simplify s, s), "a simplified graph simplifies to itself")
+    let options = Export.DrawOptions(Simplify = true)
+    Assert.That(Draw.dot options [ "g", g ], Is.EqualTo(Draw.dot Draw.defaults [ "g", s ]))
+    Assert.That(Draw.mermaid options [ "g", g ], Is.EqualTo(Draw.mermaid Draw.defaults [ "g", s ]))
+    Assert.That(Draw.dot (Draw.circuit s) [ "g", s ], Does.Contain "grad 2")

@@ -51,6 +51,28 @@ public sealed record DrawOptions
 
     /// <summary>A title drawn above the graph, or null for none.</summary>
     public string? Title { get; init; }
+
+    /// <summary>
+    /// Whether to draw <see cref="Graph.Simplify(IReadOnlyList{Expr})"/> of the roots (simplified together) instead of the
+    /// roots as built: the same values, bit for bit, in fewer nodes, so a gradient graph reads like math. Default false,
+    /// so a drawing shows the graph as built. Roots that simplify to one node are drawn once, with all their names.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Gradients"/> are looked up on the drawn nodes, so with simplification they must be the gradients of
+    /// the simplified graph: simplify first and draw the result, whose simplification is itself.
+    /// Drawing a graph that simplification changes, with gradients, throws instead of showing gradients that belong to
+    /// other nodes.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var x = Expr.Var("x", Value.Scalar(3));
+    /// var g = AD.Gradients(x * x, x)[0];                              // (1 * x) + (1 * x) = 6
+    /// string dot = Dot.Render(g, new DrawOptions { Simplify = true }); // x + x: nodes x and add
+    /// var s = Graph.Simplify(x * x * x);                              // with gradients: simplify first
+    /// string circuit = Dot.Render(s, new DrawOptions { Gradients = Drawing.GradientsOf(s) });
+    /// </code>
+    /// </example>
+    public bool Simplify { get; init; }
 }
 
 /// <summary>Helpers shared by the drawings: the gradient values to show on a graph.</summary>
@@ -177,6 +199,7 @@ internal sealed class Layout
 
     public static Layout Of((string? Name, Expr Root)[] roots, DrawOptions options)
     {
+        if (options.Simplify) roots = Simplified(roots, options);
         var distinctRoots = new List<Expr>();
         var names = new Dictionary<Expr, List<string>>(Identity.Instance);
         foreach (var (name, root) in roots)
@@ -218,6 +241,26 @@ internal sealed class Layout
             nodes.Add(new DrawnNode(NodeKind.More, [new Line(LineKind.Title, text)], false));
         }
         return new Layout(nodes, edges);
+    }
+
+    /// <summary>The roots simplified together (see <see cref="DrawOptions.Simplify"/>).</summary>
+    private static (string? Name, Expr Root)[] Simplified((string? Name, Expr Root)[] roots, DrawOptions options)
+    {
+        var nodes = new Expr[roots.Length];
+        for (var k = 0; k < roots.Length; k++) nodes[k] = roots[k].Root;
+        var simplified = Graph.Simplify(nodes);
+        var result = new (string? Name, Expr Root)[roots.Length];
+        for (var k = 0; k < roots.Length; k++)
+        {
+            if (options.Gradients is not null && !ReferenceEquals(simplified[k], nodes[k]))
+                throw new ArgumentException(
+                    UserCode.Mark("DrawOptions.Simplify changes this graph, so the gradients given (of the graph as built) do not belong to " +
+                    "the nodes that would be drawn: simplify first and draw the result with its own gradients " +
+                    "(var s = Graph.Simplify(f); Dot.Render(s, new DrawOptions { Gradients = Drawing.GradientsOf(s) })), " +
+                    "or draw without Simplify."), "options");
+            result[k] = (roots[k].Name, simplified[k]);
+        }
+        return result;
     }
 
     /// <summary>

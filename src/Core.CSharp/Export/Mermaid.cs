@@ -35,6 +35,7 @@ public static class Mermaid
     /// </code>
     /// </example>
     /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
+    /// <exception cref="ArgumentException"><see cref="DrawOptions.Simplify"/> is set with <see cref="DrawOptions.Gradients"/> and simplification changes the graph (simplify first, then take the gradients).</exception>
     public static string Render(Expr root, DrawOptions? options = null)
     {
         if (root is null)
@@ -52,7 +53,7 @@ public static class Mermaid
     /// </code>
     /// </example>
     /// <exception cref="ArgumentNullException"><paramref name="roots"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="roots"/> is empty or holds a null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="roots"/> is empty or holds a null, or <see cref="DrawOptions.Simplify"/> is set with <see cref="DrawOptions.Gradients"/> and simplification changes the graph.</exception>
     public static string Render(IReadOnlyList<Expr> roots, DrawOptions? options = null)
     {
         var o = options ?? DrawOptions.Default;
@@ -70,7 +71,7 @@ public static class Mermaid
     /// </code>
     /// </example>
     /// <exception cref="ArgumentNullException"><paramref name="roots"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="roots"/> is empty or holds a null name or node.</exception>
+    /// <exception cref="ArgumentException"><paramref name="roots"/> is empty or holds a null name or node, or <see cref="DrawOptions.Simplify"/> is set with <see cref="DrawOptions.Gradients"/> and simplification changes the graph.</exception>
     public static string Render(IReadOnlyList<(string Name, Expr Root)> roots, DrawOptions? options = null)
     {
         var o = options ?? DrawOptions.Default;

@@ -15,10 +15,25 @@ public static class Text
     public const int DefaultNodeLimit = 24;
 
     /// <summary>The expression, its shape, and its value when it has one.</summary>
+    /// <param name="expr">The graph to print.</param>
+    /// <param name="nodeLimit">How many op nodes are shown before the rest is cut with "…".</param>
+    /// <param name="simplify">
+    /// Print <see cref="Graph.Simplify(Expr)"/> of the graph instead (same value, bit for bit): gradient graphs then
+    /// read like math. Off by default, so the default rendering is what was built.
+    /// </param>
+    /// <example>
+    /// <code>
+    /// var x = Expr.Var("x", Shape.Scalar);
+    /// var g = AD.Gradients(x * x, x)[0];
+    /// Text.Render(g);                   // (1 * x) + (1 * x) : scalar
+    /// Text.Render(g, simplify: true);   // x + x : scalar
+    /// </code>
+    /// </example>
     /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
-    public static string Render(Expr expr, int nodeLimit = DefaultNodeLimit)
+    public static string Render(Expr expr, int nodeLimit = DefaultNodeLimit, bool simplify = false)
     {
         Guard.NotNull(expr);
+        if (simplify) expr = Graph.Simplify(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         sb.Append(" : ").Append(expr.Shape);
@@ -26,11 +41,15 @@ public static class Text
         return sb.ToString();
     }
 
-    /// <summary>Only the expression, with at most <paramref name="nodeLimit"/> op nodes shown.</summary>
+    /// <summary>
+    /// Only the expression, with at most <paramref name="nodeLimit"/> op nodes shown; with <paramref name="simplify"/>,
+    /// the expression of <see cref="Graph.Simplify(Expr)"/> of the graph (see <see cref="Render"/>).
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="expr"/> is null.</exception>
-    public static string Expression(Expr expr, int nodeLimit = DefaultNodeLimit)
+    public static string Expression(Expr expr, int nodeLimit = DefaultNodeLimit, bool simplify = false)
     {
         Guard.NotNull(expr);
+        if (simplify) expr = Graph.Simplify(expr);
         var sb = new StringBuilder();
         AppendExpression(sb, expr, nodeLimit);
         return sb.ToString();

@@ -161,8 +161,8 @@ internal sealed class Identity : IEqualityComparer<Expr>
     public int GetHashCode(Expr obj) => obj.GetHashCode();
 }
 
-/// <summary>Iterative traversals and structural comparison of graphs.</summary>
-public static class Graph
+/// <summary>Iterative traversals, structural comparison and simplification of graphs.</summary>
+public static partial class Graph
 {
     /// <summary>
     /// Every node under <paramref name="root"/> once, inputs before the nodes that read them, the root last.

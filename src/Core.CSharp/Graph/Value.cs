@@ -86,7 +86,7 @@ public readonly partial struct Value : IEquatable<Value>
     {
         if (shape.IsScalar) return new Value(x);
         var d = new double[shape.Size];
-        if (x != 0) Array.Fill(d, x);
+        if (BitConverter.DoubleToInt64Bits(x) != 0) Array.Fill(d, x); // a new array is +0 already; −0 must be filled
         return new Value(shape, d);
     }
 
