@@ -7,7 +7,7 @@ namespace Functional.Autodiff;
 // Element-wise functions of one input. Each supplies f (scalar, and vectorised where it pays) and f'(x) as a graph;
 // ElementwiseOp turns the derivative into both rules. An element's result depends only on its own input, bit for bit
 // (on a vector of any length, at any position, or as a scalar): the vectorised kernels are either correctly rounded
-// IEEE operations (TensorPrimitives' add, multiply, sqrt, abs, max) or ElementwiseMath's lane-independent kernels,
+// IEEE operations (TensorPrimitives' multiply, sqrt, abs) or ElementwiseMath's lane-independent kernels,
 // which also compute the scalar.
 
 /// <summary>y = x^p (p a constant)    ẏ = p·x^(p−1) ⊙ ẋ    x̄ = ȳ ⊙ p·x^(p−1).</summary>
@@ -206,9 +206,9 @@ public sealed class ReluOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "relu";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Max(x, 0.0); // NaN stays NaN, as in the vector kernel
+    protected override double Apply(double x) => ElementwiseMath.Relu(x); // Math.Max(x, 0): NaN stays NaN, bit for bit
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Relu(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Create(StepOp.Instance, x);
 }

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace Functional.Autodiff;
 
-// Lane-independent element-wise math: exp, log, log1p, sin, cos, tanh, sigmoid, softplus.
+// Lane-independent element-wise math: exp, log, log1p, sin, cos, tanh, sigmoid, softplus, relu.
 //
 // The invariant: an element's result is a pure function of that element's input, bit for bit, whatever the span's
 // length, the element's position, its neighbours, the vector width, or whether it was computed as a scalar. It holds
@@ -44,7 +44,7 @@ internal interface IUnaryKernel
 internal static class ElementwiseMath
 {
     /// <summary>The functions, for tests and benchmarks that name them.</summary>
-    public enum Function { Exp, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Softplus }
+    public enum Function { Exp, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Softplus, Relu }
 
     public static double Exp(double x) => Scalar<ExpKernel>(x);
     public static void Exp(ReadOnlySpan<double> x, Span<double> y) => Map<ExpKernel>(x, y);
@@ -62,6 +62,8 @@ internal static class ElementwiseMath
     public static void Sigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<SigmoidKernel>(x, y);
     public static double Softplus(double x) => Scalar<SoftplusKernel>(x);
     public static void Softplus(ReadOnlySpan<double> x, Span<double> y) => Map<SoftplusKernel>(x, y);
+    public static double Relu(double x) => Scalar<ReluKernel>(x);
+    public static void Relu(ReadOnlySpan<double> x, Span<double> y) => Map<ReluKernel>(x, y);
 
     /// <summary>The widest accelerated vector, in bits; 128 (emulated lane by lane) where none is.</summary>
     public static int Width =>
@@ -120,6 +122,7 @@ internal static class ElementwiseMath
             case Function.Tanh: SimdMath<V, L>.Map<TanhKernel>(x, y); break;
             case Function.Sigmoid: SimdMath<V, L>.Map<SigmoidKernel>(x, y); break;
             case Function.Softplus: SimdMath<V, L>.Map<SoftplusKernel>(x, y); break;
+            case Function.Relu: SimdMath<V, L>.Map<ReluKernel>(x, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(f), f, null);
         }
     }
@@ -182,6 +185,13 @@ internal static class ElementwiseMath
         public static V Run<V, L>(V x)
             where V : struct
             where L : struct, ILanes<V> => SimdMath<V, L>.Softplus(x);
+    }
+
+    private readonly struct ReluKernel : IUnaryKernel
+    {
+        public static V Run<V, L>(V x)
+            where V : struct
+            where L : struct, ILanes<V> => SimdMath<V, L>.Relu(x);
     }
 }
 
@@ -485,6 +495,13 @@ internal static class SimdMath<V, L>
         var e = Exp(Neg(Abs(x)));
         return Div(Select(L.LessOrEqual(C(0), x), C(1), e), Add(C(1), e));
     }
+
+    /// <summary>
+    /// max(x, 0) as Math.Max computes it: +0 for x ≤ 0 (−0 included), and x itself otherwise, a NaN unchanged (a
+    /// signalling NaN is not quieted, as arithmetic such as TensorPrimitives.Max would).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V Relu(V x) => Select(L.LessOrEqual(x, default), default, x);
 
     /// <summary>ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|), stable for large |x|.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
