@@ -24,6 +24,9 @@ internal interface ILanes<V> where V : struct
     /// <summary>Count elements starting at element <paramref name="at"/> of the storage that starts at <paramref name="x"/> (the caller checks the bounds).</summary>
     static abstract V Load(ref readonly double x, nuint at);
 
+    /// <summary>Lane 0.</summary>
+    static abstract double First(V v);
+
     /// <summary>Writes the lanes to Count elements starting at element <paramref name="at"/> (the caller checks the bounds).</summary>
     static abstract void Store(V v, ref double y, nuint at);
 
@@ -94,6 +97,8 @@ internal readonly struct Lanes512 : ILanes<Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Load(ref readonly double x, nuint at) => Vector512.LoadUnsafe(in x, at);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double First(Vector512<double> v) => v.ToScalar();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<double> v, ref double y, nuint at) => v.StoreUnsafe(ref y, at);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
@@ -143,6 +148,8 @@ internal readonly struct Lanes256 : ILanes<Vector256<double>>
     public static Vector256<double> Splat(double x) => Vector256.Create(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> Load(ref readonly double x, nuint at) => Vector256.LoadUnsafe(in x, at);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double First(Vector256<double> v) => v.ToScalar();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<double> v, ref double y, nuint at) => v.StoreUnsafe(ref y, at);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -194,6 +201,8 @@ internal readonly struct Lanes128 : ILanes<Vector128<double>>
     public static Vector128<double> Splat(double x) => Vector128.Create(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<double> Load(ref readonly double x, nuint at) => Vector128.LoadUnsafe(in x, at);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double First(Vector128<double> v) => v.ToScalar();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<double> v, ref double y, nuint at) => v.StoreUnsafe(ref y, at);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
