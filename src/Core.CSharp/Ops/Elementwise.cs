@@ -4,8 +4,11 @@ using System.Numerics.Tensors;
 
 namespace Functional.Autodiff;
 
-// Element-wise functions of one input. Each supplies f (scalar, and vectorised where TensorPrimitives has it)
-// and f'(x) as a graph; ElementwiseOp turns the derivative into both rules.
+// Element-wise functions of one input. Each supplies f (scalar, and vectorised where it pays) and f'(x) as a graph;
+// ElementwiseOp turns the derivative into both rules. An element's result depends only on its own input, bit for bit
+// (on a vector of any length, at any position, or as a scalar): the vectorised kernels are either correctly rounded
+// IEEE operations (TensorPrimitives' multiply, sqrt, abs) or ElementwiseMath's lane-independent kernels,
+// which also compute the scalar.
 
 /// <summary>y = x^p (p a constant)    ẏ = p·x^(p−1) ⊙ ẋ    x̄ = ȳ ⊙ p·x^(p−1).</summary>
 public sealed class PowOp : ElementwiseOp, IEquatable<PowOp>
@@ -30,8 +33,10 @@ public sealed class PowOp : ElementwiseOp, IEquatable<PowOp>
     /// <inheritdoc/>
     protected override void Apply(ReadOnlySpan<double> x, Span<double> y)
     {
+        // Other exponents go element by element through Math.Pow, exactly as the scalar does: TensorPrimitives.Pow's
+        // result depended on an element's neighbours, and no workload raises large vectors to such powers.
         if (Exponent == 2) TensorPrimitives.Multiply(x, x, y);
-        else TensorPrimitives.Pow(x, Exponent, y);
+        else base.Apply(x, y);
     }
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) =>
@@ -105,9 +110,9 @@ public sealed class ExpOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "exp";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Exp(x);
+    protected override double Apply(double x) => ElementwiseMath.Exp(x);
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Exp(x, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Exp(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => y;
 }
@@ -121,9 +126,9 @@ public sealed class LogOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "log";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Log(x);
+    protected override double Apply(double x) => ElementwiseMath.Log(x);
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Log(x, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Log(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => 1.0 / x;
 }
@@ -137,9 +142,9 @@ public sealed class SinOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "sin";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Sin(x);
+    protected override double Apply(double x) => ElementwiseMath.Sin(x);
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sin(x, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Sin(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Cos(x);
 }
@@ -153,9 +158,9 @@ public sealed class CosOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "cos";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Cos(x);
+    protected override double Apply(double x) => ElementwiseMath.Cos(x);
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Cos(x, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Cos(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => -Expr.Sin(x);
 }
@@ -169,9 +174,9 @@ public sealed class TanhOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "tanh";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Tanh(x);
+    protected override double Apply(double x) => ElementwiseMath.Tanh(x);
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Tanh(x, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Tanh(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => 1.0 - Expr.Square(y);
 }
@@ -185,7 +190,9 @@ public sealed class SigmoidOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "sigmoid";
     /// <inheritdoc/>
-    protected override double Apply(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+    protected override double Apply(double x) => ElementwiseMath.Sigmoid(x); // 1/(1 + e⁻ˣ), or eˣ/(1 + eˣ) for x < 0
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Sigmoid(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => y * (1.0 - y);
 }
@@ -199,9 +206,9 @@ public sealed class ReluOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "relu";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Max(x, 0.0); // NaN stays NaN, as in the vector kernel
+    protected override double Apply(double x) => ElementwiseMath.Relu(x); // Math.Max(x, 0): NaN stays NaN, bit for bit
     /// <inheritdoc/>
-    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Relu(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Create(StepOp.Instance, x);
 }
@@ -215,14 +222,9 @@ public sealed class SoftplusOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "softplus";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
-
-    /// <summary>ln(1 + u), accurate for small u (softplus(−40) is 4.25e-18, not 0).</summary>
-    internal static double Log1p(double u)
-    {
-        var w = 1 + u;
-        return w == 1 ? u : Math.Log(w) * u / (w - 1);
-    }
+    protected override double Apply(double x) => ElementwiseMath.Softplus(x); // max(x, 0) + log1p(e^−|x|)
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Softplus(x, y);
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(x);
 }
@@ -297,7 +299,14 @@ public sealed class LogSigmoidOp : ElementwiseOp
     /// <inheritdoc/>
     public override string Name => "log_sigmoid";
     /// <inheritdoc/>
-    protected override double Apply(double x) => Math.Min(x, 0) - SoftplusOp.Log1p(Math.Exp(-Math.Abs(x)));
+    protected override double Apply(double x) => -ElementwiseMath.Softplus(-x); // min(x, 0) − log1p(e^−|x|)
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        TensorPrimitives.Negate(x, y);
+        ElementwiseMath.Softplus(y, y);
+        TensorPrimitives.Negate(y, y);
+    }
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(-x);
 }
