@@ -20,8 +20,9 @@ namespace Functional.Autodiff;
 //     |x| > 2^20, by computing that element with Math.Sin/Math.Cos (the scalar path makes the same test).
 // Branches on Any/All only skip a part of a kernel that no lane of the vector selects; they never change a value.
 //
-// Accuracy against System.Math (glibc's correctly rounded or nearly so functions) over wide random samples and the
-// special values is at most 1 ulp for every function; the tests in Determinism.fs measure it.
+// Accuracy, measured against correctly rounded values (mpmath): exp 0.90 ulp, log 0.63, log1p 0.74, sin 0.77,
+// cos 0.73, tanh 0.98, sigmoid 1.83, softplus 1.37. Against System.Math: 1 ulp for exp, log, sin, cos, and 2 for
+// tanh, whose glibc version is itself up to 1.8 ulp off. Determinism.fs tests both.
 //
 // Coefficients: log and the sin/cos kernels are fdlibm's (e_log.c, k_sin.c, k_cos.c); exp and tanh use
 // Chebyshev fits made for this file ((eʳ − 1 − r)/r² on |r| ≤ ln2/2; (tanh a − a)/a³ in a² on a ≤ 0.55).
