@@ -1,11 +1,14 @@
 using System;
+using System.Text.Json.Serialization;
 
 namespace Functional.Autodiff;
 
 /// <summary>
 /// The static shape of a node: a scalar, a vector of length n, or an m×n matrix.
 /// Shapes are checked when a node is built, so a mismatch fails at the line that made it.
+/// System.Text.Json writes a shape as NumPy's: <c>[]</c>, <c>[n]</c> or <c>[m, n]</c>.
 /// </summary>
+[JsonConverter(typeof(Serialization.ShapeJsonConverter))]
 public readonly struct Shape : IEquatable<Shape>
 {
     // Dimensions are stored less one, so that default(Shape) is the scalar shape (rank 0, 1×1), and so is the

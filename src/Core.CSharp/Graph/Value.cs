@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
+using System.Text.Json.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Double;
 
@@ -14,8 +15,10 @@ namespace Functional.Autodiff;
 /// <remarks>
 /// A value owns its storage: MathNet vectors and matrices are copied on the way in and on the way out,
 /// so a value never aliases a caller's array. Matrices are stored column-major, like MathNet's dense matrices.
-/// <c>default(Value)</c> is the scalar 0.
+/// <c>default(Value)</c> is the scalar 0. System.Text.Json reads and writes a value as
+/// <c>{"shape": [m, n], "data": [...]}</c>, row-major and exact (see <see cref="Serialization.ValueJsonConverter"/>).
 /// </remarks>
+[JsonConverter(typeof(Serialization.ValueJsonConverter))]
 public readonly partial struct Value : IEquatable<Value>
 {
     private readonly double scalar;

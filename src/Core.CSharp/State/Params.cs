@@ -4,12 +4,15 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace Functional.Autodiff;
 
 /// <summary>
 /// An immutable, ordered map from names to values: a model's parameters, and also the type of their gradient.
 /// Accumulation is ordinary arithmetic on it: add, scale, set one entry, reset to zero; each returns a new map.
+/// <c>JsonSerializer.Serialize(p)</c> saves it as <c>{"name": {"shape": [...], "data": [...]}, ...}</c> with every
+/// number exact, and <c>JsonSerializer.Deserialize&lt;Params&gt;</c> loads it back (see <see cref="Serialization.ParamsJsonConverter"/>).
 /// </summary>
 /// <example>
 /// <code>
@@ -17,6 +20,7 @@ namespace Functional.Autodiff;
 /// var total = batches.Select(b => AD.Grad(Loss(b))(p)).Aggregate(p.ZerosLike(), (s, g) => s + g);
 /// </code>
 /// </example>
+[JsonConverter(typeof(Serialization.ParamsJsonConverter))]
 public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
 {
     private readonly ImmutableArray<KeyValuePair<string, Value>> entries;
