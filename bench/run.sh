@@ -12,7 +12,7 @@ threads="${BENCH_THREADS:-1}"
 mode=full
 run_dotnet=1
 run_torch=1
-bdn_args=()
+filters=()
 
 usage() {
   cat <<EOF
@@ -35,13 +35,16 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift ;;
     --no-dotnet) run_dotnet=0 ;;
     --no-torch) run_torch=0 ;;
-    --filter) bdn_args+=(--filter "$2"); shift ;;
+    --filter) filters+=("$2"); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
   shift
 done
 export BENCH_THREADS="$threads"
+# BenchmarkDotNet takes every pattern after one --filter (a second --filter is refused).
+bdn_args=()
+[[ ${#filters[@]} -gt 0 ]] && bdn_args=(--filter "${filters[@]}")
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
