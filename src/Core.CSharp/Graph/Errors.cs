@@ -99,19 +99,23 @@ internal static class UserCode
     {
         try
         {
-            var trace = new StackTrace(1, fNeedFileInfo: true);
-            foreach (var frame in trace.GetFrames())
-            {
-                var method = frame.GetMethod();
-                if (method is null || IsLibrary(method.DeclaringType?.Assembly ?? method.Module.Assembly)) continue;
-                var file = frame.GetFileName();
-                if (string.IsNullOrEmpty(file)) continue;
-                return $"{Path.GetFileName(file)}:{frame.GetFileLineNumber()}";
-            }
+            return Site(new StackTrace(1, fNeedFileInfo: true), m => m.Name)?.ToString();
         }
         catch (Exception)
         {
             // Reading symbols can fail in unusual hosts; the message is still right without the site.
+            return null;
+        }
+    }
+
+    /// <summary>The first frame of <paramref name="trace"/> outside the library's assemblies that has a source file.</summary>
+    public static SourceSite? Site(StackTrace trace, Func<MethodBase, string> member)
+    {
+        foreach (var frame in trace.GetFrames())
+        {
+            if (frame.GetMethod() is not { } method || IsLibrary(method.DeclaringType?.Assembly ?? method.Module.Assembly)) continue;
+            if (frame.GetFileName() is not { Length: > 0 } file) continue;
+            return new SourceSite(file, frame.GetFileLineNumber(), member(method));
         }
         return null;
     }

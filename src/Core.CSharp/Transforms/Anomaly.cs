@@ -314,22 +314,8 @@ public static class Anomaly
             throw new ArgumentException(UserCode.Mark($"The {name} must be finite for the check to mean anything, but element {e} of {v.Shape} is not: {v}."), name);
     }
 
-    private static readonly Assembly Core = typeof(Expr).Assembly;
-
-    /// <summary>The first frame outside the library's assemblies that has file information, or null.</summary>
-    internal static SourceSite? UserSite(StackTrace trace)
-    {
-        foreach (var frame in trace.GetFrames())
-        {
-            if (frame.GetMethod() is not { } method || IsLibrary(method.Module.Assembly)) continue;
-            if (frame.GetFileName() is not { Length: > 0 } file) continue;
-            return new SourceSite(file, frame.GetFileLineNumber(), MemberOf(method));
-        }
-        return null;
-    }
-
-    private static bool IsLibrary(Assembly assembly) =>
-        assembly == Core || assembly.GetName().Name == "Functional.Autodiff.FSharp";
+    /// <summary>The first frame outside the library's assemblies that has file information, or null (see <see cref="UserCode"/>).</summary>
+    internal static SourceSite? UserSite(StackTrace trace) => UserCode.Site(trace, MemberOf);
 
     /// <summary>"Type.Member", seen through compiler-made names: a C# lambda's &lt;Member&gt;b__0_0, an F# closure's binding@12.</summary>
     private static string MemberOf(MethodBase method)
