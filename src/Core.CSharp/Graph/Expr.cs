@@ -23,13 +23,11 @@ public abstract partial class Expr
 
     // Identity hashes drawn from a per-thread sequence, so graph dictionaries never ask the runtime for an object's
     // identity hash (slow the first time for every new object). Only hashing uses it; equality stays reference.
-    // Each thread's sequence starts at its own point (a shared counter times the golden ratio), so nodes made on
-    // many short-lived threads do not all get the same first few hashes.
+    // Each thread's sequence starts at its own point (a shared counter times the golden ratio, never 0 since the
+    // ratio is odd), so nodes made on many short-lived threads do not all get the same first few hashes. A sequence
+    // at 0 is one not started yet (or, after 2³² nodes, wrapped round, which only starts it afresh).
     [ThreadStatic]
     private static uint hashSequence;
-
-    [ThreadStatic]
-    private static bool hashSequenceStarted;
 
     private static int threadsStarted;
 
@@ -39,7 +37,7 @@ public abstract partial class Expr
         HasValue = hasValue;
         this.value = hasValue ? value : Value.ShapeOnly(shape);
         Recorder = recorder;
-        if (!hashSequenceStarted) StartHashSequence();
+        if (hashSequence == 0) StartHashSequence();
         hash = (int)(++hashSequence * 2654435761u);
     }
 
@@ -53,7 +51,6 @@ public abstract partial class Expr
     private static void StartHashSequence()
     {
         hashSequence = (uint)Interlocked.Increment(ref threadsStarted) * 0x9E3779B9u;
-        hashSequenceStarted = true;
     }
 
     /// <summary>The static shape of this node.</summary>

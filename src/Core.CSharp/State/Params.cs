@@ -161,22 +161,22 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     public static Params operator -(Params a, double s) => a.Map((_, v) => v - s);
 
     /// <summary>Element-wise square root of every entry.</summary>
-    public static Params Sqrt(Params p) => Of(p).Map(Value.Sqrt);
+    public static Params Sqrt(Params p) => NotNull(p).Map(Value.Sqrt);
 
     /// <summary>Element-wise square of every entry.</summary>
-    public static Params Square(Params p) => Of(p).Map(Value.Square);
+    public static Params Square(Params p) => NotNull(p).Map(Value.Square);
 
     /// <summary>Element-wise exponential of every entry.</summary>
-    public static Params Exp(Params p) => Of(p).Map(Value.Exp);
+    public static Params Exp(Params p) => NotNull(p).Map(Value.Exp);
 
     /// <summary>Element-wise logarithm of every entry.</summary>
-    public static Params Log(Params p) => Of(p).Map(Value.Log);
+    public static Params Log(Params p) => NotNull(p).Map(Value.Log);
 
     /// <summary>Element-wise absolute value of every entry.</summary>
-    public static Params Abs(Params p) => Of(p).Map(Value.Abs);
+    public static Params Abs(Params p) => NotNull(p).Map(Value.Abs);
 
     /// <summary>Element-wise sign of every entry.</summary>
-    public static Params Sign(Params p) => Of(p).Map(Value.Sign);
+    public static Params Sign(Params p) => NotNull(p).Map(Value.Sign);
 
     /// <summary>The entry-wise, element-wise larger of two parameter sets.</summary>
     public static Params Max(Params a, Params b) => Zip(a, b, "Max", Value.Max);
@@ -210,7 +210,7 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
         return total;
     }
 
-    private static Params Of(Params p)
+    private static Params NotNull(Params p)
     {
         Guard.NotNull(p);
         return p;
