@@ -96,57 +96,79 @@ module Autodiff =
         Expr.MeanSquaredError(prediction, target)
 
     // ------------------------------------------------------------------ combinators
+    // Each is one call into the core's structured combinator. The `if false` line is type-level only (it lets
+    // Tracing fix the traced type 'E from the input's type 'X, so lambdas need no annotation); it never runs.
+    // The core reads a null Wrt (Unchecked.defaultof<Wrt>) as "every input"; F# code never sees it.
 
-    let inline valueAndGrad f x =
-        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
-            ((^W or ^X): (static member ValueAndGrad: ^X * (^E -> Expr) * ^W -> float * ^X) (x, f, w))
+    let argnums (positions: int list) : Wrt = Wrt.Args(Array.ofList positions)
 
-        call (Unchecked.defaultof<Inputs>, x, f)
+    let names (names: string list) : Wrt = Wrt.Names(Array.ofList names)
 
-    let inline grad f x = snd (valueAndGrad f x)
+    let inline valueAndGradWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) : float * 'X =
+        if false then ignore (f (Tracing.Invoke x))
+        let struct (y, g) = AD.ValueAndGrad<'X, 'E>(Func<'E, Expr>(f), wrt).Invoke(x)
+        y.ToScalar(), g
 
-    let inline vjp f x =
-        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
-            ((^W or ^X): (static member Vjp: ^X * (^E -> Expr) * ^W -> Value * (Value -> ^X)) (x, f, w))
+    let inline valueAndGrad (f: 'E -> Expr) (x: 'X) : float * 'X = valueAndGradWrt (Unchecked.defaultof<Wrt>) f x
 
-        call (Unchecked.defaultof<Inputs>, x, f)
+    let inline grad (f: 'E -> Expr) (x: 'X) : 'X = snd (valueAndGradWrt (Unchecked.defaultof<Wrt>) f x)
 
-    let inline leaf x =
-        let inline call (w: ^W, x: ^X) =
-            ((^W or ^X): (static member Leaf: ^X * ^W -> Value * (Value -> ^X)) (x, w))
+    let inline gradWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) : 'X = snd (valueAndGradWrt wrt f x)
 
-        call (Unchecked.defaultof<Inputs>, x)
+    let inline valueAndGradAuxWrt (wrt: Wrt) (f: 'E -> Expr * 'A) (x: 'X) : float * 'X * 'A =
+        if false then ignore (f (Tracing.Invoke x))
+        let struct (y, g, aux) =
+            AD.ValueAndGradWithAux<'X, 'E, 'A>(Func<'E, struct (Expr * 'A)>(fun e -> f e |> fun (l, a) -> struct (l, a)), wrt).Invoke(x)
+        y.ToScalar(), g, aux
 
-    let inline jvp (f: Expr -> Expr) (x: ^X) (v: ^X) : Value * Value =
-        let x, _ = leaf x
-        let v, _ = leaf v
-        AD.Jvp(Func<Expr, Expr>(f)).Invoke(x, v).ToTuple()
+    let inline valueAndGradAux (f: 'E -> Expr * 'A) (x: 'X) : float * 'X * 'A = valueAndGradAuxWrt (Unchecked.defaultof<Wrt>) f x
 
-    let inline jacobian (f: Expr -> Expr) (x: ^X) : Value =
-        let x, _ = leaf x
-        Value.FromMatrix(AD.Jacobian(Func<Expr, Expr>(f)).Invoke(x))
+    let inline vjpWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) : Value * (Value -> 'X) =
+        if false then ignore (f (Tracing.Invoke x))
+        let struct (y, pullback) = AD.Vjp<'X, 'E>(Func<'E, Expr>(f), wrt).Invoke(x)
+        y, pullback.Invoke
 
-    let inline hessian (f: Expr -> Expr) (x: ^X) : Value =
-        let x, _ = leaf x
-        Value.FromMatrix(AD.Hessian(Func<Expr, Expr>(f)).Invoke(x))
+    let inline vjp (f: 'E -> Expr) (x: 'X) : Value * (Value -> 'X) = vjpWrt (Unchecked.defaultof<Wrt>) f x
 
-    let inline hvp (f: Expr -> Expr) (x: ^X) (v: ^X) : ^X =
-        let x, back = leaf x
-        let v, _ = leaf v
-        back (AD.Hvp(Func<Expr, Expr>(f)).Invoke(x, v))
+    let inline jvpWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) (v: 'X) : Value * Value =
+        if false then ignore (f (Tracing.Invoke x))
+        AD.Jvp<'X, 'E>(Func<'E, Expr>(f), wrt).Invoke(x, v).ToTuple()
+
+    let inline jvp (f: 'E -> Expr) (x: 'X) (v: 'X) : Value * Value = jvpWrt (Unchecked.defaultof<Wrt>) f x v
+
+    let inline jacobianBlocksWrt (wrt: Wrt) (f: 'E -> 'Y) (x: 'X) : Blocks =
+        if false then ignore (f (Tracing.Invoke x))
+        AD.Jacobian<'X, 'E, 'Y>(Func<'E, 'Y>(f), wrt).Invoke(x)
+
+    let inline jacobianBlocks (f: 'E -> 'Y) (x: 'X) : Blocks = jacobianBlocksWrt (Unchecked.defaultof<Wrt>) f x
+
+    let inline jacobian (f: 'E -> 'Y) (x: 'X) : Value =
+        Value.FromMatrix((jacobianBlocksWrt (Unchecked.defaultof<Wrt>) f x).ToMatrix())
+
+    let inline hessianBlocksWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) : Blocks =
+        if false then ignore (f (Tracing.Invoke x))
+        AD.Hessian<'X, 'E>(Func<'E, Expr>(f), wrt).Invoke(x)
+
+    let inline hessianBlocks (f: 'E -> Expr) (x: 'X) : Blocks = hessianBlocksWrt (Unchecked.defaultof<Wrt>) f x
+
+    let inline hessian (f: 'E -> Expr) (x: 'X) : Value =
+        Value.FromMatrix((hessianBlocksWrt (Unchecked.defaultof<Wrt>) f x).ToMatrix())
+
+    let inline hvpWrt (wrt: Wrt) (f: 'E -> Expr) (x: 'X) (v: 'X) : 'X =
+        if false then ignore (f (Tracing.Invoke x))
+        AD.Hvp<'X, 'E>(Func<'E, Expr>(f), wrt).Invoke(x, v)
+
+    let inline hvp (f: 'E -> Expr) (x: 'X) (v: 'X) : 'X = hvpWrt (Unchecked.defaultof<Wrt>) f x v
 
     let diff (f: Expr -> Expr) : Expr -> Expr = Diff.Grad(Func<Expr, Expr>(f)).Invoke
 
-    let inline checkAnomalies f x =
-        let inline call (w: ^W, x: ^X, f: ^E -> Expr) =
-            ((^W or ^X): (static member CheckAnomalies: ^X * (^E -> Expr) * ^W -> AnomalyReport) (x, f, w))
+    let inline checkAnomalies (f: 'E -> Expr) (x: 'X) : AnomalyReport =
+        if false then ignore (f (Tracing.Invoke x))
+        Anomaly.Check<'X, 'E>(Func<'E, Expr>(f), x)
 
-        call (Unchecked.defaultof<Inputs>, x, f)
-
-    let inline checkAnomaliesJvp (f: Expr -> Expr) (x: ^X) (v: ^X) : AnomalyReport =
-        let x, _ = leaf x
-        let v, _ = leaf v
-        Anomaly.CheckJvp(Func<Expr, Expr>(f), x, v)
+    let inline checkAnomaliesJvp (f: 'E -> Expr) (x: 'X) (v: 'X) : AnomalyReport =
+        if false then ignore (f (Tracing.Invoke x))
+        Anomaly.CheckJvp<'X, 'E>(Func<'E, Expr>(f), x, v)
 
     let simplify (e: Expr) : Expr = Graph.Simplify e
 

@@ -107,58 +107,100 @@ module Autodiff =
     val meanSquaredError: prediction: Expr -> target: Expr -> Expr
 
     /// <summary>
-    /// f(x) and ∇f(x) from one trace, for a scalar-valued f. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or
-    /// matrix, a <c>Params</c> (then f reads <c>p?name</c>), or a tuple of two or three <c>float</c>/<c>Value</c> inputs;
-    /// the gradient comes back in x's form.
+    /// Differentiate by the inputs at these positions of the input tuple, list or array only (JAX's <c>argnums</c>), for
+    /// the <c>…Wrt</c> combinators: <c>gradWrt (argnums [ 0; 2 ]) f (a, b, c)</c>. The others are held constant; in a
+    /// gradient they hold zeros of their shape (not computed), so the result keeps the input's form.
+    /// </summary>
+    val argnums: positions: int list -> Wrt
+
+    /// <summary>Differentiate by the parameters, record fields or <c>Map</c> keys with these names only: <c>gradWrt (names [ "w" ]) loss p</c>.</summary>
+    val names: names: string list -> Wrt
+
+    /// <summary>
+    /// f(x) and ∇f(x) from one trace, for a scalar-valued f. x is any structure: a <c>float</c>, a <c>Value</c>, a MathNet
+    /// vector or matrix, a <c>Params</c> (f reads <c>p?name</c>), or tuples (up to 7), lists, arrays, <c>Map&lt;string, _&gt;</c>
+    /// and records of these, nested. f receives the same form with every leaf an <c>Expr</c> (a record
+    /// <c>Layer&lt;Value&gt;</c> as <c>Layer&lt;Expr&gt;</c>); the gradient comes back in x's form.
     /// </summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
+    /// <exception cref="T:Functional.Autodiff.StructureException">x's type is not a structure (the message lists what is), or a record has no traced form.</exception>
     /// <example><c>valueAndGrad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(12.0, (4.0, 3.0))</c>.</example>
-    val inline valueAndGrad<'E, ^X
-        when (Inputs or ^X): (static member ValueAndGrad: ^X * ('E -> Expr) * Inputs -> float * ^X)> :
-        f: ('E -> Expr) -> x: ^X -> float * ^X
+    val inline valueAndGrad<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> float * ^X
 
     /// <summary>∇f(x) for a scalar-valued f, in x's form (see <c>valueAndGrad</c> for the forms x may take).</summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar (use <c>vjp</c>).</exception>
-    /// <example><c>grad (fun x -> x * x) 3.0</c> is <c>6.0</c>; <c>grad (fun (x, y) -> x * y) (3.0, 4.0)</c> is <c>(4.0, 3.0)</c>.</example>
-    val inline grad<'E, ^X when (Inputs or ^X): (static member ValueAndGrad: ^X * ('E -> Expr) * Inputs -> float * ^X)> :
-        f: ('E -> Expr) -> x: ^X -> ^X
+    /// <example><c>grad (fun x -> x * x) 3.0</c> is <c>6.0</c>; <c>grad (fun (a, b, c, d) -> a * b * c * d) (1.0, 2.0, 3.0, 4.0)</c> is <c>(24.0, 12.0, 8.0, 6.0)</c>.</example>
+    val inline grad<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> ^X
+
+    /// <summary><c>valueAndGrad</c> differentiating by the chosen inputs only (<c>argnums</c> or <c>names</c>); the others' entries are zeros.</summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">A position is past the input's last.</exception>
+    /// <exception cref="T:System.Collections.Generic.KeyNotFoundException">A name is not one of the input's.</exception>
+    val inline valueAndGradWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> float * ^X
+
+    /// <summary><c>grad</c> differentiating by the chosen inputs only: <c>gradWrt (argnums [ 1 ]) (fun (a, b) -> a * b) (3.0, 4.0)</c> is <c>(0.0, 3.0)</c>.</summary>
+    val inline gradWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> ^X
+
+    /// <summary>
+    /// The loss, its gradient and auxiliary values f returns beside the loss (JAX's <c>has_aux</c>): f returns
+    /// <c>loss, aux</c>; aux is not differentiated (graphs in it carry their values).
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">The loss is not a scalar.</exception>
+    /// <example><c>let loss, g, pred = valueAndGradAux (fun w -> let p = w * 2.0 in p * p, p) 3.0</c> gives <c>36.0, 24.0</c> and the prediction 6.</example>
+    val inline valueAndGradAux<'E, 'A, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr * 'A) -> x: ^X -> float * ^X * 'A
+
+    /// <summary><c>valueAndGradAux</c> differentiating by the chosen inputs only.</summary>
+    val inline valueAndGradAuxWrt<'E, 'A, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr * 'A) -> x: ^X -> float * ^X * 'A
 
     /// <summary>
     /// f(x) and its pullback v ↦ vᵀJ for any output shape (PyTorch's <c>y.backward(v)</c>); the pullback is pure and
-    /// returns a cotangent in x's form. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or matrix, or a <c>Params</c>.
+    /// returns a cotangent in x's form. x is any structure (see <c>valueAndGrad</c>).
     /// </summary>
     /// <example><c>let y, pullback = vjp (fun x -> x * x) (vector [ 1.0; 2.0 ]) in pullback (vector [ 1.0; 1.0 ])</c> is <c>[2, 4]</c>.</example>
-    val inline vjp<'E, ^X when (Inputs or ^X): (static member Vjp: ^X * ('E -> Expr) * Inputs -> Value * (Value -> ^X))> :
-        f: ('E -> Expr) -> x: ^X -> Value * (Value -> ^X)
+    val inline vjp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> Value * (Value -> ^X)
+
+    /// <summary><c>vjp</c> differentiating by the chosen inputs only.</summary>
+    val inline vjpWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> Value * (Value -> ^X)
+
+    /// <summary>f(x) and the directional derivative J·v by forward mode (JAX's <c>jvp</c>); v has x's form and shapes.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">x is a single leaf and v's shape is not x's.</exception>
+    /// <exception cref="T:Functional.Autodiff.StructureException">v's form or a leaf's shape differs from x's; the message names the leaf (<c>[1].w</c>).</exception>
+    /// <example><c>jvp (fun x -> sin x * x) 1.0 1.0</c> is <c>(sin 1, cos 1 + sin 1)</c> as Values.</example>
+    val inline jvp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> v: ^X -> Value * Value
+
+    /// <summary><c>jvp</c> moving the chosen inputs only (the rest of v is not read).</summary>
+    val inline jvpWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> v: ^X -> Value * Value
 
     /// <summary>
-    /// A single input (<c>float</c>, <c>Value</c>, MathNet vector or matrix) as a Value, and how to read a Value of its
-    /// shape back in the input's form. The conversion <c>jvp</c>, <c>jacobian</c>, <c>hessian</c> and <c>hvp</c> use.
+    /// The Jacobian of f at x as one matrix Value: a row per output element, a column per input element, leaves in
+    /// order and a matrix's elements row-major. f may return an <c>Expr</c> of any shape or a structure of them (a tuple, a list…).
     /// </summary>
-    val inline leaf< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        x: ^X -> Value * (Value -> ^X)
-
-    /// <summary>f(x) and the directional derivative J·v by forward mode (JAX's <c>jvp</c>); v has x's shape.</summary>
-    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">v's shape is not x's.</exception>
-    /// <example><c>jvp (fun x -> sin x * x) 1.0 1.0</c> is <c>(sin 1, cos 1 + sin 1)</c> as Values.</example>
-    val inline jvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        f: (Expr -> Expr) -> x: ^X -> v: ^X -> Value * Value
-
-    /// <summary>The Jacobian of f at x as a matrix Value (rows: output elements; columns: input elements).</summary>
     /// <example><c>jacobian (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ])</c> is <c>[[2, 0], [0, 2]]</c>.</example>
-    val inline jacobian< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        f: (Expr -> Expr) -> x: ^X -> Value
+    val inline jacobian<'E, 'Y, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> 'Y) -> x: ^X -> Value
 
-    /// <summary>The Hessian of a scalar-valued f at x as a matrix Value (forward-over-reverse).</summary>
+    /// <summary>The Jacobian in blocks per pair of output and input leaves (see <see cref="T:Functional.Autodiff.Blocks"/>): <c>(jacobianBlocks f (a, b)).["y", "[1]"]</c>.</summary>
+    val inline jacobianBlocks<'E, 'Y, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> 'Y) -> x: ^X -> Blocks
+
+    /// <summary><c>jacobianBlocks</c> with columns for the chosen inputs only.</summary>
+    val inline jacobianBlocksWrt<'E, 'Y, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> 'Y) -> x: ^X -> Blocks
+
+    /// <summary>The Hessian of a scalar-valued f at x as one matrix Value (forward-over-reverse), leaves in order, matrices row-major.</summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
     /// <example><c>hessian (fun x -> 2.0 * dot x x) (vector [ 1.0; 1.0 ])</c> is <c>[[4, 0], [0, 4]]</c>.</example>
-    val inline hessian< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        f: (Expr -> Expr) -> x: ^X -> Value
+    val inline hessian<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> Value
 
-    /// <summary>The Hessian-vector product H·v of a scalar-valued f at x, without forming H; in x's form.</summary>
+    /// <summary>The Hessian in blocks per pair of input leaves: <c>(hessianBlocks f (a, b)).["[0]", "[1]"]</c> is ∂²f/∂a∂b.</summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
-    val inline hvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        f: (Expr -> Expr) -> x: ^X -> v: ^X -> ^X
+    val inline hessianBlocks<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> Blocks
+
+    /// <summary><c>hessianBlocks</c> over the chosen inputs only.</summary>
+    val inline hessianBlocksWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> Blocks
+
+    /// <summary>The Hessian-vector product H·v of a scalar-valued f at x, without forming H; v and the result in x's form.</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
+    val inline hvp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> v: ^X -> ^X
+
+    /// <summary><c>hvp</c> over the chosen inputs only (the others' entries are zeros).</summary>
+    val inline hvpWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> v: ^X -> ^X
 
     /// <summary>
     /// The gradient of f as a graph-to-graph function, for nesting derivatives: <c>grad (diff (fun y -> x * y)) 2.0</c>.
@@ -169,8 +211,8 @@ module Autodiff =
     /// <summary>
     /// The anomaly check (the core's <see cref="T:Functional.Autodiff.Anomaly"/>): evaluates a scalar-valued f and its
     /// gradient at x and names the first node whose value or cotangent is not finite, with the line of your code that
-    /// built it. x is a <c>float</c>, a <c>Value</c>, a MathNet vector or matrix, or a <c>Params</c>. Pure: nothing is
-    /// thrown for an anomaly, nothing printed, no mode to reset; print the report for one line per anomaly.
+    /// built it. x is any structure (see <c>valueAndGrad</c>). Pure: nothing is thrown for an anomaly, nothing printed,
+    /// no mode to reset; print the report for one line per anomaly.
     /// </summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">f's output is not a scalar.</exception>
     /// <example>
@@ -178,18 +220,15 @@ module Autodiff =
     /// <c>log at Model.fs:3 produced -Infinity from input 0</c> and
     /// <c>sqrt's gradient rule at Model.fs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)</c>.
     /// </example>
-    val inline checkAnomalies<'E, ^X
-        when (Inputs or ^X): (static member CheckAnomalies: ^X * ('E -> Expr) * Inputs -> AnomalyReport)> :
-        f: ('E -> Expr) -> x: ^X -> AnomalyReport
+    val inline checkAnomalies<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> AnomalyReport
 
     /// <summary>
-    /// The anomaly check in forward mode: evaluates f and its tangent J·v at x (v of x's shape, finite) and names the
+    /// The anomaly check in forward mode: evaluates f and its tangent J·v at x (v of x's form, finite) and names the
     /// first node whose value or tangent is not finite, with the line of your code that built it.
     /// </summary>
-    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">v's shape is not x's.</exception>
+    /// <exception cref="T:Functional.Autodiff.StructureException">v's form or a leaf's shape differs from x's.</exception>
     /// <example><c>(checkAnomaliesJvp (fun x -> sqrt x) 0.0 1.0).DerivativeAnomaly</c> names sqrt's tangent rule.</example>
-    val inline checkAnomaliesJvp< ^X when (Inputs or ^X): (static member Leaf: ^X * Inputs -> Value * (Value -> ^X))> :
-        f: (Expr -> Expr) -> x: ^X -> v: ^X -> AnomalyReport
+    val inline checkAnomaliesJvp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> v: ^X -> AnomalyReport
 
     /// <summary>
     /// The same graph in fewer nodes, value for value bit for bit (<see cref="M:Functional.Autodiff.Graph.Simplify(Functional.Autodiff.Expr)"/>):

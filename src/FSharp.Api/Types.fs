@@ -14,3 +14,9 @@ type ParamVars = Functional.Autodiff.ParamVars
 
 /// <summary>The shape of a value: scalar, vector(n) or matrix(m, n) (the core's <see cref="T:Functional.Autodiff.Shape"/>).</summary>
 type Shape = Functional.Autodiff.Shape
+
+/// <summary>Which inputs the <c>…Wrt</c> combinators differentiate by (the core's <see cref="T:Functional.Autodiff.Wrt"/>); build one with <c>argnums</c> or <c>names</c>.</summary>
+type Wrt = Functional.Autodiff.Wrt
+
+/// <summary>A Jacobian or Hessian in blocks per pair of leaves (the core's <see cref="T:Functional.Autodiff.Blocks"/>).</summary>
+type Blocks = Functional.Autodiff.Blocks

@@ -16,31 +16,20 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
     // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
     [OverloadResolutionPriority(1)]
-    public static Func<Value, (Value Value, Value Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<Expr, (Expr Loss, TAux Aux)> f)
-    {
-        Guard.NotNull(f);
-        return x =>
-        {
-            var v = Expr.Var("x", x);
-            var (loss, aux) = f(v);
-            var y = Scalar("Grad", loss ?? throw new ArgumentException(UserCode.Mark("The function returned a null loss."), nameof(f)));
-            return (y.Value, Reverse.GradientValues(y, [v], 1.0)[0], aux);
-        };
-    }
+    public static Func<Value, (Value Value, Value Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<Expr, (Expr Loss, TAux Aux)> f) =>
+        ValueAndGradWithAux<Value, Expr, TAux>(f);
 
     /// <summary>The same for named parameters, optionally differentiating only the parameters named in <paramref name="wrt"/>.</summary>
     /// <exception cref="NonScalarOutputException">The loss is not a scalar.</exception>
     public static Func<Params, (Value Value, Params Grad, TAux Aux)> ValueAndGradWithAux<TAux>(Func<ParamVars, (Expr Loss, TAux Aux)> f, IEnumerable<string>? wrt = null)
     {
-        Guard.NotNull(f);
-        var chosen = wrt?.ToImmutableArray();
+        var chosen = wrt?.ToArray();
+        var vg = ValueAndGradWithAux<Params, ParamVars, TAux>(f, chosen is null ? null : Wrt.Names(chosen));
         return p =>
         {
             Guard.NotNull(p);
-            var (vars, targets) = Trace(p, chosen);
-            var (loss, aux) = f(vars);
-            var y = Scalar("Grad", loss ?? throw new ArgumentException(UserCode.Mark("The function returned a null loss."), nameof(f)));
-            return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)), aux);
+            var (y, g, aux) = vg(p);
+            return (y, Restrict(g, chosen), aux);
         };
     }
 }

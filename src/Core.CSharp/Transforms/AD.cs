@@ -92,7 +92,7 @@ public static partial class AD
     {
         Guard.NotNull(model);
         Guard.NotNull(p);
-        var (vars, _) = Trace(p, null);
+        var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
         return Call(() => model(vars)).Value;
     }
 
@@ -102,26 +102,13 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">f's output is not a scalar (use <see cref="Vjp(Func{Expr, Expr})"/>).</exception>
     // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
     [OverloadResolutionPriority(1)]
-    public static Func<Value, Value> Grad(Func<Expr, Expr> f)
-    {
-        var vg = ValueAndGrad(f);
-        return x => vg(x).Grad;
-    }
+    public static Func<Value, Value> Grad(Func<Expr, Expr> f) => Grad<Value, Expr>(f);
 
     /// <summary>f(x) and ∇f(x) from one trace.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
     // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
     [OverloadResolutionPriority(1)]
-    public static Func<Value, (Value Value, Value Grad)> ValueAndGrad(Func<Expr, Expr> f)
-    {
-        Guard.NotNull(f);
-        return x =>
-        {
-            var v = Expr.Var("x", x);
-            var y = Scalar("Grad", Call(f, v));
-            return (y.Value, Reverse.GradientValues(y, [v], 1.0)[0]);
-        };
-    }
+    public static Func<Value, (Value Value, Value Grad)> ValueAndGrad(Func<Expr, Expr> f) => ValueAndGrad<Value, Expr>(f);
 
     /// <summary>
     /// f(x) and its pullback v ↦ vᵀ·J, for any output shape (PyTorch's <c>y.backward(v)</c>). The pullback is pure:
@@ -130,18 +117,9 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
     // Preferred over the Params overload when a lambda ignores its parameter (x => Expr.Const(1.0)), which fits both.
     [OverloadResolutionPriority(1)]
-    public static Func<Value, (Value Value, Func<Value, Value> Pullback)> Vjp(Func<Expr, Expr> f)
-    {
-        Guard.NotNull(f);
-        return x =>
-        {
-            var v = Expr.Var("x", x);
-            var y = Call(f, v);
-            return (y.Value, ct => Pull(y, [v], ct)[0]);
-        };
-    }
+    public static Func<Value, (Value Value, Func<Value, Value> Pullback)> Vjp(Func<Expr, Expr> f) => Vjp<Value, Expr>(f);
 
-    // ------------------------------------------------------------------ two and three inputs
+    // ------------------------------------------------------------------ two and three inputs (a tuple, traced as one)
 
     /// <summary>The gradients of a scalar function of two inputs, one per input.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
@@ -156,29 +134,24 @@ public static partial class AD
     public static Func<Value, Value, (Value Value, (Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr> f)
     {
         Guard.NotNull(f);
-        return (a, b) =>
-        {
-            Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
-            var y = Scalar("Grad", Call(() => f(va, vb)));
-            var g = Reverse.GradientValues(y, [va, vb], 1.0);
-            return (y.Value, (g[0], g[1]));
-        };
+        var vg = ValueAndGrad<(Value, Value), (Expr, Expr)>(t => f(t.Item1, t.Item2));
+        return (a, b) => vg((a, b));
     }
 
     /// <summary>
     /// The gradient of a scalar function of two inputs with respect to input <paramref name="argnum"/> (0 or 1) only,
-    /// the other held constant (JAX's <c>argnums</c>).
+    /// the other held constant (JAX's <c>argnums</c>; for any arity, see <see cref="Wrt.Args"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="argnum"/> is not 0 or 1.</exception>
     public static Func<Value, Value, Value> Grad(Func<Expr, Expr, Expr> f, int argnum)
     {
         Guard.NotNull(f);
         if ((uint)argnum > 1) throw new ArgumentOutOfRangeException(nameof(argnum), argnum, UserCode.Mark("A function of two inputs has argnum 0 or 1."));
+        var g = Grad<(Value, Value), (Expr, Expr)>(t => f(t.Item1, t.Item2), Wrt.Args(argnum));
         return (a, b) =>
         {
-            Var va = Expr.Var("a", a), vb = Expr.Var("b", b);
-            var y = Scalar("Grad", Call(() => f(va, vb)));
-            return Reverse.GradientValues(y, [argnum == 0 ? va : vb], 1.0)[0];
+            var (ga, gb) = g((a, b));
+            return argnum == 0 ? ga : gb;
         };
     }
 
@@ -195,24 +168,15 @@ public static partial class AD
     public static Func<Value, Value, Value, (Value Value, (Value, Value, Value) Grad)> ValueAndGrad(Func<Expr, Expr, Expr, Expr> f)
     {
         Guard.NotNull(f);
-        return (a, b, c) =>
-        {
-            Var va = Expr.Var("a", a), vb = Expr.Var("b", b), vc = Expr.Var("c", c);
-            var y = Scalar("Grad", Call(() => f(va, vb, vc)));
-            var g = Reverse.GradientValues(y, [va, vb, vc], 1.0);
-            return (y.Value, (g[0], g[1], g[2]));
-        };
+        var vg = ValueAndGrad<(Value, Value, Value), (Expr, Expr, Expr)>(t => f(t.Item1, t.Item2, t.Item3));
+        return (a, b, c) => vg((a, b, c));
     }
 
     // ------------------------------------------------------------------ named parameters
 
     /// <summary>The gradient of a scalar function of named parameters: a <see cref="Params"/> with the same names and shapes.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
-    public static Func<Params, Params> Grad(Func<ParamVars, Expr> f)
-    {
-        var vg = ValueAndGrad(f);
-        return p => vg(p).Grad;
-    }
+    public static Func<Params, Params> Grad(Func<ParamVars, Expr> f) => Grad<Params, ParamVars>(f);
 
     /// <summary>f(p) and its gradient from one trace.</summary>
     /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
@@ -234,14 +198,13 @@ public static partial class AD
     /// <exception cref="KeyNotFoundException">From the returned function: a chosen name is not a parameter.</exception>
     public static Func<Params, (Value Value, Params Grad)> ValueAndGrad(Func<ParamVars, Expr> f, IEnumerable<string>? wrt)
     {
-        Guard.NotNull(f);
-        var chosen = wrt?.ToImmutableArray();
+        var chosen = wrt?.ToArray();
+        var vg = ValueAndGrad<Params, ParamVars>(f, chosen is null ? null : Wrt.Names(chosen));
         return p =>
         {
             Guard.NotNull(p);
-            var (vars, targets) = Trace(p, chosen);
-            var y = Scalar("Grad", Call(() => f(vars)));
-            return (y.Value, ToParams(targets, Reverse.GradientValues(y, targets.CastArray<Expr>(), 1.0)));
+            var (y, g) = vg(p);
+            return (y, Restrict(g, chosen));
         };
     }
 
@@ -249,28 +212,23 @@ public static partial class AD
     /// <exception cref="ShapeMismatchException">From the pullback: the cotangent's shape is not the output's.</exception>
     public static Func<Params, (Value Value, Func<Value, Params> Pullback)> Vjp(Func<ParamVars, Expr> f)
     {
-        Guard.NotNull(f);
+        var vjp = Vjp<Params, ParamVars>(f);
         return p =>
         {
             Guard.NotNull(p);
-            var (vars, _) = Trace(p, null);
-            var y = Call(() => f(vars));
-            var wrt = vars.Ordered.CastArray<Expr>();
-            return (y.Value, ct => ToParams(vars.Ordered, Pull(y, wrt, ct)));
+            return vjp(p);
         };
     }
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>Traced variables for every parameter, and the ones to differentiate by (all, or the chosen names).</summary>
-    private static (ParamVars Vars, ImmutableArray<Var> Targets) Trace(Params p, ImmutableArray<string>? chosen)
+    /// <summary>A gradient of named parameters restricted to the chosen names (all when none are chosen).</summary>
+    private static Params Restrict(Params g, string[]? chosen)
     {
-        var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
-        return (vars, chosen is { } names ? vars.Select(names) : vars.Ordered);
+        if (chosen is null) return g;
+        var set = chosen.ToHashSet();
+        return Params.Of(g.Where(e => set.Contains(e.Key)).Select(e => (e.Key, e.Value)).ToArray());
     }
-
-    private static Params ToParams(ImmutableArray<Var> vars, ImmutableArray<Value> grads) =>
-        Params.Of(vars.Select((v, k) => (v.Name, grads[k])).ToArray());
 
     private static ImmutableArray<Value> Pull(Expr y, ImmutableArray<Expr> wrt, Value cotangent)
     {
@@ -279,8 +237,6 @@ public static partial class AD
                 $"The cotangent must have the output's shape {y.Shape} (for PyTorch's backward(torch.ones_like(y)) pass Value.Full(shape, 1)).");
         return Reverse.GradientValues(y, wrt, cotangent);
     }
-
-    private static Expr Call(Func<Expr, Expr> f, Expr x) => Call(() => f(x));
 
     private static Expr Call(Func<Expr> f) =>
         f() ?? throw new ArgumentException(UserCode.Mark("The function being differentiated returned null; it must return an Expr."), "f");

@@ -122,7 +122,34 @@ public static class Anomaly
         if (tangent.Shape != x.Shape)
             throw new ShapeMismatchException("Anomaly.CheckJvp", x.Shape, tangent.Shape, $"The tangent must have the input's shape {x.Shape}.");
         RequireFinite(tangent, nameof(tangent));
-        return Run(One(f, x), AnomalyKind.Tangent, tangent);
+        return Run(One(f, x), AnomalyKind.Tangent, null, [tangent]);
+    }
+
+    /// <summary>
+    /// Checks a scalar-valued function of a structured input (a tuple, array, record, dictionary, <see cref="Params"/>…;
+    /// see <see cref="Tree"/>) and its gradient at x; <typeparamref name="TTraced"/> is x's traced form, as for
+    /// <see cref="AD.Grad{TIn, TTraced}"/>. Anomalies at the inputs are named by the input's path (<c>layers[1].w</c>).
+    /// </summary>
+    /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
+    /// <exception cref="NonScalarOutputException">f's output is not a scalar.</exception>
+    public static AnomalyReport Check<TIn, TTraced>(Func<TTraced, Expr> f, TIn x)
+    {
+        Guard.NotNull(f);
+        AD.CheckTraced<TIn, TTraced>("Anomaly.Check");
+        return Run(Structured(f, x, out _), AnomalyKind.Cotangent, null);
+    }
+
+    /// <summary>Checks f and its directional derivative J·v at a structured x by forward mode; the tangent has x's form and is finite.</summary>
+    /// <exception cref="StructureException">TTraced is not TIn's traced form, or the tangent's form or a leaf's shape differs from x's.</exception>
+    /// <exception cref="ArgumentException">The tangent is not finite.</exception>
+    public static AnomalyReport CheckJvp<TIn, TTraced>(Func<TTraced, Expr> f, TIn x, TIn tangent)
+    {
+        Guard.NotNull(f);
+        AD.CheckTraced<TIn, TTraced>("Anomaly.CheckJvp");
+        var trace = Structured(f, x, out var flat);
+        var tangents = Tree.Same(flat.Def, flat.Leaves, tangent, "Anomaly.CheckJvp", "tangent");
+        foreach (var t in tangents) RequireFinite(t, nameof(tangent));
+        return Run(trace, AnomalyKind.Tangent, null, tangents);
     }
 
     // ------------------------------------------------------------------ the two passes
@@ -148,15 +175,26 @@ public static class Anomaly
         return (Invoke(f, vars), vars.Ordered.CastArray<Expr>());
     };
 
+    private static Tracer Structured<TIn, TTraced>(Func<TTraced, Expr> f, TIn x, out (ImmutableArray<Value> Leaves, TreeDef Def) flat)
+    {
+        var (leaves, def) = flat = Tree.Flatten(x);
+        var paths = def.IsLeaf ? ["x"] : def.Paths;
+        return recorder =>
+        {
+            var vars = leaves.Select((v, k) => (Expr)new Var(paths[k], v, recorder)).ToImmutableArray();
+            return (Invoke(f, (TTraced)Tree.BuildTraced(Tree.RuleOf<TIn>.Value.Traced, def, vars)!), vars);
+        };
+    }
+
     // Not optimised, so the JIT never inlines the user's function into this frame (guarded devirtualisation of a
     // hot delegate call would otherwise hide the user's frame from the stack trace).
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.NoOptimization)]
     private static Expr Invoke<T>(Func<T, Expr> f, T input) =>
         f(input) ?? throw new ArgumentException(UserCode.Mark("The function being checked returned null; it must return an Expr."), "f");
 
-    private static AnomalyReport Run(Tracer trace, AnomalyKind kind, Value? direction)
+    private static AnomalyReport Run(Tracer trace, AnomalyKind kind, Value? cotangent, ImmutableArray<Value> tangents = default)
     {
-        var (value, derivative) = FirstPass(trace, kind, direction);
+        var (value, derivative) = FirstPass(trace, kind, cotangent, tangents);
         int[] ordinals = [value?.Ordinal ?? -1, derivative?.Ordinal ?? -1];
         var found = new (Apply Node, SourceSite? Site)?[ordinals.Length];
         if (ordinals.Any(o => o >= 0))
@@ -170,7 +208,7 @@ public static class Anomaly
     }
 
     /// <summary>Pass 1: trace, evaluate, differentiate with an observer; the graph is dropped when this returns.</summary>
-    private static (Pending? Value, Pending? Derivative) FirstPass(Tracer trace, AnomalyKind kind, Value? direction)
+    private static (Pending? Value, Pending? Derivative) FirstPass(Tracer trace, AnomalyKind kind, Value? cotangent, ImmutableArray<Value> tangents)
     {
         var recorder = new AnomalyRecorder();
         var (y, inputs) = trace(recorder);
@@ -181,11 +219,11 @@ public static class Anomaly
         if (kind == AnomalyKind.Tangent)
         {
             value = FirstValueAnomaly(y);
-            Forward.Tangent(y, inputs, [Expr.Const(direction!.Value)], watch.SeeTangent);
+            Forward.Tangent(y, inputs, tangents.Select(t => Expr.Const(t)).ToImmutableArray(), watch.SeeTangent);
         }
         else
         {
-            var seed = direction ?? (y.Shape.IsScalar ? Value.Scalar(1.0) : throw new NonScalarOutputException("Anomaly.Check", y.Shape));
+            var seed = cotangent ?? (y.Shape.IsScalar ? Value.Scalar(1.0) : throw new NonScalarOutputException("Anomaly.Check", y.Shape));
             if (seed.Shape != y.Shape)
                 throw new ShapeMismatchException("Anomaly.Check", y.Shape, seed.Shape, $"The cotangent must have the output's shape {y.Shape}.");
             value = FirstValueAnomaly(y);
