@@ -145,7 +145,7 @@ module Autodiff =
     /// <c>loss, aux</c>; aux is not differentiated (graphs in it carry their values).
     /// </summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">The loss is not a scalar.</exception>
-    /// <example><c>let loss, g, pred = valueAndGradAux (fun w -> let p = w * 2.0 in p * p, p) 3.0</c> gives <c>36.0, 24.0</c> and the prediction 6.</example>
+    /// <example><c>let loss, g, pred = valueAndGradAux (fun w -> w * w, 2.0 * w) 3.0</c> gives <c>9.0, 6.0</c> and the graph <c>2 * w</c> (its value 6).</example>
     val inline valueAndGradAux<'E, 'A, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr * 'A) -> x: ^X -> float * ^X * 'A
 
     /// <summary><c>valueAndGradAux</c> differentiating by the chosen inputs only.</summary>

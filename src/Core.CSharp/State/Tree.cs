@@ -309,14 +309,19 @@ public static class Tree
     /// <summary>The rule of one declared type, built once.</summary>
     internal static class RuleOf<T>
     {
-        public static readonly Rule Value = Rule.For(typeof(T));
+        // Not a static initializer: a type that is not a structure must throw its StructureException on every use,
+        // not a TypeInitializationException once.
+        private static Rule? rule;
+
+        public static Rule Value => rule ??= Rule.For(typeof(T));
     }
 
     /// <summary>A type's name as C# writes it: <c>(Value, List&lt;double&gt;)</c>, <c>Value[]</c>.</summary>
     internal static string Name(Type t)
     {
         if (t.IsArray) return Name(t.GetElementType()!) + "[]";
-        if (!t.IsGenericType) return t == typeof(double) ? "double" : t.Name;
+        if (!t.IsGenericType)
+            return t == typeof(double) ? "double" : t == typeof(int) ? "int" : t == typeof(string) ? "string" : t == typeof(float) ? "float" : t.Name;
         var args = t.GetGenericArguments().Select(Name);
         if (t.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true) return $"({string.Join(", ", args)})";
         if (t.FullName?.StartsWith("System.Tuple`", StringComparison.Ordinal) == true) return string.Join(" * ", args);
@@ -668,7 +673,7 @@ internal sealed class DictionaryRule : Rule
         return null;
     }
 
-    protected override Rule MakeTraced() => For(TracedGeneric(Type));
+    protected override Rule MakeTraced() => For(Type.GetGenericTypeDefinition().MakeGenericType(typeof(string), element.Traced.Type));
 
     public override TreeDef Flatten(object? x, string path, Sink into)
     {
