@@ -6,6 +6,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using MathNet.Numerics.LinearAlgebra;
 using LinqExpression = System.Linq.Expressions.Expression;
 
@@ -266,6 +267,24 @@ public static class Tree
     public static T ZerosLike<T>(T x) => Map(x, v => v.ZerosLike());
 
     /// <summary>
+    /// <paramref name="x"/> as JSON (see <see cref="Serialization.TreeJsonConverter{T}"/>): arrays for tuples and
+    /// sequences, objects for records, dictionaries and parameters, exact values for leaves.
+    /// </summary>
+    /// <exception cref="StructureException">The type is not a structure.</exception>
+    public static string ToJson<T>(T x, bool indented = false) =>
+        JsonSerializer.Serialize(x, new JsonSerializerOptions { WriteIndented = indented, Converters = { new Serialization.TreeJsonConverter<T>() } });
+
+    /// <summary>A structured value of type <typeparamref name="T"/> read from JSON written by <see cref="ToJson{T}"/>.</summary>
+    /// <exception cref="JsonException">Malformed JSON, or a part that does not fit the type: the message names its path and the position in the file.</exception>
+    /// <exception cref="StructureException">The type is not a structure.</exception>
+    public static T FromJson<T>(string json)
+    {
+        Guard.NotNull(json);
+        var x = JsonSerializer.Deserialize<T>(json, new JsonSerializerOptions { Converters = { new Serialization.TreeJsonConverter<T>() } });
+        return x ?? throw new Serialization.JsonDataException($"Tree.FromJson<{Name(typeof(T))}>: the JSON is null; a structure is an array or an object.");
+    }
+
+    /// <summary>
     /// The traced form of <paramref name="type"/>: what a function being differentiated receives for an input of that
     /// type (every leaf type replaced by <see cref="Expr"/>, <see cref="Params"/> by <see cref="ParamVars"/>).
     /// </summary>
@@ -333,6 +352,7 @@ public static class Tree
 /// <summary>Where flattening writes leaves: values on the value side, graphs on the traced side.</summary>
 internal sealed class Sink(List<Value>? values, List<Expr>? exprs)
 {
+
     public void Add(Value v, string path) =>
         (values ?? throw new StructureException($"A Value leaf at {path} of a traced structure: its leaves must all be Expr.", path)).Add(v);
 
@@ -376,7 +396,34 @@ internal abstract class Rule
 
     public abstract object? Build(TreeDef def, Source from);
 
+    /// <summary>Reads this type's JSON form at the reader (see <see cref="Serialization.TreeJsonConverter{T}"/>) into leaves and a form.</summary>
+    public abstract TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into);
+
     public virtual string Describe() => Tree.Name(Type);
+
+    protected static string At(string path) => path.Length == 0 ? "the root" : path;
+
+    protected static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string path, string what)
+    {
+        if (reader.TokenType != token)
+            throw new Serialization.JsonDataException($"{At(path)} is {Serialization.JsonData.Describe(ref reader)}: {what}.");
+    }
+
+    /// <summary>The elements of a JSON array, each read by <paramref name="element"/>.</summary>
+    protected static ImmutableArray<TreeDef> ReadArray(ref Utf8JsonReader reader, string path, List<Value> into, Rule element, int? count, string what)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, path, what);
+        var children = ImmutableArray.CreateBuilder<TreeDef>();
+        while (Serialization.JsonData.Next(ref reader) != JsonTokenType.EndArray)
+        {
+            if (children.Count == count)
+                throw new Serialization.JsonDataException($"{At(path)} has more than {count} elements: {what}.");
+            children.Add(element.Read(ref reader, $"{path}[{children.Count}]", into));
+        }
+        if (count is { } n && children.Count != n)
+            throw new Serialization.JsonDataException($"{At(path)} has {children.Count} elements: {what}.");
+        return children.ToImmutable();
+    }
 
     public static Rule For(Type type) => Cache.GetValue(type, Create);
 
@@ -426,8 +473,13 @@ internal sealed class LeafRule : Rule
 
     private LeafRule(Type type) : base(type, "leaf") => def = new TreeDef(this, [], []);
 
+    /// <summary>The form of a leaf (one per leaf type).</summary>
+    public TreeDef Def => def;
+
+    // MathNet's own subclasses (DenseVector, DenseMatrix) are leaves too: a value read back is built dense.
     public static LeafRule? TryCreate(Type t) =>
-        t == typeof(Value) || t == typeof(double) || t == typeof(Vector<double>) || t == typeof(Matrix<double>) || t == typeof(Expr)
+        t == typeof(Value) || t == typeof(double) || t == typeof(Expr)
+        || typeof(Vector<double>).IsAssignableFrom(t) || typeof(Matrix<double>).IsAssignableFrom(t)
             ? new LeafRule(t) : null;
 
     protected override Rule MakeTraced() => For(typeof(Expr));
@@ -454,7 +506,20 @@ internal sealed class LeafRule : Rule
         var v = from.NextValue();
         if (Type == typeof(Value)) return v;
         if (Type == typeof(double)) return v.ToScalar();
-        return Type == typeof(Vector<double>) ? v.ToVector() : v.ToMatrix();
+        object built = typeof(Vector<double>).IsAssignableFrom(Type) ? v.ToVector() : v.ToMatrix();
+        return Type.IsInstanceOfType(built) ? built
+            : throw new StructureException($"A {v.Shape} leaf cannot be given back as a {Tree.Name(Type)} (values come back as dense vectors and matrices): declare the leaf as {(built is Vector<double> ? "Vector<double>" : "Matrix<double>")}.");
+    }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into)
+    {
+        if (Type == typeof(Expr)) throw new StructureException($"A traced form (Expr leaves) has no JSON form; save the values.");
+        var v = Serialization.JsonData.ReadValue(ref reader, path.Length == 0 ? "the value" : path);
+        if (Type == typeof(double) && !v.Shape.IsScalar || typeof(Vector<double>).IsAssignableFrom(Type) && !v.Shape.IsVector
+            || typeof(Matrix<double>).IsAssignableFrom(Type) && !v.Shape.IsMatrix)
+            throw new Serialization.JsonDataException($"{At(path)} is a {v.Shape}, but its type is {Tree.Name(Type)}.");
+        into.Add(v);
+        return def;
     }
 
     /// <summary>A leaf value in the form of leaf type <typeparamref name="T"/> (the fast path of a single-leaf input).</summary>
@@ -463,7 +528,8 @@ internal sealed class LeafRule : Rule
         if (typeof(T) == typeof(Value)) return (T)(object)v;
         if (typeof(T) == typeof(double)) return (T)(object)v.ToScalar();
         if (typeof(T) == typeof(Vector<double>)) return (T)(object)v.ToVector();
-        return (T)(object)v.ToMatrix();
+        if (typeof(T) == typeof(Matrix<double>)) return (T)(object)v.ToMatrix();
+        return (T)For(typeof(T)).Build(null!, new Source([v], null))!;
     }
 
     /// <summary>A leaf in any of its forms as a Value (the fast path of a single-leaf input).</summary>
@@ -502,6 +568,16 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
             default:
                 throw new StructureException(Null(path), path);
         }
+    }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into)
+    {
+        if (Type != typeof(Params)) throw new StructureException("A traced form (ParamVars) has no JSON form; save the Params.");
+        Expect(ref reader, JsonTokenType.StartObject, path, "parameters are an object {\"name\": value, ...}");
+        var p = Serialization.JsonData.ReadParams(ref reader);
+        foreach (var e in p) into.Add(e.Value);
+        var leaf = ((LeafRule)For(typeof(Value))).Def;
+        return new TreeDef(this, p.Select(_ => leaf).ToImmutableArray(), p.Names.ToImmutableArray());
     }
 
     public override object? Build(TreeDef def, Source from)
@@ -551,6 +627,22 @@ internal sealed class TupleRule : Rule
         var args = new object?[rules.Length];
         for (var k = 0; k < rules.Length; k++) args[k] = rules[k].Build(def.Children[k], from);
         return make(args);
+    }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into)
+    {
+        var what = $"a {Tree.Name(Type)} is an array of {rules.Length}";
+        Expect(ref reader, JsonTokenType.StartArray, path, what);
+        var children = ImmutableArray.CreateBuilder<TreeDef>(rules.Length);
+        for (var k = 0; k < rules.Length; k++)
+        {
+            if (Serialization.JsonData.Next(ref reader) == JsonTokenType.EndArray)
+                throw new Serialization.JsonDataException($"{At(path)} has {k} elements: {what}.");
+            children.Add(rules[k].Read(ref reader, $"{path}[{k}]", into));
+        }
+        if (Serialization.JsonData.Next(ref reader) != JsonTokenType.EndArray)
+            throw new Serialization.JsonDataException($"{At(path)} has more than {rules.Length} elements: {what}.");
+        return new TreeDef(this, children.MoveToImmutable(), []);
     }
 }
 
@@ -617,6 +709,9 @@ internal sealed class SequenceRule : Rule
         for (var k = 0; k < def.Children.Length; k++) array.SetValue(element.Build(def.Children[k], from), k);
         return make(array);
     }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into) =>
+        new(this, ReadArray(ref reader, path, into, element, null, $"a {Tree.Name(Type)} is an array"), []);
 }
 
 /// <summary>Dictionaries with string keys and F# maps: entries by key.</summary>
@@ -692,6 +787,26 @@ internal sealed class DictionaryRule : Rule
         for (var k = 0; k < def.Children.Length; k++) values.SetValue(element.Build(def.Children[k], from), k);
         return make(def.Keys.ToArray(), values);
     }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, path, $"a {Tree.Name(Type)} is an object {{\"key\": ..., ...}}");
+        var entries = new List<(string Key, TreeDef Def, List<Value> Leaves)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (Serialization.JsonData.Next(ref reader) != JsonTokenType.EndObject)
+        {
+            var key = reader.GetString()!;
+            if (!seen.Add(key)) throw new Serialization.JsonDataException($"{At(path)} has the key \"{Serialization.JsonData.Shorten(key)}\" twice.");
+            Serialization.JsonData.Next(ref reader);
+            var leaves = new List<Value>();
+            entries.Add((key, element.Read(ref reader, $"{path}[\"{key}\"]", leaves), leaves));
+        }
+        // Flattening orders keys ordinally (hashed dictionaries) or as the dictionary does (ordinal for F# maps and the
+        // sorted dictionaries this mechanism builds), so a file's own key order never changes the form.
+        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        foreach (var e in entries) into.AddRange(e.Leaves);
+        return new TreeDef(this, entries.Select(e => e.Def).ToImmutableArray(), entries.Select(e => e.Key).ToImmutableArray());
+    }
 }
 
 /// <summary>An F# record or a C# type marked [Structured]: named fields in constructor order.</summary>
@@ -753,6 +868,30 @@ internal sealed class RecordRule : Rule
         var args = new object?[fields.Length];
         for (var k = 0; k < fields.Length; k++) args[k] = fields[k].Rule.Build(def.Children[k], from);
         return make(args);
+    }
+
+    public override TreeDef Read(ref Utf8JsonReader reader, string path, List<Value> into)
+    {
+        var what = $"a {Tree.Name(Type)} is an object {{{string.Join(", ", names.Select(n => $"\"{n}\": ..."))}}}";
+        Expect(ref reader, JsonTokenType.StartObject, path, what);
+        var children = new TreeDef?[fields.Length];
+        var leaves = new List<Value>?[fields.Length];
+        while (Serialization.JsonData.Next(ref reader) != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString()!;
+            var k = names.IndexOf(name);
+            if (k < 0) throw new Serialization.JsonDataException($"{At(path)} has an unknown field \"{Serialization.JsonData.Shorten(name)}\": {what}.");
+            if (children[k] is not null) throw new Serialization.JsonDataException($"{At(path)} has the field \"{name}\" twice.");
+            Serialization.JsonData.Next(ref reader);
+            leaves[k] = [];
+            children[k] = fields[k].Rule.Read(ref reader, TreeDef.Join(path, "." + name), leaves[k]!);
+        }
+        for (var k = 0; k < fields.Length; k++)
+        {
+            if (children[k] is null) throw new Serialization.JsonDataException($"{At(path)} has no field \"{names[k]}\": {what}.");
+            into.AddRange(leaves[k]!);
+        }
+        return new TreeDef(this, children.Select(c => c!).ToImmutableArray(), names);
     }
 
     public override string Describe() => Tree.Name(Type);
