@@ -670,3 +670,70 @@ let ``a variable bound to one of another shape is refused; unused bindings are i
     assertMentions ex [ "two variables named 'x'" ]
     let ex = throws<KeyNotFoundException>(fun () -> loaded.Variable "y" |> ignore)
     assertMentions ex [ "no variable named 'y'"; "x" ]
+
+// ------------------------------------------------------------------ structured values (Tree.ToJson / FromJson)
+
+type Layer<'T> = { W: 'T; B: 'T }
+
+let private layerGen =
+    gen {
+        let! w = valueGen
+        let! b = valueGen
+        return { W = w; B = b }
+    }
+
+let private assertLeavesBits (what: string) (expected: ImmutableArray<Value>) (actual: ImmutableArray<Value>) =
+    Assert.That(actual.Length, Is.EqualTo expected.Length, $"{what}: the number of leaves")
+    for k in 0 .. expected.Length - 1 do
+        assertBitIdentical $"{what}: leaf {k}" expected[k] actual[k]
+
+[<Property(Replay = Seed, MaxTest = 100)>]
+let ``a structured value round-trips through Tree.ToJson bit for bit, keeping its form`` () =
+    let structure =
+        gen {
+            let! layers = Gen.listOfLength 3 layerGen
+            let! n = Gen.choose (0, 3)
+            let! extra = Gen.arrayOfLength n valueGen
+            let! p = paramsGen
+            let! s = anyDouble
+            let! keys = Gen.shuffle [ "b"; "a"; "é"; "A" ]
+            let! dictValues = Gen.arrayOfLength 4 valueGen
+            return struct (layers, extra, p, s, Map(Seq.zip keys dictValues))
+        }
+
+    Prop.forAll (Arb.fromGen structure) (fun x ->
+        let json = Tree.ToJson x
+        let back = Tree.FromJson<struct (Layer<Value> list * Value[] * Params * float * Map<string, Value>)> json
+        let struct (l1, d1) = Tree.Flatten x
+        let struct (l2, d2) = Tree.Flatten back
+        Assert.That(d2, Is.EqualTo d1, "the form read back")
+        assertLeavesBits json l1 l2
+        // Indented output reads back the same.
+        let struct (l3, _) = Tree.Flatten(Tree.FromJson<struct (Layer<Value> list * Value[] * Params * float * Map<string, Value>)>(Tree.ToJson(x, true)))
+        assertLeavesBits "indented" l1 l3)
+
+[<Test>]
+let ``structured JSON: tuples are arrays, records dictionaries and parameters objects`` () =
+    let x = struct (1.5, [| Value.FromArray [| 2.0 |] |], { W = Value.Scalar -0.0; B = Value.Scalar nan })
+    Assert.That(
+        Tree.ToJson x,
+        Is.EqualTo """[{"shape":[],"data":1.5},[{"shape":[1],"data":[2]}],{"W":{"shape":[],"data":-0},"B":{"shape":[],"data":"NaN"}}]"""
+    )
+
+let private fails<'T> (json: string) (parts: string list) =
+    let ex = Assert.Catch<JsonException>(TestDelegate(fun () -> Tree.FromJson<'T> json |> ignore)) |> nonNull
+    assertMentions ex ("Serialization.fs:" :: parts)
+
+[<Test>]
+let ``structured JSON that does not fit the type names the path, the position and the user's line`` () =
+
+
+    fails<Layer<Value> list> """[{"W": {"shape":[],"data":1}}]""" [ "[0] has no field \"B\""; "{\"W\": ..., \"B\": ...}" ]
+    fails<Layer<Value> list> """[{"W": {"shape":[],"data":1}, "B": 3}]""" [ "[0].B is the number 3" ]
+    fails<Layer<Value> list> """[{"W": {"shape":[],"data":1}, "B": {"shape":[],"data":1}, "C": 1}]""" [ "unknown field \"C\"" ]
+    fails<struct (Value * Value)> """[{"shape":[],"data":1}]""" [ "has 1 elements"; "an array of 2" ]
+    fails<struct (Value * Value)> """[{"shape":[],"data":1},{"shape":[],"data":1},{"shape":[],"data":1}]""" [ "more than 2 elements" ]
+    fails<float[]> """[{"shape":[2],"data":[1,2]}]""" [ "[0] is a vector(2), but its type is double" ]
+    fails<Map<string, Value>> """{"a": {"shape":[],"data":1}, "a": {"shape":[],"data":2}}""" [ "the key \"a\" twice" ]
+    fails<Value[]> """[{"shape":[],"data":1}""" [ "LineNumber" ]
+    fails<Value[]> "null" [ "the JSON is null" ]

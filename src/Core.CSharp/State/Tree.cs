@@ -280,7 +280,16 @@ public static class Tree
     public static T FromJson<T>(string json)
     {
         Guard.NotNull(json);
-        var x = JsonSerializer.Deserialize<T>(json, new JsonSerializerOptions { Converters = { new Serialization.TreeJsonConverter<T>() } });
+        T? x;
+        try
+        {
+            x = JsonSerializer.Deserialize<T>(json, new JsonSerializerOptions { Converters = { new Serialization.TreeJsonConverter<T>() } });
+        }
+        catch (JsonException e) when (e is not Serialization.JsonDataException)
+        {
+            // The serializer's own message (malformed JSON) names the position; add the user's line, as every error here does.
+            throw new JsonException(UserCode.Mark($"Tree.FromJson<{Name(typeof(T))}>: {e.Message}"), e.Path, e.LineNumber, e.BytePositionInLine, e);
+        }
         return x ?? throw new Serialization.JsonDataException($"Tree.FromJson<{Name(typeof(T))}>: the JSON is null; a structure is an array or an object.");
     }
 
