@@ -191,8 +191,15 @@ public static class Tree
     public static (ImmutableArray<Value> Leaves, TreeDef Def) Flatten<T>(T x)
     {
         var leaves = new List<Value>();
-        var def = RuleOf<T>.Value.Flatten(x, "", new Sink(leaves, null));
-        return (leaves.ToImmutableArray(), def);
+        try
+        {
+            var def = RuleOf<T>.Value.Flatten(x, new Sink(leaves, null));
+            return (leaves.ToImmutableArray(), def);
+        }
+        catch (FlattenError error)
+        {
+            throw error.ToStructureException();
+        }
     }
 
     /// <summary>A value of type <typeparamref name="T"/> and form <paramref name="def"/> with these leaves (each in its leaf's form).</summary>
@@ -330,8 +337,15 @@ public static class Tree
     internal static (List<Expr> Leaves, TreeDef Def) FlattenTraced<T>(T x)
     {
         var leaves = new List<Expr>();
-        var def = RuleOf<T>.Value.Flatten(x, "", new Sink(null, leaves));
-        return (leaves, def);
+        try
+        {
+            var def = RuleOf<T>.Value.Flatten(x, new Sink(null, leaves));
+            return (leaves, def);
+        }
+        catch (FlattenError error)
+        {
+            throw error.ToStructureException();
+        }
     }
 
     /// <summary>The rule of one declared type, built once.</summary>
@@ -362,11 +376,32 @@ public static class Tree
 internal sealed class Sink(List<Value>? values, List<Expr>? exprs)
 {
 
-    public void Add(Value v, string path) =>
-        (values ?? throw new StructureException($"A Value leaf at {path} of a traced structure: its leaves must all be Expr.", path)).Add(v);
+    public void Add(Value v) =>
+        (values ?? throw new FlattenError(at => $"A Value leaf at {at} of a traced structure: its leaves must all be Expr.")).Add(v);
 
-    public void Add(Expr e, string path) =>
-        (exprs ?? throw new StructureException($"An Expr leaf at {path} of an input: give a Value, a double, a vector or a matrix.", path)).Add(e);
+    public void Add(Expr e) =>
+        (exprs ?? throw new FlattenError(at => $"An Expr leaf at {at} of an input: give a Value, a double, a vector or a matrix.")).Add(e);
+}
+
+/// <summary>
+/// A part that cannot be flattened, on its way out of the walk: each node it passes adds its label to the path, so no
+/// path string is made unless something is wrong. <see cref="Tree"/> turns it into a <see cref="StructureException"/>.
+/// </summary>
+internal sealed class FlattenError(Func<string, string> message) : Exception
+{
+    private string path = "";
+
+    public string PathText => path.Length == 0 ? "the root" : path;
+
+    public string FullPath => path.Length == 0 ? "x" : path;
+
+    public FlattenError Under(string label)
+    {
+        path = TreeDef.Join("", label + path);
+        return this;
+    }
+
+    public StructureException ToStructureException() => new(message(PathText), FullPath);
 }
 
 /// <summary>Where building reads leaves from.</summary>
@@ -401,7 +436,11 @@ internal abstract class Rule
 
     protected abstract Rule MakeTraced();
 
-    public abstract TreeDef Flatten(object? x, string path, Sink into);
+    /// <summary>Appends x's leaves to <paramref name="into"/> and returns its form; a bad part throws <see cref="FlattenError"/>.</summary>
+    public abstract TreeDef Flatten(object? x, Sink into);
+
+    /// <summary>The form when it is the same for every value of the type (a leaf, a tuple or record of such): made once.</summary>
+    public virtual TreeDef? StaticDef => null;
 
     public abstract object? Build(TreeDef def, Source from);
 
@@ -437,6 +476,8 @@ internal abstract class Rule
     public static Rule For(Type type) => Cache.GetValue(type, Create);
 
     protected static string Null(string path) => $"A null at {(path.Length == 0 ? "the root" : path)} of a structure: every part must be present.";
+
+    protected static FlattenError Missing() => new(at => $"A null at {at} of a structure: every part must be present.");
 
     private static Rule Create(Type t)
     {
@@ -495,16 +536,18 @@ internal sealed class LeafRule : Rule
 
     public override string Describe() => "a leaf";
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef? StaticDef => def;
+
+    public override TreeDef Flatten(object? x, Sink into)
     {
         switch (x)
         {
-            case Value v: into.Add(v, path); break;
-            case double d: into.Add(Value.Scalar(d), path); break;
-            case Vector<double> vec: into.Add(Value.FromVector(vec), path); break;
-            case Matrix<double> m: into.Add(Value.FromMatrix(m), path); break;
-            case Expr e: into.Add(e, path); break;
-            default: throw new StructureException(Null(path), path);
+            case Value v: into.Add(v); break;
+            case double d: into.Add(Value.Scalar(d)); break;
+            case Vector<double> vec: into.Add(Value.FromVector(vec)); break;
+            case Matrix<double> m: into.Add(Value.FromMatrix(m)); break;
+            case Expr e: into.Add(e); break;
+            default: throw Missing();
         }
         return def;
     }
@@ -557,25 +600,32 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
 {
     protected override Rule MakeTraced() => For(typeof(ParamVars));
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef Flatten(object? x, Sink into)
     {
-        var leaf = For(typeof(Value));
         switch (x)
         {
             case Params p:
             {
-                var children = ImmutableArray.CreateBuilder<TreeDef>(p.Count);
-                foreach (var e in p) children.Add(leaf.Flatten(e.Value, TreeDef.Join(path, "." + e.Key), into));
-                return new TreeDef(this, children.MoveToImmutable(), p.Names.ToImmutableArray());
+                var leaf = ((LeafRule)For(typeof(Value))).Def;
+                foreach (var e in p)
+                {
+                    try { into.Add(e.Value); }
+                    catch (FlattenError error) { throw error.Under("." + e.Key); }
+                }
+                return new TreeDef(this, Enumerable.Repeat(leaf, p.Count).ToImmutableArray(), p.Names.ToImmutableArray());
             }
             case ParamVars vars:
             {
-                var children = ImmutableArray.CreateBuilder<TreeDef>(vars.Ordered.Length);
-                foreach (var v in vars.Ordered) children.Add(For(typeof(Expr)).Flatten(v, TreeDef.Join(path, "." + v.Name), into));
-                return new TreeDef(this, children.MoveToImmutable(), vars.Ordered.Select(v => v.Name).ToImmutableArray());
+                var leaf = ((LeafRule)For(typeof(Expr))).Def;
+                foreach (var v in vars.Ordered)
+                {
+                    try { into.Add(v); }
+                    catch (FlattenError error) { throw error.Under("." + v.Name); }
+                }
+                return new TreeDef(this, Enumerable.Repeat(leaf, vars.Ordered.Length).ToImmutableArray(), vars.Ordered.Select(v => v.Name).ToImmutableArray());
             }
             default:
-                throw new StructureException(Null(path), path);
+                throw Missing();
         }
     }
 
@@ -614,7 +664,10 @@ internal sealed class TupleRule : Rule
         rules = args.Select(For).ToArray();
         items = args.Select((_, k) => Getter(t, (MemberInfo?)t.GetField(ItemName(k)) ?? t.GetProperty(ItemName(k))!)).ToArray();
         make = Constructor(t.GetConstructor(args)!);
+        if (rules.All(r => r.StaticDef is not null)) staticDef = new TreeDef(this, [.. rules.Select(r => r.StaticDef!)], []);
     }
+
+    private readonly TreeDef? staticDef;
 
     private static string ItemName(int k) => k == 7 ? "Rest" : $"Item{k + 1}";
 
@@ -623,12 +676,26 @@ internal sealed class TupleRule : Rule
 
     protected override Rule MakeTraced() => For(TracedGeneric(Type));
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef? StaticDef => staticDef;
+
+    public override TreeDef Flatten(object? x, Sink into)
     {
-        if (x is null) throw new StructureException(Null(path), path);
-        var children = ImmutableArray.CreateBuilder<TreeDef>(rules.Length);
-        for (var k = 0; k < rules.Length; k++) children.Add(rules[k].Flatten(items[k](x), $"{path}[{k}]", into));
-        return new TreeDef(this, children.MoveToImmutable(), []);
+        if (x is null) throw Missing();
+        var children = staticDef is null ? ImmutableArray.CreateBuilder<TreeDef>(rules.Length) : null;
+        var k = 0;
+        try
+        {
+            for (; k < rules.Length; k++)
+            {
+                var child = rules[k].Flatten(items[k](x), into);
+                children?.Add(child);
+            }
+        }
+        catch (FlattenError error)
+        {
+            throw error.Under($"[{k}]");
+        }
+        return staticDef ?? new TreeDef(this, children!.MoveToImmutable(), []);
     }
 
     public override object? Build(TreeDef def, Source from)
@@ -703,12 +770,18 @@ internal sealed class SequenceRule : Rule
     protected override Rule MakeTraced() =>
         Type.IsArray ? For(element.Traced.Type.MakeArrayType()) : For(TracedGeneric(Type));
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef Flatten(object? x, Sink into)
     {
-        if (x is not IEnumerable items) throw new StructureException(Null(path), path);
+        if (x is not IEnumerable items) throw Missing();
         var children = ImmutableArray.CreateBuilder<TreeDef>();
-        var k = 0;
-        foreach (var item in items) children.Add(element.Flatten(item, $"{path}[{k++}]", into));
+        try
+        {
+            foreach (var item in items) children.Add(element.Flatten(item, into));
+        }
+        catch (FlattenError error)
+        {
+            throw error.Under($"[{children.Count}]");
+        }
         return new TreeDef(this, children.ToImmutable(), []);
     }
 
@@ -779,14 +852,18 @@ internal sealed class DictionaryRule : Rule
 
     protected override Rule MakeTraced() => For(Type.GetGenericTypeDefinition().MakeGenericType(typeof(string), element.Traced.Type));
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef Flatten(object? x, Sink into)
     {
-        if (x is not IEnumerable items) throw new StructureException(Null(path), path);
+        if (x is not IEnumerable items) throw Missing();
         var entries = new List<(string Key, object? Value)>();
         foreach (var pair in items) entries.Add(((string)key(pair!)!, value(pair!)));
         if (!sorted) entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         var children = ImmutableArray.CreateBuilder<TreeDef>(entries.Count);
-        foreach (var (k, v) in entries) children.Add(element.Flatten(v, $"{path}[\"{k}\"]", into));
+        foreach (var (k, v) in entries)
+        {
+            try { children.Add(element.Flatten(v, into)); }
+            catch (FlattenError error) { throw error.Under($"[\"{k}\"]"); }
+        }
         return new TreeDef(this, children.MoveToImmutable(), entries.Select(e => e.Key).ToImmutableArray());
     }
 
@@ -838,7 +915,10 @@ internal sealed class RecordRule : Rule
             return (member.Name, For(p.ParameterType), Getter(t, member));
         }).ToArray();
         names = fields.Select(f => f.Name).ToImmutableArray();
+        if (fields.All(f => f.Rule.StaticDef is not null)) staticDef = new TreeDef(this, [.. fields.Select(f => f.Rule.StaticDef!)], names);
     }
+
+    private readonly TreeDef? staticDef;
 
     public static RecordRule? TryCreate(Type t)
     {
@@ -864,12 +944,25 @@ internal sealed class RecordRule : Rule
         return For(TracedGeneric(Type));
     }
 
-    public override TreeDef Flatten(object? x, string path, Sink into)
+    public override TreeDef? StaticDef => staticDef;
+
+    public override TreeDef Flatten(object? x, Sink into)
     {
-        if (x is null) throw new StructureException(Null(path), path);
-        var children = ImmutableArray.CreateBuilder<TreeDef>(fields.Length);
-        foreach (var (name, rule, get) in fields) children.Add(rule.Flatten(get(x), TreeDef.Join(path, "." + name), into));
-        return new TreeDef(this, children.MoveToImmutable(), names);
+        if (x is null) throw Missing();
+        var children = staticDef is null ? ImmutableArray.CreateBuilder<TreeDef>(fields.Length) : null;
+        foreach (var (name, rule, get) in fields)
+        {
+            try
+            {
+                var child = rule.Flatten(get(x), into);
+                children?.Add(child);
+            }
+            catch (FlattenError error)
+            {
+                throw error.Under("." + name);
+            }
+        }
+        return staticDef ?? new TreeDef(this, children!.MoveToImmutable(), names);
     }
 
     public override object? Build(TreeDef def, Source from)
