@@ -181,8 +181,8 @@ public sealed class TreeDef : IEquatable<TreeDef>
 /// dictionaries with string keys (<c>Dictionary</c>, <c>IReadOnlyDictionary</c>, <c>ImmutableDictionary</c>,
 /// <c>ImmutableSortedDictionary</c>, F# <c>Map</c>); F# records and C# types marked <see cref="StructuredAttribute"/>.</para>
 /// <para>Leaves come in depth-first order: tuple and sequence positions in order, record fields in declaration order,
-/// parameters in their order, dictionary entries by key (ordinal order for hashed dictionaries, the dictionary's own
-/// order for sorted ones and F# maps). The form is read from the declared type, so it is the same on every call.</para>
+/// parameters in their order, dictionary entries by key in ordinal order (F# maps order string keys the same way).
+/// The form is read from the declared type, so it is the same on every call.</para>
 /// </remarks>
 public static class Tree
 {
@@ -800,14 +800,12 @@ internal sealed class SequenceRule : Rule
 internal sealed class DictionaryRule : Rule
 {
     private readonly Rule element;
-    private readonly bool sorted;
     private readonly Func<string[], Array, object> make;
     private readonly Func<object, object?> key, value;
 
-    private DictionaryRule(Type t, Type element, bool sorted, Func<string[], Array, object> make) : base(t, "dictionary:" + t.GetGenericTypeDefinition().FullName)
+    private DictionaryRule(Type t, Type element, Func<string[], Array, object> make) : base(t, "dictionary:" + t.GetGenericTypeDefinition().FullName)
     {
         this.element = For(element);
-        this.sorted = sorted;
         this.make = make;
         var pair = typeof(KeyValuePair<,>).MakeGenericType(typeof(string), element);
         key = Getter(pair, pair.GetProperty("Key")!);
@@ -826,21 +824,21 @@ internal sealed class DictionaryRule : Rule
             return d;
         }
         if (def == typeof(Dictionary<,>) || def == typeof(IReadOnlyDictionary<,>) || def == typeof(IDictionary<,>))
-            return new DictionaryRule(t, e, false, Dict);
+            return new DictionaryRule(t, e, Dict);
         if (def == typeof(ImmutableDictionary<,>) || def == typeof(ImmutableSortedDictionary<,>))
         {
             var name = def == typeof(ImmutableDictionary<,>) ? "System.Collections.Immutable.ImmutableDictionary" : "System.Collections.Immutable.ImmutableSortedDictionary";
             var create = typeof(ImmutableArray).Assembly.GetType(name)!.GetMethods()
                 .Single(m => m.Name == "CreateRange" && m.GetParameters().Length == 2 && m.GetParameters()[0].ParameterType.Name.StartsWith(def == typeof(ImmutableDictionary<,>) ? "IEqualityComparer" : "IComparer", StringComparison.Ordinal))
                 .MakeGenericMethod(typeof(string), e);
-            return new DictionaryRule(t, e, def == typeof(ImmutableSortedDictionary<,>),
+            return new DictionaryRule(t, e,
                 (keys, values) => create.Invoke(null, [StringComparer.Ordinal, Dict(keys, values)])!);
         }
         if (def.FullName == "Microsoft.FSharp.Collections.FSharpMap`2")
         {
             var tuple = typeof(Tuple<,>).MakeGenericType(typeof(string), e);
             var ctor = t.GetConstructor([typeof(IEnumerable<>).MakeGenericType(tuple)])!;
-            return new DictionaryRule(t, e, true, (keys, values) =>
+            return new DictionaryRule(t, e, (keys, values) =>
             {
                 var pairs = Array.CreateInstance(tuple, keys.Length);
                 for (var i = 0; i < keys.Length; i++) pairs.SetValue(Activator.CreateInstance(tuple, keys[i], values.GetValue(i)), i);
@@ -857,7 +855,7 @@ internal sealed class DictionaryRule : Rule
         if (x is not IEnumerable items) throw Missing();
         var entries = new List<(string Key, object? Value)>();
         foreach (var pair in items) entries.Add(((string)key(pair!)!, value(pair!)));
-        if (!sorted) entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         var children = ImmutableArray.CreateBuilder<TreeDef>(entries.Count);
         foreach (var (k, v) in entries)
         {
@@ -887,8 +885,7 @@ internal sealed class DictionaryRule : Rule
             var leaves = new List<Value>();
             entries.Add((key, element.Read(ref reader, $"{path}[\"{key}\"]", leaves), leaves));
         }
-        // Flattening orders keys ordinally (hashed dictionaries) or as the dictionary does (ordinal for F# maps and the
-        // sorted dictionaries this mechanism builds), so a file's own key order never changes the form.
+        // Keys in ordinal order, as flattening puts them, so a file's own key order never changes the form.
         entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         foreach (var e in entries) into.AddRange(e.Leaves);
         return new TreeDef(this, entries.Select(e => e.Def).ToImmutableArray(), entries.Select(e => e.Key).ToImmutableArray());
