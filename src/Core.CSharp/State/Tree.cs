@@ -140,20 +140,33 @@ public sealed class TreeDef : IEquatable<TreeDef>
     /// <summary>
     /// Where this form and <paramref name="other"/> first differ, as a sentence naming the path; null when they are the same form.
     /// </summary>
-    internal string? Difference(TreeDef other) => Difference(this, other, "");
-
-    private static string? Difference(TreeDef a, TreeDef b, string path)
+    internal string? Difference(TreeDef other)
     {
-        var where = path.Length == 0 ? "the root" : path;
-        if (a.Rule.Shape != b.Rule.Shape) return $"at {where}: {b.Rule.Describe()} where the input has {a.Rule.Describe()}";
-        if (a.Children.Length != b.Children.Length)
-            return $"at {where}: {b.Children.Length} elements where the input has {a.Children.Length}";
+        if (Difference(this, other, out var labels) is not { } reason) return null;
+        var path = "";
+        for (var k = (labels?.Count ?? 0) - 1; k >= 0; k--) path = Join(path, labels![k]);
+        return $"at {(path.Length == 0 ? "the root" : path)}: {reason}";
+    }
+
+    /// <summary>The first difference and the labels leading to it, innermost first; no string is made for equal forms.</summary>
+    private static string? Difference(TreeDef a, TreeDef b, out List<string>? labels)
+    {
+        labels = null;
+        if (ReferenceEquals(a, b)) return null;
+        if (a.Rule.Form != b.Rule.Form) return $"{b.Rule.Describe()} where the input has {a.Rule.Describe()}";
+        if (a.Children.Length != b.Children.Length) return $"{Elements(b.Children.Length)} where the input has {a.Children.Length}";
         for (var k = 0; k < a.Keys.Length; k++)
-            if (a.Keys[k] != b.Keys[k]) return $"at {where}: the name '{b.Keys[k]}' where the input has '{a.Keys[k]}'";
+            if (a.Keys[k] != b.Keys[k]) return $"the name '{b.Keys[k]}' where the input has '{a.Keys[k]}'";
         for (var k = 0; k < a.Children.Length; k++)
-            if (Difference(a.Children[k], b.Children[k], Join(path, a.Label(k))) is { } d) return d;
+            if (Difference(a.Children[k], b.Children[k], out labels) is { } d)
+            {
+                (labels ??= []).Add(a.Label(k));
+                return d;
+            }
         return null;
     }
+
+    private static string Elements(int n) => n == 1 ? "1 element" : $"{n} elements";
 
     /// <inheritdoc/>
     public bool Equals(TreeDef? other) => other is not null && Difference(other) is null;
@@ -162,7 +175,7 @@ public sealed class TreeDef : IEquatable<TreeDef>
     public override bool Equals(object? obj) => obj is TreeDef d && Equals(d);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Rule.Shape, LeafCount, Children.Length);
+    public override int GetHashCode() => HashCode.Combine(Rule.Form, LeafCount, Children.Length);
 
     /// <summary>The form as the type it was read from and its leaf paths, e.g. <c>(Value, Value[]) with leaves [0], [1][0], [1][1]</c>.</summary>
     public override string ToString() => $"{Tree.Name(Rule.Type)} with leaves {string.Join(", ", Paths)}";
@@ -209,7 +222,7 @@ public static class Tree
         Guard.NotNull(def);
         Guard.NotNull(leaves);
         var rule = RuleOf<T>.Value;
-        if (def.Rule.Shape != rule.Shape)
+        if (def.Rule.Form != rule.Form)
             throw new StructureException($"Tree.Unflatten: the form is one of {Name(def.Rule.Type)}, not of {Name(typeof(T))}.");
         if (leaves.Count != def.LeafCount)
             throw new StructureException($"Tree.Unflatten: {leaves.Count} leaves for a form with {def.LeafCount} ({string.Join(", ", def.Paths)}).");
@@ -420,16 +433,16 @@ internal abstract class Rule
     private static readonly ConditionalWeakTable<Type, Rule> Cache = new();
     private Rule? traced;
 
-    protected Rule(Type type, string shape)
+    protected Rule(Type type, string form)
     {
         Type = type;
-        Shape = shape;
+        Form = form;
     }
 
     public Type Type { get; }
 
     /// <summary>The kind of node with its type arguments abstracted: equal for a type and its traced form.</summary>
-    public string Shape { get; }
+    public string Form { get; }
 
     /// <summary>The rule of the traced form.</summary>
     public Rule Traced => traced ??= MakeTraced();
