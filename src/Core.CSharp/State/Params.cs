@@ -24,12 +24,21 @@ namespace Functional.Autodiff;
 public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
 {
     private readonly ImmutableArray<KeyValuePair<string, Value>> entries;
-    private readonly ImmutableDictionary<string, int> index;
+    private ImmutableDictionary<string, int>? index;
 
-    private Params(ImmutableArray<KeyValuePair<string, Value>> entries)
+    private Params(ImmutableArray<KeyValuePair<string, Value>> entries) => this.entries = entries;
+
+    /// <summary>Lookup by name, built on first use (a pure function of the entries, so a race only builds it twice):
+    /// a gradient or an optimizer step that is only added to and iterated never builds it.</summary>
+    private ImmutableDictionary<string, int> Index =>
+        index ??= entries.Select((e, k) => KeyValuePair.Create(e.Key, k)).ToImmutableDictionary();
+
+    /// <summary>Parameters from names already known to be unique and non-empty (the names of another Params).</summary>
+    internal static Params Trusted(ImmutableArray<string> names, Func<int, Value> value)
     {
-        this.entries = entries;
-        index = entries.Select((e, k) => KeyValuePair.Create(e.Key, k)).ToImmutableDictionary();
+        var built = ImmutableArray.CreateBuilder<KeyValuePair<string, Value>>(names.Length);
+        for (var k = 0; k < names.Length; k++) built.Add(KeyValuePair.Create(names[k], value(k)));
+        return new Params(built.MoveToImmutable());
     }
 
     /// <summary>Parameters from (name, value) pairs, in this order.</summary>
@@ -60,10 +69,10 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     public Value this[string name] => entries[IndexOf(name)].Value;
 
     /// <summary>True when a parameter has this name.</summary>
-    public bool Contains(string name) => index.ContainsKey(name);
+    public bool Contains(string name) => Index.ContainsKey(name);
 
     private int IndexOf(string name) =>
-        index.TryGetValue(name, out var k) ? k
+        Index.TryGetValue(name, out var k) ? k
         : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Names)}."));
 
     /// <summary>A copy with <paramref name="name"/> set to <paramref name="value"/> (PyTorch's <c>w.grad.data = ...</c>, as a new map).
@@ -72,7 +81,7 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
     public Params SetItem(string name, Value value)
     {
         Guard.NotNullOrEmpty(name);
-        if (!index.TryGetValue(name, out var k)) return new Params(entries.Add(KeyValuePair.Create(name, value)));
+        if (!Index.TryGetValue(name, out var k)) return new Params(entries.Add(KeyValuePair.Create(name, value)));
         if (entries[k].Value.Shape != value.Shape)
             throw new ShapeMismatchException("Params.SetItem", entries[k].Value.Shape, value.Shape, $"Parameter '{name}' keeps its shape: give a value of shape {entries[k].Value.Shape}.");
         return new Params(entries.SetItem(k, KeyValuePair.Create(name, value)));
@@ -237,13 +246,12 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
 /// <summary>The traced variables a function of <see cref="Params"/> reads, by name.</summary>
 public sealed class ParamVars
 {
-    private readonly ImmutableDictionary<string, Var> vars;
+    private Dictionary<string, Var>? vars;
 
-    internal ParamVars(ImmutableArray<Var> ordered)
-    {
-        Ordered = ordered;
-        vars = ordered.ToImmutableDictionary(v => v.Name);
-    }
+    internal ParamVars(ImmutableArray<Var> ordered) => Ordered = ordered;
+
+    /// <summary>Lookup by name, built on first use and never written after (a race only builds it twice).</summary>
+    private Dictionary<string, Var> Vars => vars ??= Ordered.ToDictionary(v => v.Name);
 
     internal ImmutableArray<Var> Ordered { get; }
 
@@ -258,6 +266,6 @@ public sealed class ParamVars
     /// <summary>The traced variable of parameter <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
     public Expr this[string name] =>
-        vars.TryGetValue(name, out var v) ? v
+        Vars.TryGetValue(name, out var v) ? v
         : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Ordered.Select(x => x.Name))}."));
 }

@@ -654,8 +654,7 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
 
     public override object? Build(TreeDef def, Source from)
     {
-        if (Type == typeof(Params))
-            return Params.Of(def.Keys.Select(name => (name, from.NextValue())).ToArray());
+        if (Type == typeof(Params)) return Params.Trusted(def.Keys, _ => from.NextValue());
         var vars = ImmutableArray.CreateBuilder<Var>(def.Keys.Length);
         foreach (var name in def.Keys)
             vars.Add(from.NextExpr() as Var
