@@ -119,9 +119,9 @@ near "nested value" [| 2.0 * 6.0 + 4.0 * 2.0 |] nestedValue
 near "nested gradient" (numericGrad (fun x -> fst (valueAndGrad nestedF x)) nestedInput) (elements nestedGrad)
 
 (**
-A `Map<string, _>` is a dictionary of named parameters; its gradient is a map with the same keys. Inside the
-function, `m["w"]` indexes the traced map once its type is known, so this lambda names it (`Map.find "w" m` needs
-no annotation):
+A `Map<string, _>` is a dictionary of named parameters; its gradient is a map with the same keys, in key order.
+Indexing with `m["w"]` needs the map's type known where it is written, so `namedLoss` is annotated (a lambda at the
+call can use `Map.find "w" m` without one):
 *)
 let named = Map [ "w", vector [ 1.0; 2.0 ]; "b", scalar 0.5 ]
 let namedLoss (m: Map<string, Expr>) = sum (m["w"] * m["w"]) * m["b"] + 3.0 * m["b"]
@@ -132,8 +132,7 @@ let namedGrad = grad namedLoss named
 near "map gradient, b then w" [| 5.0 + 3.0; 1.0; 2.0 |] (elements namedGrad)
 
 (**
-`Params` (`parameters [ "w", ...; "b", ... ]` read as `p?w`) works as before: it is one more form of the same
-mechanism.
+`Params` (`parameters [ "w", ...; "b", ... ]`, read as `p?w`) is one more form of the same mechanism.
 
 ## A model as a list of records
 
@@ -157,9 +156,9 @@ let predict (layers: Layer<Expr> list) =
 let loss (layers: Layer<Expr> list) = meanSquaredError (predict layers) (constant targets)
 
 (**
-The loss is annotated with the traced form: F# cannot see a record's type through the combinator the way it sees a
-tuple's (here `l.W` would find `Layer` by its field names, but an annotation says what is meant). The gradient is a
-`Layer<Value> list` of the model's shapes:
+The loss's parameter is annotated with the traced form, `Layer<Expr> list`: F# works out the traced form of a tuple,
+list, array or map from the input, but takes a record's from the function (here it could find `Layer` from the field
+names `l.W` and `l.B`; the annotation says it plainly). The gradient is a `Layer<Value> list` of the model's shapes:
 *)
 let lossValue, modelGrad = valueAndGrad loss model
 
@@ -175,7 +174,7 @@ near "the model's gradient, every element" (numericGrad lossAt model) (elements 
 
 `Tree.Zip` applies a function leaf by leaf to two structures of the same form, and `Tree.Map` to one; both return the
 form they were given. So a step of gradient descent on the whole model is one line, and training is a fold over steps
-that makes a new model each time (nothing is mutated). `Tree.GlobalNorm` is the norm over every element of every
+that makes a new model each time (`List.scan`, which keeps every model; nothing is mutated). `Tree.GlobalNorm` is the norm over every element of every
 leaf, for clipping:
 *)
 let step (layers: Layer<Value> list) =
