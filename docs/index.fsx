@@ -51,7 +51,9 @@ expect "w.grad after two backward passes" "[18., 18., 18.]" twice
 (*** include-output ***)
 
 (**
-Functions of several inputs take a tuple and return a tuple of gradients, each in its input's form:
+Functions of several inputs take a tuple and return a tuple of gradients, each in its input's form (any
+structure works the same way: lists, maps and records of parameters, nested; see
+[structured inputs](structured-inputs.html)):
 *)
 let f, (dx, dy, dz) = valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
 (f, (dx, dy, dz))
@@ -86,6 +88,13 @@ CSharp.html [ "Seed000"; "Full" ]
 | [002 What to differentiate](tutorial-002-what-to-differentiate.html) | choose the inputs by what you pass to `Grad`, the error for a non-scalar output, weighted `Vjp` |
 | [003 Circuits](tutorial-003-circuit-gradients.html) | gradients of every gate of f = (x + 2y)·z, intermediate nodes included, and the graph drawn as a circuit |
 | [004 Matrices and losses](tutorial-004-matrices-and-losses.html) | z = x·w + b with a logistic loss, evaluation without a mode switch, accumulation over matrices |
+
+## Guides
+
+| page | what it covers |
+|---|---|
+| [Numbers you can trust](reliability.html) | custom-op rules, the anomaly check, errors that name your line, determinism |
+| [Structured inputs](structured-inputs.html) | tuples, lists, maps and records of parameters in every combinator, `Tree` for optimizer steps, choosing inputs with `argnums` and `names`, Jacobians and Hessians in blocks |
 
 The [API reference](reference/index.html) is generated from the libraries' XML docs.
 

@@ -99,6 +99,27 @@ public class ReadmeExample
         // ---- to here ----
     }
 
+    private static void Structured()
+    {
+        // ---- README, structured inputs: from here ----
+        // f of a vector and an array of scalars; the type arguments are the input and what f receives (its traced form).
+        Func<(Expr W, Expr[] Bs), Expr> f = t => Expr.Sum(t.W * t.W) * (t.Bs[0] + t.Bs[1]);
+        (Value, Value[]) p = (Value.FromArray(1.0, 2.0), [0.5, 1.5]);
+
+        var (gw, gbs) = AD.Grad<(Value, Value[]), (Expr W, Expr[] Bs)>(f)(p);
+        Console.WriteLine($"{gw} {gbs[0]} {gbs[1]}");                            // [4, 8] 5 5
+
+        // A gradient step on the whole structure, leaf by leaf; every leaf has a path.
+        var next = Tree.Zip(p, (gw, gbs), (v, g) => v - 0.1 * g);
+        Console.WriteLine(string.Join(", ", Tree.Leaves(next).Select(l => $"{l.Path}: {l.Value}")));  // [0]: [0.6, 1.2], [1][0]: 0, [1][1]: 1
+
+        // Only the first input: the others are zeros, not computed. A Hessian comes in blocks, indexed by leaf path.
+        var (_, noBs) = AD.Grad<(Value, Value[]), (Expr W, Expr[] Bs)>(f, Wrt.Args(0))(p);
+        var h = AD.Hessian<(Value, Value[]), (Expr W, Expr[] Bs)>(f)(p);
+        Console.WriteLine($"{noBs[0]} {Value.FromMatrix(h["[0]", "[1][1]"])}");   // 0 [[2], [4]]
+        // ---- to here ----
+    }
+
     private static string[] Capture(Action example)
     {
         var original = Console.Out;
@@ -176,6 +197,26 @@ public class ReadmeExample
         var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
         var readme = File.ReadAllText(Path.Combine(root.FullName, "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain(string.Join("\n", body)), "README.md's saving and loading example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
+    }
+
+    /// <summary>The structured-inputs example prints the lines the README shows beside it.</summary>
+    [Test]
+    public void StructuredExamplePrintsWhatTheReadmeSays()
+    {
+        var lines = Capture(Structured);
+        Assert.That(lines, Is.EqualTo(new[] { "[4, 8] 5 5", "[0]: [0.6, 1.2], [1][0]: 0, [1][1]: 1", "0 [[2], [4]]" }));
+    }
+
+    /// <summary>The README's structured-inputs example is this one, line for line.</summary>
+    [Test]
+    public void TheReadmeShowsTheStructuredExample()
+    {
+        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
+        var from = Array.FindIndex(source, l => l.Contains("README, structured inputs: from here"));
+        var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
+        var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
+        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's structured-inputs example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
     }
 
     /// <summary>The example prints the lines the README shows beside it.</summary>
