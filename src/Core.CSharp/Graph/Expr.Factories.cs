@@ -147,6 +147,9 @@ public abstract partial class Expr
     /// <summary>A scalar constant.</summary>
     public static implicit operator Expr(double x) => Const(x);
 
+    /// <summary>The constant 0, the zero F#'s <c>List.sum</c> and <c>Seq.sum</c> start from: <c>List.sum [ a; b; c ]</c> on graphs.</summary>
+    public static Expr Zero => Const(0.0);
+
     /// <summary>A constant holding the value (values are immutable, so nothing is copied).</summary>
     public static implicit operator Expr(Value v) => Const(v);
 

@@ -140,12 +140,12 @@ public sealed class TreeDef : IEquatable<TreeDef>
     /// <summary>
     /// Where this form and <paramref name="other"/> first differ, as a sentence naming the path; null when they are the same form.
     /// </summary>
-    internal string? Difference(TreeDef other)
+    internal (string Message, string Path)? Difference(TreeDef other)
     {
         if (Difference(this, other, out var labels) is not { } reason) return null;
         var path = "";
         for (var k = (labels?.Count ?? 0) - 1; k >= 0; k--) path = Join(path, labels![k]);
-        return $"at {(path.Length == 0 ? "the root" : path)}: {reason}";
+        return ($"at {(path.Length == 0 ? "the root" : path)}: {reason}", path.Length == 0 ? "x" : path);
     }
 
     /// <summary>The first difference and the labels leading to it, innermost first; no string is made for equal forms.</summary>
@@ -330,8 +330,8 @@ public static class Tree
     internal static ImmutableArray<Value> Same<T>(TreeDef def, ImmutableArray<Value> reference, T x, string who, string what)
     {
         var (leaves, other) = Flatten(x);
-        if (def.Difference(other) is { } d)
-            throw new StructureException($"{who}: the {what} does not have the input's form {d}.", null);
+        if (def.Difference(other) is ({ } message, { } at))
+            throw new StructureException($"{who}: the {what} does not have the input's form {message}.", at);
         var paths = def.IsLeaf ? default : def.Paths;
         for (var k = 0; k < leaves.Length; k++)
             if (leaves[k].Shape != reference[k].Shape)

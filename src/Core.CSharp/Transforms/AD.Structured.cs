@@ -292,8 +292,9 @@ public static partial class AD
         var expected = Tree.RuleOf<TIn>.Value.Traced.Type;
         if (expected != typeof(TTraced))
             throw new StructureException(
-                $"AD.{combinator}<{Tree.Name(typeof(TIn))}, {Tree.Name(typeof(TTraced))}>: the function receives an input of {Tree.Name(typeof(TIn))} " +
-                $"in its traced form, which is {Tree.Name(expected)}, not {Tree.Name(typeof(TTraced))}; write AD.{combinator}<{Tree.Name(typeof(TIn))}, {Tree.Name(expected)}>.");
+                $"{combinator}: a function differentiated at a {Tree.Name(typeof(TIn))} receives it in its traced form {Tree.Name(expected)} " +
+                $"(every leaf an Expr), not {Tree.Name(typeof(TTraced))}: write the function over {Tree.Name(expected)} " +
+                $"(in C#, {combinator}<{Tree.Name(typeof(TIn))}, {Tree.Name(expected)}>).");
     }
 
     /// <summary>The k-th unit value of a shape, elements counted in row-major order.</summary>
