@@ -95,6 +95,24 @@ module Autodiff =
     let meanSquaredError (prediction: Expr) (target: Expr) : Expr =
         Expr.MeanSquaredError(prediction, target)
 
+    let reshape (shape: Shape) (e: Expr) : Expr = Expr.Reshape(e, shape)
+
+    let flatten (e: Expr) : Expr = Expr.Flatten e
+
+    let concat (axis: int) (parts: Expr seq) : Expr = Expr.Concat(axis, Seq.toArray parts)
+
+    let stack (axis: int) (parts: Expr seq) : Expr = Expr.Stack(axis, Seq.toArray parts)
+
+    let slice (start: int) (stop: int) (e: Expr) : Expr = Expr.Slice(e, start, stop)
+
+    let sliceAxis (axis: int) (start: int) (stop: int) (e: Expr) : Expr = Expr.Slice(e, axis, start, stop)
+
+    let gather (indices: int seq) (e: Expr) : Expr = Expr.Gather(e, Seq.toArray indices)
+
+    let row (i: int) (m: Expr) : Expr = Expr.Row(m, i)
+
+    let column (j: int) (m: Expr) : Expr = Expr.Column(m, j)
+
     // ------------------------------------------------------------------ combinators
     // Each is one call into the core's structured combinator. The `if false` line is type-level only (it lets
     // Tracing fix the traced type 'E from the input's type 'X, so lambdas need no annotation); it never runs.

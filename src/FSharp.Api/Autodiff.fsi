@@ -107,6 +107,56 @@ module Autodiff =
     val meanSquaredError: prediction: Expr -> target: Expr -> Expr
 
     /// <summary>
+    /// <paramref name="e"/> with another shape of as many elements, its elements kept in row-major order (NumPy's and
+    /// PyTorch's <c>reshape</c>); to its own shape it is <paramref name="e"/> itself.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The shapes have different numbers of elements.</exception>
+    /// <example><c>vector [ 1.0 .. 6.0 ] |> constant |> reshape (Shape.Matrix(2, 3))</c> has rows 1, 2, 3 and 4, 5, 6.</example>
+    val reshape: shape: Shape -> e: Expr -> Expr
+
+    /// <summary>The elements as a vector in row-major order (rows one after another); a scalar becomes a vector of one element.</summary>
+    val flatten: e: Expr -> Expr
+
+    /// <summary>
+    /// The parts joined along an axis: vectors end to end (axis 0), matrices one above the other (axis 0) or side by
+    /// side (axis 1).
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The parts do not fit; the message names them and the fix.</exception>
+    /// <exception cref="T:System.ArgumentException">There are no parts.</exception>
+    /// <example><c>concat 0 [ a; b ]</c> of vectors [1; 2] and [3] is [1; 2; 3].</example>
+    val concat: axis: int -> parts: Expr seq -> Expr
+
+    /// <summary>Parts of one shape stacked along a new axis: vectors as the rows (axis 0) or the columns (axis 1) of a matrix, scalars into a vector.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The parts have different shapes, or are matrices.</exception>
+    /// <exception cref="T:System.ArgumentException">There are no parts.</exception>
+    /// <example><c>stack 0 [ u; v ]</c> of two vectors of 3 is a 2×3 matrix with rows u and v.</example>
+    val stack: axis: int -> parts: Expr seq -> Expr
+
+    /// <summary>Elements <paramref name="start"/> to <paramref name="stop"/> − 1 of a vector (stop exclusive, as Python).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is not a vector (use <c>sliceAxis</c> for a matrix).</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The range is empty or outside the vector.</exception>
+    /// <example><c>slice 1 3 (constant (vector [ 10.0; 20.0; 30.0; 40.0 ]))</c> is [20; 30].</example>
+    val slice: start: int -> stop: int -> e: Expr -> Expr
+
+    /// <summary>Positions <paramref name="start"/> to <paramref name="stop"/> − 1 along an axis: rows (0) or columns (1) of a matrix, a vector's elements (0).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1, or the range is empty or outside the input.</exception>
+    val sliceAxis: axis: int -> start: int -> stop: int -> e: Expr -> Expr
+
+    /// <summary>The elements of a vector, or the rows of a matrix, at the indices (repeats allowed; their gradients add up).</summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">An index is outside the vector or the rows.</exception>
+    /// <example><c>gather [ 2; 0; 2 ] (constant (vector [ 10.0; 20.0; 30.0 ]))</c> is [30; 10; 30].</example>
+    val gather: indices: int seq -> e: Expr -> Expr
+
+    /// <summary>Row <paramref name="i"/> of a matrix, as a vector.</summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The row is outside the matrix.</exception>
+    val row: i: int -> m: Expr -> Expr
+
+    /// <summary>Column <paramref name="j"/> of a matrix, as a vector.</summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The column is outside the matrix.</exception>
+    val column: j: int -> m: Expr -> Expr
+
+    /// <summary>
     /// Differentiate by the inputs at these positions of the input tuple, list or array only (JAX's <c>argnums</c>), for
     /// the <c>…Wrt</c> combinators: <c>gradWrt (argnums [ 0; 2 ]) f (a, b, c)</c>. The others are held constant; in a
     /// gradient they hold zeros of their shape (not computed), so the result keeps the input's form.

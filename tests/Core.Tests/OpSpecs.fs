@@ -135,6 +135,44 @@ let private logSoftmax (t: T) =
 
 let private fd = { Absolute = 1e-7; Relative = 1e-6 }
 
+/// The elements of t in row-major order (a matrix's rows one after another).
+let private rowMajor (t: T) =
+    if t.Shape.IsMatrix then
+        Array.init t.Shape.Size (fun r -> T.at t (r / t.Shape.Cols) (r % t.Shape.Cols))
+    else
+        t.Data
+
+/// A tensor of shape s from its elements in row-major order.
+let private ofRowMajor (s: Shape) (d: float[]) =
+    if s.IsMatrix then T.matrix s.Rows s.Cols (fun i j -> d[i * s.Cols + j]) else { Shape = s; Data = d }
+
+/// A random shape of `size` elements: a vector, any matrix of that size, or (size 1) a scalar.
+let private shapeOfSize (rng: Random) size =
+    let divisors = [ for a in 1..size do if size % a = 0 then a ]
+
+    match rng.Next 3 with
+    | 0 when size = 1 -> Shape.Scalar
+    | 0 | 1 -> Shape.Vector size
+    | _ ->
+        let a = divisors[rng.Next divisors.Length]
+        Shape.Matrix(a, size / a)
+
+/// Lengths along an axis: the rows of a matrix or vector, the columns of a matrix.
+let private extent (s: Shape) axis = if axis = 0 then s.Rows else s.Cols
+
+/// A vector of length n or a matrix with n along the axis (the other side `other`).
+let private alongAxis (isVector: bool) axis n other =
+    if isVector then Shape.Vector n
+    elif axis = 0 then Shape.Matrix(n, other)
+    else Shape.Matrix(other, n)
+
+/// Element (i, j) of t for a vector or a matrix, with the vector's elements on axis 0.
+let private get (t: T) i j = if t.Shape.IsMatrix then T.at t i j else t.Data[i]
+
+/// The tensor of shape s with element (i, j) from f (a vector's elements are (i, 0)).
+let private build (s: Shape) (f: int -> int -> float) =
+    if s.IsMatrix then T.matrix s.Rows s.Cols f else T.init s (fun i -> f i 0)
+
 let private unary name (op: Op) smooth domain (f: float -> float) =
     {
         Name = name
@@ -377,6 +415,121 @@ let all: OpSpec list =
                     Args = [ arg Real Shape.Scalar ]
                     Reference = fun xs -> T.matrix m n (fun r c -> if (r, c) = (i, j) then (one xs).Data[0] else 0.0)
                 })
+        spec "reshape" true (fun rng ->
+            let source = anyShape rng
+            let target = shapeOfSize rng source.Size
+
+            {
+                Op = ReshapeOp target
+                Args = [ arg Real source ]
+                Reference = fun xs -> ofRowMajor target (Array.copy (rowMajor (one xs)))
+            })
+        spec "concat" true (fun rng ->
+            let isVector = rng.Next 3 = 0
+            let axis = if isVector then 0 else rng.Next 2
+            let na, nb, other = dim rng, dim rng, dim rng
+            let a, b = alongAxis isVector axis na other, alongAxis isVector axis nb other
+            let out = alongAxis isVector axis (na + nb) other
+
+            {
+                Op = ConcatOp axis
+                Args = [ arg Real a; arg Real b ]
+                Reference =
+                    fun xs ->
+                        let x, y = two xs
+
+                        build out (fun i j ->
+                            let k = if axis = 0 then i else j
+
+                            if k < na then get x i j
+                            elif axis = 0 then get y (i - na) j
+                            else get y i (j - na))
+            })
+        spec "slice" true (fun rng ->
+            let s = vectorOrMatrix rng
+            let axis = if s.IsVector then 0 else rng.Next 2
+            let n = extent s axis
+            let start = rng.Next n
+            let stop = rng.Next(start + 1, n + 1)
+            let out = alongAxis s.IsVector axis (stop - start) (if axis = 0 then s.Cols else s.Rows)
+
+            {
+                Op = SliceOp(axis, start, stop)
+                Args = [ arg Real s ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+                        build out (fun i j -> if axis = 0 then get x (i + start) j else get x i (j + start))
+            })
+        spec "pad" true (fun rng ->
+            let s = vectorOrMatrix rng
+            let axis = if s.IsVector then 0 else rng.Next 2
+            let before, after = rng.Next 3, rng.Next 3
+            let n = extent s axis
+            let out = alongAxis s.IsVector axis (before + n + after) (if axis = 0 then s.Cols else s.Rows)
+
+            {
+                Op = PadOp(axis, before, after)
+                Args = [ arg Real s ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+
+                        build out (fun i j ->
+                            let k = (if axis = 0 then i else j) - before
+
+                            if k < 0 || k >= n then 0.0
+                            elif axis = 0 then get x k j
+                            else get x i k)
+            })
+        spec "gather" true (fun rng ->
+            let s = vectorOrMatrix rng
+            let indices = Array.init (rng.Next(1, 7)) (fun _ -> rng.Next s.Rows)
+
+            let out =
+                if s.IsVector then Shape.Vector indices.Length else Shape.Matrix(indices.Length, s.Cols)
+
+            {
+                Op = GatherOp indices
+                Args = [ arg Real s ]
+                Reference = fun xs -> let x = one xs in build out (fun i j -> get x indices[i] j)
+            })
+        spec "scatter_add" true (fun rng ->
+            let count = dim rng
+            let indices = Array.init (rng.Next(1, 7)) (fun _ -> rng.Next count)
+            let isVector = rng.Next 2 = 0
+            let cols = dim rng
+            let s = if isVector then Shape.Vector indices.Length else Shape.Matrix(indices.Length, cols)
+            let out = if isVector then Shape.Vector count else Shape.Matrix(count, cols)
+
+            {
+                Op = ScatterAddOp(indices, count)
+                Args = [ arg Real s ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+
+                        build out (fun i j ->
+                            sumOf (Seq.init indices.Length (fun k -> if indices[k] = i then get x k j else 0.0)))
+            })
+        spec "row" true (fun rng ->
+            let m, n = dim rng, dim rng
+            let i = rng.Next m
+
+            {
+                Op = RowOp i
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference = fun xs -> T.init (Shape.Vector n) (fun j -> T.at (one xs) i j)
+            })
+        spec "column" true (fun rng ->
+            let m, n = dim rng, dim rng
+            let j = rng.Next n
+
+            {
+                Op = ColumnOp j
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference = fun xs -> T.init (Shape.Vector m) (fun i -> T.at (one xs) i j)
+            })
         { spec "stop_gradient" false (fun rng ->
               {
                   Op = StopGradientOp.Instance

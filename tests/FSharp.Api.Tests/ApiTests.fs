@@ -294,3 +294,19 @@ let ``simplify is the core's Graph.Simplify, and the drawings take Simplify thro
     Assert.That(Draw.dot options [ "g", g ], Is.EqualTo(Draw.dot Draw.defaults [ "g", s ]))
     Assert.That(Draw.mermaid options [ "g", g ], Is.EqualTo(Draw.mermaid Draw.defaults [ "g", s ]))
     Assert.That(Draw.dot (Draw.circuit s) [ "g", s ], Does.Contain "grad 2")
+
+[<Test>]
+let ``the shape functions are the core's builders, data last`` () =
+    let v = constant (vector [ 10.0; 20.0; 30.0; 40.0; 50.0; 60.0 ])
+    let m = v |> reshape (Shape.Matrix(2, 3))
+    Assert.That((eval m).ToMatrix().ToRowArrays(), Is.EqualTo [| [| 10.0; 20.0; 30.0 |]; [| 40.0; 50.0; 60.0 |] |])
+    Assert.That((eval (flatten m)).ToArray(), Is.EqualTo((eval v).ToArray()))
+    Assert.That((eval (v |> slice 1 3)).ToArray(), Is.EqualTo [| 20.0; 30.0 |])
+    Assert.That((m |> sliceAxis 1 2 3 |> eval).ToArray(), Is.EqualTo [| 30.0; 60.0 |])
+    Assert.That((eval (v |> gather [ 5; 0; 5 ])).ToArray(), Is.EqualTo [| 60.0; 10.0; 60.0 |])
+    Assert.That((eval (row 1 m)).ToArray(), Is.EqualTo [| 40.0; 50.0; 60.0 |])
+    Assert.That((eval (column 0 m)).ToArray(), Is.EqualTo [| 10.0; 40.0 |])
+    Assert.That((concat 1 [ m; m ]).Shape, Is.EqualTo(Shape.Matrix(2, 6)))
+    Assert.That((stack 1 [ row 0 m; row 1 m ]).Shape, Is.EqualTo(Shape.Matrix(3, 2)))
+    let g: Value = grad (fun x -> sum (gather [ 0; 0; 1 ] x)) (vector [ 1.0; 2.0; 3.0 ])
+    Assert.That(g.ToArray(), Is.EqualTo [| 2.0; 1.0; 0.0 |])

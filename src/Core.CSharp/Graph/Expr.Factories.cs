@@ -320,6 +320,175 @@ public abstract partial class Expr
         throw new ShapeMismatchException("sum_to", x.Shape, shape, "Only a scalar, or a vector(n) from a matrix(m, n), is a sum target.");
     }
 
+    // ---------------------------------------------------------------- shapes
+
+    /// <summary>
+    /// <paramref name="x"/> with the shape <paramref name="shape"/>, its elements kept in row-major order (as NumPy's
+    /// and PyTorch's <c>reshape</c>, whatever the storage order): vector(m·n) ↔ matrix(m, n), matrix(m, n) ↔ matrix(p, q)
+    /// with p·q = m·n, and a scalar ↔ vector(1) or matrix(1, 1). Reshaping to x's own shape returns x itself.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The shapes have different numbers of elements; the message gives both.</exception>
+    /// <example><c>Expr.Reshape(v, Shape.Matrix(2, 3))</c> of v = [1, 2, 3, 4, 5, 6] has rows [1, 2, 3] and [4, 5, 6].</example>
+    public static Expr Reshape(Expr x, Shape shape)
+    {
+        Guard.NotNull(x);
+        return x.Shape == shape ? x : Create(new ReshapeOp(shape), x);
+    }
+
+    /// <summary>
+    /// The elements of <paramref name="x"/> as a vector, in row-major order (a matrix's rows one after another, as
+    /// NumPy's <c>flatten</c>); a vector is returned as it is, and a scalar becomes vector(1) (NumPy flattens a 0-d array
+    /// to shape (1,)).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public static Expr Flatten(Expr x)
+    {
+        Guard.NotNull(x);
+        return Reshape(x, Shape.Vector(x.Shape.Size));
+    }
+
+    /// <summary>
+    /// The parts joined along <paramref name="axis"/>: vectors end to end (axis 0), matrices one above the other
+    /// (axis 0: equal columns) or side by side (axis 1: equal rows), as NumPy's <c>concatenate</c>. One part is returned
+    /// as it is. Many parts are joined as a balanced tree of two-input concat nodes.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parts"/> or a part is null.</exception>
+    /// <exception cref="ArgumentException">There are no parts.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException">
+    /// A part is a scalar, parts mix vectors and matrices, vectors are joined along axis 1, or the sides that must
+    /// match do not; the message names the parts, their shapes and the fix.
+    /// </exception>
+    /// <example><c>Expr.Concat(0, a, b)</c> of matrices a (2×3) and b (1×3) is 3×3, a's rows then b's.</example>
+    public static Expr Concat(int axis, params Expr[] parts)
+    {
+        Guard.NotNull(parts);
+        ShapeRules.CheckAxis("concat", axis);
+        if (parts.Length == 0)
+            throw new ArgumentException(UserCode.Mark("concat needs at least one part."), nameof(parts));
+        for (var k = 0; k < parts.Length; k++)
+            if (parts[k] is null) throw new ArgumentNullException(nameof(parts), UserCode.Mark($"concat: part {k} is null."));
+        // Every part against the first, so the message names the part that does not fit (not a node of the tree).
+        for (var k = 1; k < parts.Length; k++) ConcatOp.Joined(parts[0].Shape, parts[k].Shape, axis, 0, k);
+        if (parts.Length == 1) ConcatOp.Joined(parts[0].Shape, parts[0].Shape, axis, 0, 0);
+        return Balanced(new ConcatOp(axis), parts);
+    }
+
+    /// <summary>The parts joined along axis 0: vectors end to end, matrices one above the other (see <see cref="Concat(int, Expr[])"/>).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parts"/> or a part is null.</exception>
+    /// <exception cref="ArgumentException">There are no parts.</exception>
+    /// <exception cref="ShapeMismatchException">The parts do not fit; the message names them and the fix.</exception>
+    public static Expr Concat(params Expr[] parts) => Concat(0, parts);
+
+    /// <summary>
+    /// Parts of one shape stacked along a new axis, as NumPy's <c>stack</c>: vectors(n) as the rows of a matrix(k, n)
+    /// (axis 0) or as its columns, a matrix(n, k) (axis 1); scalars into a vector(k) (axis 0).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parts"/> or a part is null.</exception>
+    /// <exception cref="ArgumentException">There are no parts.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException">
+    /// The parts have different shapes, are matrices (values are at most matrices: use Concat), or are scalars stacked
+    /// along axis 1.
+    /// </exception>
+    /// <example><c>Expr.Stack(0, u, v)</c> of two vector(3) is a matrix(2, 3) with rows u and v; <c>Expr.Stack(1, u, v)</c> is matrix(3, 2).</example>
+    public static Expr Stack(int axis, params Expr[] parts)
+    {
+        Guard.NotNull(parts);
+        ShapeRules.CheckAxis("stack", axis);
+        if (parts.Length == 0)
+            throw new ArgumentException(UserCode.Mark("stack needs at least one part."), nameof(parts));
+        for (var k = 0; k < parts.Length; k++)
+            if (parts[k] is null) throw new ArgumentNullException(nameof(parts), UserCode.Mark($"stack: part {k} is null."));
+        var s = parts[0].Shape;
+        for (var k = 1; k < parts.Length; k++)
+            if (parts[k].Shape != s)
+                throw new ShapeMismatchException("stack", s, parts[k].Shape,
+                    $"stack needs parts of one shape, but part 0 is {s} and part {k} is {parts[k].Shape}: Slice or Reshape them to one shape, or Concat parts of different lengths.");
+        if (s.IsMatrix)
+            throw new ShapeMismatchException("stack", s,
+                "stack makes a matrix of vectors (or a vector of scalars), and values are at most matrices: join matrices with Concat along axis 0 or 1.");
+        if (s.IsScalar && axis != 0)
+            throw new ShapeMismatchException("stack", s, "Scalars stack into a vector along axis 0 only: use axis 0.");
+        var part = s.IsScalar ? Shape.Vector(1) : axis == 0 ? Shape.Matrix(1, s.Length) : Shape.Matrix(s.Length, 1);
+        var reshaped = new Expr[parts.Length];
+        for (var k = 0; k < parts.Length; k++) reshaped[k] = Reshape(parts[k], part);
+        return Balanced(new ConcatOp(s.IsScalar ? 0 : axis), reshaped);
+    }
+
+    /// <summary>Parts of one shape stacked along axis 0: vectors as the rows of a matrix, scalars into a vector (see <see cref="Stack(int, Expr[])"/>).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="parts"/> or a part is null.</exception>
+    /// <exception cref="ArgumentException">There are no parts.</exception>
+    /// <exception cref="ShapeMismatchException">The parts have different shapes, or are matrices.</exception>
+    public static Expr Stack(params Expr[] parts) => Stack(0, parts);
+
+    /// <summary>
+    /// A balanced tree of a two-input op over the parts, in order, built level by level (no recursion): each part is
+    /// copied about log₂(parts) times, and the engine's small fixed arity holds.
+    /// </summary>
+    private static Expr Balanced(Op op, Expr[] parts)
+    {
+        var level = parts;
+        while (level.Length > 1)
+        {
+            var next = new Expr[(level.Length + 1) / 2];
+            for (var k = 0; k < next.Length; k++)
+                next[k] = 2 * k + 1 < level.Length ? Create(op, level[2 * k], level[2 * k + 1]) : level[2 * k];
+            level = next;
+        }
+        return level[0];
+    }
+
+    /// <summary>Elements <paramref name="start"/> to <paramref name="stop"/> − 1 of a vector (stop exclusive, as Python's <c>v[start:stop]</c>).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is not a vector (give a matrix an axis: <see cref="Slice(Expr, int, int, int)"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is empty, negative or past the end; the message gives the valid range.</exception>
+    /// <example><c>Expr.Slice(v, 1, 3)</c> of v = [10, 20, 30, 40] is [20, 30].</example>
+    public static Expr Slice(Expr x, int start, int stop)
+    {
+        Guard.NotNull(x);
+        if (!x.Shape.IsVector)
+            throw new ShapeMismatchException("slice", x.Shape,
+                x.Shape.IsMatrix
+                    ? "Slice(x, start, stop) slices a vector: for a matrix give the axis, Slice(x, 0, start, stop) for rows or Slice(x, 1, start, stop) for columns."
+                    : "slice takes a vector or a matrix: a scalar has no elements to slice.");
+        return Create(new SliceOp(0, start, stop), x);
+    }
+
+    /// <summary>
+    /// Positions <paramref name="start"/> to <paramref name="stop"/> − 1 along <paramref name="axis"/>: rows (axis 0; a
+    /// vector's elements) or columns (axis 1) of a matrix, as Python's <c>m[start:stop, :]</c> and <c>m[:, start:stop]</c>.
+    /// The result keeps x's rank (a matrix of one row stays a matrix: use <see cref="Row(Expr, int)"/> for a vector).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1, or the range is empty, negative or past the end.</exception>
+    public static Expr Slice(Expr x, int axis, int start, int stop) => Create(new SliceOp(axis, start, stop), x);
+
+    /// <summary>
+    /// The elements of a vector, or the rows of a matrix, at <paramref name="indices"/>, in that order (repeats allowed;
+    /// the gradient adds up the repeats), as PyTorch's <c>index_select</c> along dimension 0.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> or <paramref name="indices"/> is null.</exception>
+    /// <exception cref="ArgumentException">There are no indices.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is negative or past the end; the message names it and the valid range.</exception>
+    /// <example><c>Expr.Gather(v, 2, 0, 2)</c> of v = [10, 20, 30] is [30, 10, 30].</example>
+    public static Expr Gather(Expr x, params int[] indices) => Create(new GatherOp(indices), x);
+
+    /// <summary>Row <paramref name="i"/> of a matrix, as a vector (no transpose involved).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="m"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="m"/> is not a matrix.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The row is outside the matrix; the message gives the valid range.</exception>
+    public static Expr Row(Expr m, int i) => Create(new RowOp(i), m);
+
+    /// <summary>Column <paramref name="j"/> of a matrix, as a vector (no transpose involved).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="m"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="m"/> is not a matrix.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The column is outside the matrix; the message gives the valid range.</exception>
+    public static Expr Column(Expr m, int j) => Create(new ColumnOp(j), m);
+
     // ---------------------------------------------------------------- fluent forms
 
     /// <summary>this + other.</summary>
@@ -376,6 +545,20 @@ public abstract partial class Expr
     public Expr LogSoftmax() => LogSoftmax(this);
     /// <summary>softmax of a vector or of each row.</summary>
     public Expr Softmax() => Softmax(this);
+    /// <summary>This with another shape of as many elements, row-major (see <see cref="Reshape(Expr, Shape)"/>).</summary>
+    public Expr Reshape(Shape shape) => Reshape(this, shape);
+    /// <summary>The elements as a vector, row-major (see <see cref="Flatten(Expr)"/>).</summary>
+    public Expr Flatten() => Flatten(this);
+    /// <summary>Elements start to stop − 1 of a vector (see <see cref="Slice(Expr, int, int)"/>).</summary>
+    public Expr Slice(int start, int stop) => Slice(this, start, stop);
+    /// <summary>Positions start to stop − 1 along an axis (see <see cref="Slice(Expr, int, int, int)"/>).</summary>
+    public Expr Slice(int axis, int start, int stop) => Slice(this, axis, start, stop);
+    /// <summary>Elements (vector) or rows (matrix) at the indices (see <see cref="Gather(Expr, int[])"/>).</summary>
+    public Expr Gather(params int[] indices) => Gather(this, indices);
+    /// <summary>Row i of a matrix, as a vector.</summary>
+    public Expr Row(int i) => Row(this, i);
+    /// <summary>Column j of a matrix, as a vector.</summary>
+    public Expr Column(int j) => Column(this, j);
 
     /// <summary>Element <paramref name="i"/> of a vector.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside the vector; the message gives the valid range.</exception>

@@ -20,6 +20,8 @@ public static class Ops
         new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
         NormalizeOp.Instance,
         new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),
+        new ReshapeOp(Shape.Matrix(2, 3)), new ConcatOp(0), new SliceOp(0, 0, 1), new PadOp(0, 1, 1), new GatherOp([0]),
+        new ScatterAddOp([0], 2), new RowOp(0), new ColumnOp(0),
         StopGradientOp.Instance,
         LogSoftmaxOp.Instance, SoftmaxCrossEntropyOp.Instance, new OneHotOp(3), BinaryCrossEntropyWithLogitsOp.Instance,
     ];

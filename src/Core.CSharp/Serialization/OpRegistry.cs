@@ -15,7 +15,9 @@ namespace Functional.Autodiff.Serialization;
 /// <remarks>
 /// A file names each node's op by <see cref="Op.Name"/> and keeps its parameters beside it (<c>"params"</c>): pow's
 /// <c>exponent</c>, index's <c>i</c> and <c>j</c>, scatter's <c>target</c>, <c>i</c> and <c>j</c>, broadcast's
-/// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>. An op of your
+/// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>, reshape's <c>target</c>,
+/// concat's <c>axis</c>, slice's <c>axis</c>, <c>start</c> and <c>stop</c>, pad's <c>axis</c>, <c>before</c> and
+/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>. An op of your
 /// own is code (a <see cref="CustomOp"/> holds delegates), which a file cannot hold: registering a name says which op
 /// to make when a file names it, and the same registration lets a graph holding the op be saved.
 /// </remarks>
@@ -62,6 +64,40 @@ public sealed class OpRegistry
             new BuiltInWithParameters<BroadcastRowsOp>((w, op) => w.WriteNumber("rows"u8, op.Rows), p => new BroadcastRowsOp(p.Int("rows", 1)), "rows"),
             new BuiltInWithParameters<BroadcastColumnsOp>((w, op) => w.WriteNumber("cols"u8, op.Cols), p => new BroadcastColumnsOp(p.Int("cols", 1)), "cols"),
             new BuiltInWithParameters<OneHotOp>((w, op) => w.WriteNumber("classes"u8, op.Classes), p => new OneHotOp(p.Int("classes", 1)), "classes"),
+            new BuiltInWithParameters<ReshapeOp>(
+                (w, op) =>
+                {
+                    w.WritePropertyName("target"u8);
+                    JsonData.WriteShape(w, op.Target);
+                },
+                p => new ReshapeOp(p.Shape("target")), "target"),
+            new BuiltInWithParameters<ConcatOp>((w, op) => w.WriteNumber("axis"u8, op.Axis), p => new ConcatOp(p.Int("axis", 0)), "axis"),
+            new BuiltInWithParameters<SliceOp>(
+                (w, op) =>
+                {
+                    w.WriteNumber("axis"u8, op.Axis);
+                    w.WriteNumber("start"u8, op.Start);
+                    w.WriteNumber("stop"u8, op.Stop);
+                },
+                p => new SliceOp(p.Int("axis", 0), p.Int("start", 0), p.Int("stop", 1)), "axis", "start", "stop"),
+            new BuiltInWithParameters<PadOp>(
+                (w, op) =>
+                {
+                    w.WriteNumber("axis"u8, op.Axis);
+                    w.WriteNumber("before"u8, op.Before);
+                    w.WriteNumber("after"u8, op.After);
+                },
+                p => new PadOp(p.Int("axis", 0), p.Int("before", 0), p.Int("after", 0)), "axis", "before", "after"),
+            new BuiltInWithParameters<GatherOp>((w, op) => WriteIndices(w, op.Indices), p => new GatherOp(p.IntArray("indices", 0)), "indices"),
+            new BuiltInWithParameters<ScatterAddOp>(
+                (w, op) =>
+                {
+                    WriteIndices(w, op.Indices);
+                    w.WriteNumber("count"u8, op.Count);
+                },
+                p => new ScatterAddOp(p.IntArray("indices", 0), p.Int("count", 1)), "indices", "count"),
+            new BuiltInWithParameters<RowOp>((w, op) => w.WriteNumber("i"u8, op.I), p => new RowOp(p.Int("i", 0)), "i"),
+            new BuiltInWithParameters<ColumnOp>((w, op) => w.WriteNumber("j"u8, op.J), p => new ColumnOp(p.Int("j", 0)), "j"),
         }.ToDictionary(e => e.Type!);
 
         var byType = ImmutableDictionary.CreateBuilder<Type, OpEntry>();
@@ -83,6 +119,13 @@ public sealed class OpRegistry
     }
 
     private OpRegistry(ImmutableDictionary<string, OpEntry> byName) => this.byName = byName;
+
+    private static void WriteIndices(Utf8JsonWriter w, ImmutableArray<int> indices)
+    {
+        w.WriteStartArray("indices"u8);
+        foreach (var k in indices) w.WriteNumberValue(k);
+        w.WriteEndArray();
+    }
 
     private static void WritePosition(Utf8JsonWriter w, int i, int? j)
     {
@@ -284,6 +327,24 @@ internal readonly struct ParameterObject
         var e = Get(name);
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var k) && k >= min) return k;
         throw new JsonDataException($"parameter \"{name}\" of {op} is {JsonData.Describe(e)}: expected a whole number of at least {min}.");
+    }
+
+    public int[] IntArray(string name, int min)
+    {
+        var e = Get(name);
+        if (e.ValueKind == JsonValueKind.Array)
+        {
+            var result = new int[e.GetArrayLength()];
+            var k = 0;
+            foreach (var item in e.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var value) || value < min)
+                    throw new JsonDataException($"element {k} of parameter \"{name}\" of {op} is {JsonData.Describe(item)}: expected a whole number of at least {min}.");
+                result[k++] = value;
+            }
+            if (result.Length > 0) return result;
+        }
+        throw new JsonDataException($"parameter \"{name}\" of {op} is {JsonData.Describe(e)}: expected a non-empty array of whole numbers of at least {min}.");
     }
 
     public int? OptionalInt(string name, int min) => Find(name) is null ? null : Int(name, min);
