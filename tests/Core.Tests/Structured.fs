@@ -749,3 +749,176 @@ let ``an empty structure flattens to no leaves and back, with a global norm of 0
     Assert.That((Tree.Unflatten<Map<string, Value>>(def, leaves)).IsEmpty, Is.True)
     Assert.That(Tree.GlobalNorm(Array.empty<Value>), Is.EqualTo 0.0)
     Assert.That(Tree.Dot(([]: float list), []), Is.EqualTo 0.0)
+
+// ------------------------------------------------------------------ 4. errors
+
+let private atThisFile (e: exn) =
+    Assert.That(e.Message, Does.Contain "(at Structured.fs:", "the message names this file's line")
+
+[<Test>]
+let ``an unsupported type is refused naming the type and listing what is supported`` () =
+    for name, f in
+        [
+            "int", (fun () -> Tree.Flatten 3 |> ignore)
+            "string", (fun () -> Tree.Flatten "leaf" |> ignore)
+            "Plain", (fun () -> Tree.Flatten(Plain()) |> ignore)
+            "int", (fun () -> Tree.Flatten(struct (Value.Scalar 1.0, [| 2 |])) |> ignore)
+            "Plain", (fun () -> Tree.TracedType typeof<Plain list> |> ignore)
+            "int", (fun () -> AD.Grad<int, Expr>(Func<Expr, Expr>(fun x -> x)) |> ignore)
+        ] do
+        let e = throws<StructureException> f
+        Assert.That(e.Message, Does.Contain $"{name} is not a structure the combinators can take apart")
+        Assert.That(e.Message, Does.Contain "Supported: Value, double, Vector<double>, Matrix<double>")
+        Assert.That(e.Message, Does.Contain "F# records, and C# types marked [Structured]")
+        Assert.That(e.Path, Is.Null, "a type error has no path")
+        atThisFile e
+
+    // Every use throws it again (not a type initializer's exception once).
+    throws<StructureException> (fun () -> Tree.Flatten 3 |> ignore) |> atThisFile
+
+[<Test>]
+let ``a traced type that is not the input's traced form is refused naming the correct one`` () =
+    let e =
+        throws<StructureException> (fun () ->
+            AD.Grad<struct (Value * Value), struct (Expr * Expr[])>(Func<struct (Expr * Expr[]), Expr>(fun struct (a, _) -> a)) |> ignore)
+
+    Assert.That(e.Message, Does.Contain "in its traced form, which is (Expr, Expr), not (Expr, Expr[])")
+    Assert.That(e.Message, Does.Contain "<(Value, Value), (Expr, Expr)>")
+    atThisFile e
+
+    let e = throws<StructureException> (fun () -> AD.Hessian<Layer<Value>, Layer<Value>>(Func<Layer<Value>, Expr>(fun _ -> Expr.Const 0.0)) |> ignore)
+    Assert.That(e.Message, Does.Contain "which is Layer<Expr>, not Layer<Value>")
+    atThisFile e
+
+let private layers (ws: Value list) : Layer<Value> list =
+    ws |> List.map (fun w -> { W = w; B = Value.Scalar 0.5 })
+
+let private layerLoss (ls: Layer<Expr> list) =
+    ls |> List.map (fun l -> Expr.Sum(Expr.Sin l.W * l.W) * l.B) |> List.reduce (+)
+
+[<Test>]
+let ``a tangent whose leaf shape differs names the leaf by its path in the message and in Path`` () =
+    let x = layers [ Value.FromArray [| 1.0; 2.0 |]; Value.FromArray [| 3.0; 4.0; 5.0 |] ]
+    let v = layers [ Value.FromArray [| 1.0; 2.0 |]; Value.FromArray [| 3.0; 4.0 |] ]
+    let f = Func<Layer<Expr> list, Expr>(layerLoss)
+
+    for what, run in
+        [
+            "Jvp", (fun () -> AD.Jvp<Layer<Value> list, Layer<Expr> list>(f).Invoke(x, v) |> ignore)
+            "Hvp", (fun () -> AD.Hvp<Layer<Value> list, Layer<Expr> list>(f).Invoke(x, v) |> ignore)
+            "Anomaly.CheckJvp", (fun () -> Anomaly.CheckJvp<Layer<Value> list, Layer<Expr> list>(f, x, v) |> ignore)
+            "Tree.Zip", (fun () -> Tree.Zip(x, v, Func<Value, Value, Value>(fun a b -> a + b)) |> ignore)
+        ] do
+        let e = throws<StructureException> run
+        Assert.That(e.Path, Is.EqualTo "[1].W", what)
+        Assert.That(e.Message, Does.Contain "at [1].W: vector(2) where the input has vector(3)", what)
+        atThisFile e
+
+[<Test>]
+let ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple`` () =
+    let pair = struct (Value.Scalar 1.0, Value.Scalar 2.0)
+    let f2 = Func<struct (Expr * Expr), Expr>(fun struct (a, b) -> a * b)
+
+    let e = throws<ArgumentOutOfRangeException> (fun () -> AD.Grad<struct (Value * Value), struct (Expr * Expr)>(f2, Wrt.Args(0, 2)).Invoke(pair) |> ignore)
+    Assert.That(e.Message, Does.Contain "the input has 2 positions (0 to 1), so Args(0, 2) is out of range")
+    atThisFile e
+
+    let p = Params.Of(struct ("w", Value.Scalar 1.0), struct ("b", Value.Scalar 2.0))
+    let fp = Func<ParamVars, Expr>(fun p -> p["w"] * p["b"])
+    let e = throws<Collections.Generic.KeyNotFoundException> (fun () -> AD.Hessian<Params, ParamVars>(fp, Wrt.Names("w", "q")).Invoke(p) |> ignore)
+    Assert.That(e.Message, Does.Contain "no input is named 'q'; the names are: w, b")
+    atThisFile e
+
+    let m = Map [ "a", 1.0; "b", 2.0 ]
+    let e = throws<Collections.Generic.KeyNotFoundException> (fun () -> AD.Grad<Map<string, float>, Map<string, Expr>>(Func<Map<string, Expr>, Expr>(fun m -> m["a"]), Wrt.Names "c").Invoke(m) |> ignore)
+    Assert.That(e.Message, Does.Contain "the names are: a, b")
+
+    let layer = { W = Value.Scalar 1.0; B = Value.Scalar 2.0 }
+    let fl = Func<Layer<Expr>, Expr>(fun l -> l.W * l.B)
+    let e = throws<ArgumentException> (fun () -> AD.Grad<Layer<Value>, Layer<Expr>>(fl, Wrt.Args 1).Invoke(layer) |> ignore)
+    Assert.That(e.Message, Does.Contain "chooses positions, but the input Layer<Value> is not a tuple or a sequence")
+    atThisFile e
+
+    let e = throws<ArgumentException> (fun () -> AD.Jvp<struct (Value * Value), struct (Expr * Expr)>(f2, Wrt.Names "a").Invoke(pair, pair) |> ignore)
+    Assert.That(e.Message, Does.Contain "chooses names, but the input (Value, Value) has none")
+    atThisFile e
+
+    // Blocks by an unknown path.
+    let h = AD.Hessian<Layer<Value>, Layer<Expr>>(fl).Invoke(layer)
+    let e = throws<Collections.Generic.KeyNotFoundException> (fun () -> h["W", "C"] |> ignore)
+    Assert.That(e.Message, Does.Contain "the column leaves are: W, B")
+    atThisFile e
+
+// ------------------------------------------------------------------ 5. Diff over structures
+
+[<Test>]
+let ``Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives`` () =
+    let f (struct (a: Expr, bs: Expr[])) =
+        Expr.Sum(Expr.Sin(a * bs[0]) * bs[1]) + Expr.Sum(bs[1] * bs[1] * a) + Expr.Sum(Expr.Cos bs[0])
+
+    let x = struct (Value.Scalar 0.7, [| Value.FromArray [| 0.3; -1.2 |]; Value.FromArray [| 2.0; 0.5 |] |])
+    let ad = AD.Grad<struct (Value * Value[]), struct (Expr * Expr[])>(Func<_, _> f).Invoke(x)
+    let struct (a0, bs0) = x
+    let vars = struct (Expr.Var("a", a0) :> Expr, bs0 |> Array.mapi (fun k b -> Expr.Var($"b{k}", b) :> Expr))
+    let struct (da, dbs) = Diff.Grad<struct (Expr * Expr[])>(Func<_, _> f).Invoke(vars)
+    let struct (ga, gbs) = ad
+    Assert.That(dbs.Length, Is.EqualTo 2, "same form out")
+    close "∂a" (rowMajor ga) (rowMajor da.Value)
+
+    for k in 0..1 do
+        close $"∂b{k}" (rowMajor gbs[k]) (rowMajor dbs[k].Value)
+
+    // AD.Grad of a component of Diff.Grad: a row of the Hessian.
+    let row =
+        AD.Grad<struct (Value * Value[]), struct (Expr * Expr[])>(Func<struct (Expr * Expr[]), Expr>(fun e ->
+            let struct (da, _) = Diff.Grad<struct (Expr * Expr[])>(Func<_, _> f).Invoke(e)
+            da))
+            .Invoke(x)
+
+    let h = AD.Hessian<struct (Value * Value[]), struct (Expr * Expr[])>(Func<_, _> f).Invoke(x)
+    let struct (ra, rbs) = row
+    close "Hessian row a" (h.ToMatrix().Row(0).ToArray()) (Array.append (rowMajor ra) (rbs |> Array.collect rowMajor))
+    close "block by path" (h["[0]", "[1][1]"].ToRowMajorArray()) (rowMajor rbs[1])
+
+[<Test>]
+let ``Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values`` () =
+    let a, b = Expr.Var("a", Value.Scalar 2.0) :> Expr, Expr.Var("b", Value.Scalar 3.0) :> Expr
+    let struct (ga, gb) = Diff.Grad<struct (Expr * Expr)>(Func<_, _>(fun struct (x, y) -> x * x * y)).Invoke(struct (a, b))
+    Assert.That((ga.Value.ToScalar(), gb.Value.ToScalar()), Is.EqualTo((12.0, 4.0)))
+
+    // Nested: d/da of ∂(x·x·y)/∂y = 2a, with the inner derivative's b held by the outer trace.
+    let outer = AD.Grad(Func<Expr, Expr>(fun a -> let struct (_, gy) = Diff.Grad<struct (Expr * Expr)>(Func<_, _>(fun struct (x, y) -> x * x * y)).Invoke(struct (a, b)) in gy))
+    Assert.That((outer.Invoke(Value.Scalar 2.0)).ToScalar(), Is.EqualTo 4.0)
+
+    let l = Diff.Grad<Layer<Expr>>(Func<Layer<Expr>, Expr>(fun l -> Expr.Sin l.W * l.B)).Invoke({ W = a; B = b })
+    Assert.That((l.W.Value.ToScalar(), l.B.Value.ToScalar()), Is.EqualTo((3.0 * cos 2.0, sin 2.0)))
+
+    let m = Diff.Vjp<Map<string, Expr>>(Func<Map<string, Expr>, Expr>(fun m -> m["u"] * m["v"])).Invoke(Map [ "u", a; "v", b ], Expr.Const 2.0)
+    Assert.That((m["u"].Value.ToScalar(), m["v"].Value.ToScalar()), Is.EqualTo((6.0, 4.0)))
+
+    let t = Diff.Jvp<Expr list>(Func<Expr list, Expr>(fun xs -> xs[0] * xs[1])).Invoke([ a; b ], [ Expr.Const 1.0; Expr.Const 0.0 ])
+    Assert.That(t.Value.ToScalar(), Is.EqualTo 3.0)
+
+    let e = throws<StructureException> (fun () -> Diff.Grad<Expr[]>(Func<Expr[], Expr>(fun _ -> Expr.Const 1.0)).Invoke([||]) |> ignore)
+    Assert.That(e.Message, Does.Contain "the input has no leaves to differentiate by")
+    atThisFile e
+
+// ------------------------------------------------------------------ 6. a wide structure
+
+[<Test>]
+let ``a 100000-leaf array flattens, unflattens and differentiates in reasonable time`` () =
+    let n = 100_000
+    let xs = Array.init n (fun k -> float (k % 17) / 17.0 - 0.5)
+    let clock = Stopwatch.StartNew()
+    let struct (leaves, def) = Tree.Flatten xs
+    Assert.That(def.LeafCount, Is.EqualTo n)
+    let back = Tree.Unflatten<float[]>(def, leaves)
+    same "round trip" xs back
+    Assert.That(def.Paths[n - 1], Is.EqualTo $"[{n - 1}]")
+
+    let f = Func<Expr[], Expr>(fun es -> es |> Array.mapi (fun k e -> (1.0 + float (k % 3)) * e * e) |> Array.reduce (+))
+    let struct (y, g) = AD.ValueAndGrad<float[], Expr[]>(f).Invoke(xs)
+    close "gradient" (xs |> Array.mapi (fun k x -> 2.0 * (1.0 + float (k % 3)) * x)) g
+    close "value" [| xs |> Array.mapi (fun k x -> (1.0 + float (k % 3)) * x * x) |> Array.sum |] [| y.ToScalar() |]
+    let seconds = clock.Elapsed.TotalSeconds
+    Assert.That(seconds, Is.LessThan 5.0, "seconds")
