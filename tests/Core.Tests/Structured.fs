@@ -815,6 +815,30 @@ let ``a tangent whose leaf shape differs names the leaf by its path in the messa
         atThisFile e
 
 [<Test>]
+let ``a tangent whose form differs names the first differing node by its path in the message and in Path`` () =
+    let x = [ { W = [ Value.Scalar 1.0 ]; B = [ Value.Scalar 2.0 ] }; { W = [ Value.Scalar 3.0; Value.Scalar 4.0 ]; B = [] } ]
+    let v = [ { W = [ Value.Scalar 1.0 ]; B = [ Value.Scalar 2.0 ] }; { W = [ Value.Scalar 3.0 ]; B = [] } ]
+    let f = Func<Layer<Expr list> list, Expr>(fun ls -> ls |> List.collect (fun l -> l.W @ l.B) |> List.map Expr.Sin |> List.reduce (+))
+
+    for what, run in
+        [
+            "Jvp", (fun () -> AD.Jvp<Layer<Value list> list, Layer<Expr list> list>(f).Invoke(x, v) |> ignore)
+            "Hvp", (fun () -> AD.Hvp<Layer<Value list> list, Layer<Expr list> list>(f).Invoke(x, v) |> ignore)
+            "Tree.Dot", (fun () -> Tree.Dot(x, v) |> ignore)
+        ] do
+        let e = throws<StructureException> run
+        Assert.That(e.Message, Does.Contain "at [1].W: 1 elements where the input has 2", what)
+        Assert.That(e.Path, Is.EqualTo "[1].W", what)
+        atThisFile e
+
+    let e =
+        throws<StructureException> (fun () ->
+            Diff.Jvp<Map<string, Expr>>(Func<Map<string, Expr>, Expr>(fun m -> m["a"])).Invoke(Map [ "a", Expr.Const 1.0 ], Map [ "b", Expr.Const 1.0 ]) |> ignore)
+
+    Assert.That(e.Message, Does.Contain "the name 'b' where the input has 'a'")
+    Assert.That(e.Path, Is.EqualTo "", "the root")
+
+[<Test>]
 let ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple`` () =
     let pair = struct (Value.Scalar 1.0, Value.Scalar 2.0)
     let f2 = Func<struct (Expr * Expr), Expr>(fun struct (a, b) -> a * b)

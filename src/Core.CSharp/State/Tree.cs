@@ -137,18 +137,19 @@ public sealed class TreeDef : IEquatable<TreeDef>
     }
 
     /// <summary>
-    /// Where this form and <paramref name="other"/> first differ, as a sentence naming the path; null when they are the same form.
+    /// Where this form and <paramref name="other"/> first differ: a sentence naming the path, and the path itself
+    /// (empty for the root); null when they are the same form.
     /// </summary>
-    internal string? Difference(TreeDef other) => Difference(this, other, "");
+    internal (string Sentence, string Path)? Difference(TreeDef other) => Difference(this, other, "");
 
-    private static string? Difference(TreeDef a, TreeDef b, string path)
+    private static (string Sentence, string Path)? Difference(TreeDef a, TreeDef b, string path)
     {
         var where = path.Length == 0 ? "the root" : path;
-        if (a.Rule.Shape != b.Rule.Shape) return $"at {where}: {b.Rule.Describe()} where the input has {a.Rule.Describe()}";
+        if (a.Rule.Shape != b.Rule.Shape) return ($"at {where}: {b.Rule.Describe()} where the input has {a.Rule.Describe()}", path);
         if (a.Children.Length != b.Children.Length)
-            return $"at {where}: {b.Children.Length} elements where the input has {a.Children.Length}";
+            return ($"at {where}: {b.Children.Length} elements where the input has {a.Children.Length}", path);
         for (var k = 0; k < a.Keys.Length; k++)
-            if (a.Keys[k] != b.Keys[k]) return $"at {where}: the name '{b.Keys[k]}' where the input has '{a.Keys[k]}'";
+            if (a.Keys[k] != b.Keys[k]) return ($"at {where}: the name '{b.Keys[k]}' where the input has '{a.Keys[k]}'", path);
         for (var k = 0; k < a.Children.Length; k++)
             if (Difference(a.Children[k], b.Children[k], Join(path, a.Label(k))) is { } d) return d;
         return null;
@@ -283,7 +284,7 @@ public static class Tree
     {
         var (leaves, other) = Flatten(x);
         if (def.Difference(other) is { } d)
-            throw new StructureException($"{who}: the {what} does not have the input's form {d}.", null);
+            throw new StructureException($"{who}: the {what} does not have the input's form {d.Sentence}.", d.Path);
         var paths = def.IsLeaf ? default : def.Paths;
         for (var k = 0; k < leaves.Length; k++)
             if (leaves[k].Shape != reference[k].Shape)

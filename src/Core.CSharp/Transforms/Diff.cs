@@ -117,7 +117,7 @@ public static class Diff
         {
             var (xs, def) = Tree.FlattenTraced(x);
             var (vs, vdef) = Tree.FlattenTraced(tangent);
-            if (def.Difference(vdef) is { } d) throw new StructureException($"Diff.Jvp: the tangent does not have the input's form {d}.");
+            if (def.Difference(vdef) is { } d) throw new StructureException($"Diff.Jvp: the tangent does not have the input's form {d.Sentence}.", d.Path);
             var paths = def.Paths;
             for (var k = 0; k < xs.Count; k++)
                 if (vs[k].Shape != xs[k].Shape)
