@@ -839,6 +839,18 @@ let ``a tangent whose form differs names the first differing node by its path in
     Assert.That(e.Path, Is.EqualTo "", "the root")
 
 [<Test>]
+let ``Unflatten refuses a form of another type`` () =
+    let struct (leaves, def) = Tree.Flatten(struct ([| Value.Scalar 1.0 |], Value.Scalar 2.0))
+    let e = throws<StructureException> (fun () -> Tree.Unflatten<struct (Value * Value[])>(def, leaves) |> ignore)
+    Assert.That(e.Message, Does.Contain "the form has Value[] where the type has a leaf")
+    atThisFile e
+    let struct (mleaves, mdef) = Tree.Flatten([ Map [ "a", Value.Scalar 1.0 ] ])
+    let e = throws<StructureException> (fun () -> Tree.Unflatten<Pair<Value> list>(mdef, mleaves) |> ignore)
+    Assert.That(e.Message, Does.Contain "the form has FSharpMap<string, Value> where the type has Pair<Value>")
+    let e = throws<StructureException> (fun () -> Tree.Unflatten<struct (Value[] * Value)>(def, [ Value.Scalar 1.0 ]) |> ignore)
+    Assert.That(e.Message, Does.Contain "1 leaves for a form with 2 ([0][0], [1])")
+
+[<Test>]
 let ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple`` () =
     let pair = struct (Value.Scalar 1.0, Value.Scalar 2.0)
     let f2 = Func<struct (Expr * Expr), Expr>(fun struct (a, b) -> a * b)

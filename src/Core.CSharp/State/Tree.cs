@@ -379,6 +379,13 @@ internal abstract class Rule
 
     public virtual string Describe() => Tree.Name(Type);
 
+    /// <summary>Refuses a form read from a value of another type (Tree.Unflatten of a def that is not one of its type).</summary>
+    protected void Expect(TreeDef def)
+    {
+        if (!ReferenceEquals(def.Rule, this) && def.Rule.Shape != Shape)
+            throw new StructureException($"Tree.Unflatten: the form has {def.Rule.Describe()} where the type has {Describe()}.");
+    }
+
     public static Rule For(Type type) => Cache.GetValue(type, Create);
 
     protected static string Null(string path) => $"A null at {(path.Length == 0 ? "the root" : path)} of a structure: every part must be present.";
@@ -451,6 +458,7 @@ internal sealed class LeafRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         if (Type == typeof(Expr)) return from.NextExpr();
         var v = from.NextValue();
         if (Type == typeof(Value)) return v;
@@ -507,6 +515,7 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         if (Type == typeof(Params))
             return Params.Of(def.Keys.Select(name => (name, from.NextValue())).ToArray());
         var vars = ImmutableArray.CreateBuilder<Var>(def.Keys.Length);
@@ -549,6 +558,7 @@ internal sealed class TupleRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var args = new object?[rules.Length];
         for (var k = 0; k < rules.Length; k++) args[k] = rules[k].Build(def.Children[k], from);
         return make(args);
@@ -614,6 +624,7 @@ internal sealed class SequenceRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var array = Array.CreateInstance(element.Type, def.Children.Length);
         for (var k = 0; k < def.Children.Length; k++) array.SetValue(element.Build(def.Children[k], from), k);
         return make(array);
@@ -689,6 +700,7 @@ internal sealed class DictionaryRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var values = Array.CreateInstance(element.Type, def.Children.Length);
         for (var k = 0; k < def.Children.Length; k++) values.SetValue(element.Build(def.Children[k], from), k);
         return make(def.Keys.ToArray(), values);
@@ -751,6 +763,7 @@ internal sealed class RecordRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var args = new object?[fields.Length];
         for (var k = 0; k < fields.Length; k++) args[k] = fields[k].Rule.Build(def.Children[k], from);
         return make(args);
