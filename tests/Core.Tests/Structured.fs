@@ -782,8 +782,8 @@ let ``a traced type that is not the input's traced form is refused naming the co
         throws<StructureException> (fun () ->
             AD.Grad<struct (Value * Value), struct (Expr * Expr[])>(Func<struct (Expr * Expr[]), Expr>(fun struct (a, _) -> a)) |> ignore)
 
-    Assert.That(e.Message, Does.Contain "in its traced form, which is (Expr, Expr), not (Expr, Expr[])")
-    Assert.That(e.Message, Does.Contain "<(Value, Value), (Expr, Expr)>")
+    Assert.That(e.Message, Does.Contain "AD.Grad<(Value, Value), (Expr, Expr[])>: the function receives an input of (Value, Value)")
+    Assert.That(e.Message, Does.Contain "in its traced form, which is (Expr, Expr), not (Expr, Expr[]); write AD.Grad<(Value, Value), (Expr, Expr)>.")
     atThisFile e
 
     let e = throws<StructureException> (fun () -> AD.Hessian<Layer<Value>, Layer<Value>>(Func<Layer<Value>, Expr>(fun _ -> Expr.Const 0.0)) |> ignore)

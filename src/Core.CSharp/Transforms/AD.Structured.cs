@@ -99,17 +99,21 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
     public static Func<TIn, TIn> Grad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null)
     {
-        var vg = ValueAndGrad<TIn, TTraced>(f, wrt);
+        var vg = ValueAndGradIn<TIn, TTraced>("Grad", f, wrt);
         return x => vg(x).Grad;
     }
 
     /// <summary>f(x) and ∇f(x) from one trace, for a structured input (see <see cref="Grad{TIn, TTraced}"/>).</summary>
     /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
-    public static Func<TIn, (Value Value, TIn Grad)> ValueAndGrad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null)
+    public static Func<TIn, (Value Value, TIn Grad)> ValueAndGrad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null) =>
+        ValueAndGradIn<TIn, TTraced>("ValueAndGrad", f, wrt);
+
+    /// <summary>ValueAndGrad, its errors naming the combinator the user called.</summary>
+    private static Func<TIn, (Value Value, TIn Grad)> ValueAndGradIn<TIn, TTraced>(string name, Func<TTraced, Expr> f, Wrt? wrt)
     {
         Guard.NotNull(f);
-        CheckTraced<TIn, TTraced>("ValueAndGrad");
+        CheckTraced<TIn, TTraced>(name);
         return x =>
         {
             var t = Traced<TIn, TTraced>.Of(x, wrt, "Grad");
