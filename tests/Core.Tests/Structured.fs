@@ -750,6 +750,31 @@ let ``an empty structure flattens to no leaves and back, with a global norm of 0
     Assert.That(Tree.GlobalNorm(Array.empty<Value>), Is.EqualTo 0.0)
     Assert.That(Tree.Dot(([]: float list), []), Is.EqualTo 0.0)
 
+[<Test>]
+let ``a Params inside a structure is read by its parameters' names; its variables are named by their paths`` () =
+    let p = Params.Of(struct ("w", Value.FromArray [| 1.0; -2.0 |]), struct ("b", Value.Scalar 0.5))
+    let x = struct (Value.FromArray [| 3.0; 4.0 |], [ p; p.Map(fun v -> v * 2.0) ])
+    let names = List<string>()
+
+    let f =
+        Func<struct (Expr * ParamVars list), Expr>(fun struct (input, ps) ->
+            for q in ps do
+                names.Add (q["w"] :?> Var).Name
+
+            ps |> List.map (fun q -> Expr.Dot(q["w"], input) * q["b"]) |> List.reduce (+))
+
+    let struct (_, grads) = AD.Grad<struct (Value * Params list), struct (Expr * ParamVars list)>(f).Invoke(x)
+    Assert.That(List.ofSeq names, Is.EqualTo [ "[1][0].w"; "[1][1].w" ])
+    Assert.That((grads[0]["w"]).ToArray(), Is.EqualTo [| 1.5; 2.0 |])
+    Assert.That((grads[1]["b"]).ToScalar(), Is.EqualTo(2.0 * (3.0 - 8.0)))
+    let g = AD.Grad<struct (Value * Params list), struct (Expr * ParamVars list)>(f, Wrt.Args 1).Invoke(x)
+    let struct (gi, _) = g
+    Assert.That(gi.ToArray(), Is.EqualTo [| 0.0; 0.0 |])
+    let h = AD.Hessian<struct (Value * Params list), struct (Expr * ParamVars list)>(f).Invoke(x)
+    Assert.That(List.ofSeq h.ColumnPaths, Is.EqualTo [ "[0]"; "[1][0].w"; "[1][0].b"; "[1][1].w"; "[1][1].b" ])
+    let e = throws<KeyNotFoundException> (fun () -> AD.Grad<Params list, ParamVars list>(Func<ParamVars list, Expr>(fun ps -> ps[0]["q"])).Invoke([ p ]) |> ignore)
+    Assert.That(e.Message, Does.Contain "No parameter named 'q'; the parameters are: w, b.")
+
 // ------------------------------------------------------------------ 4. errors
 
 let private atThisFile (e: exn) =

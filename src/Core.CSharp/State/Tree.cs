@@ -505,8 +505,8 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
             case ParamVars vars:
             {
                 var children = ImmutableArray.CreateBuilder<TreeDef>(vars.Ordered.Length);
-                foreach (var v in vars.Ordered) children.Add(For(typeof(Expr)).Flatten(v, TreeDef.Join(path, "." + v.Name), into));
-                return new TreeDef(this, children.MoveToImmutable(), vars.Ordered.Select(v => v.Name).ToImmutableArray());
+                for (var k = 0; k < vars.Ordered.Length; k++) children.Add(For(typeof(Expr)).Flatten(vars.Ordered[k], TreeDef.Join(path, "." + vars.Names[k]), into));
+                return new TreeDef(this, children.MoveToImmutable(), vars.Names);
             }
             default:
                 throw new StructureException(Null(path), path);
@@ -522,7 +522,7 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
         foreach (var name in def.Keys)
             vars.Add(from.NextExpr() as Var
                      ?? throw new StructureException("A ParamVars can only hold the traced variables of a Params; the graph-level combinators (Diff) take dictionaries or records instead."));
-        return new ParamVars(vars.MoveToImmutable());
+        return new ParamVars(vars.MoveToImmutable(), def.Keys);
     }
 }
 
