@@ -775,6 +775,30 @@ let ``a Params inside a structure is read by its parameters' names; its variable
     let e = throws<KeyNotFoundException> (fun () -> AD.Grad<Params list, ParamVars list>(Func<ParamVars list, Expr>(fun ps -> ps[0]["q"])).Invoke([ p ]) |> ignore)
     Assert.That(e.Message, Does.Contain "No parameter named 'q'; the parameters are: w, b.")
 
+[<Test>]
+let ``a tuple of 8 or more has a position per item, not a nested Rest`` () =
+    let t = struct (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)
+    let struct (leaves, def) = Tree.Flatten t
+    Assert.That(List.ofSeq def.Paths, Is.EqualTo [ for k in 0..8 -> $"[{k}]" ])
+    Assert.That(Tree.Unflatten<struct (float * float * float * float * float * float * float * float * float)>(def, leaves), Is.EqualTo t)
+
+    let f =
+        Func<struct (Expr * Expr * Expr * Expr * Expr * Expr * Expr * Expr * Expr), Expr>(fun struct (a, b, c, d, e, g, h, i, j) ->
+            a * b * c + d * e * g + h * i * j)
+
+    let grad = AD.Grad<struct (float * float * float * float * float * float * float * float * float), _>(f, Wrt.Args(0, 8))
+    Assert.That(grad.Invoke t, Is.EqualTo(struct (6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 56.0)))
+
+    let e = throws<ArgumentOutOfRangeException> (fun () -> grad.Invoke t |> ignore; AD.Grad<struct (float * float * float * float * float * float * float * float * float), _>(f, Wrt.Args 9).Invoke t |> ignore)
+    Assert.That(e.Message, Does.Contain "the input has 9 positions (0 to 8)")
+
+    let ft = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+    let struct (_, fdef) = Tree.Flatten ft
+    Assert.That(List.ofSeq fdef.Paths, Is.EqualTo [ for k in 0..7 -> $"[{k}]" ])
+    let h = AD.Hessian<float * float * float * float * float * float * float * float, _>(Func<_, _>(fun (a: Expr, _: Expr, _: Expr, _: Expr, _: Expr, _: Expr, _: Expr, b: Expr) -> a * b * b)).Invoke ft
+    Assert.That(h["[7]", "[0]"][0, 0], Is.EqualTo 16.0)
+    Assert.That(Tree.TracedType(typeof<float * float * float * float * float * float * float * float>), Is.EqualTo typeof<Expr * Expr * Expr * Expr * Expr * Expr * Expr * Expr>)
+
 // ------------------------------------------------------------------ 4. errors
 
 let private atThisFile (e: exn) =
@@ -983,3 +1007,4 @@ let ``a 100000-leaf array flattens, unflattens and differentiates in reasonable 
     close "value" [| xs |> Array.mapi (fun k x -> (1.0 + float (k % 3)) * x * x) |> Array.sum |] [| y.ToScalar() |]
     let seconds = clock.Elapsed.TotalSeconds
     Assert.That(seconds, Is.LessThan 5.0, "seconds")
+

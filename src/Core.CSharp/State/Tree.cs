@@ -533,15 +533,39 @@ internal sealed class TupleRule : Rule
     private readonly Func<object?[], object> make;
     private readonly Rule[] rules;
 
-    public TupleRule(Type t) : base(t, (t.IsValueType ? "valuetuple" : "tuple") + t.GetGenericArguments().Length)
+    public TupleRule(Type t) : base(t, (t.IsValueType ? "valuetuple" : "tuple") + Arity(t))
     {
         var args = t.GetGenericArguments();
-        rules = args.Select(For).ToArray();
-        items = args.Select((_, k) => Getter(t, (MemberInfo?)t.GetField(ItemName(k)) ?? t.GetProperty(ItemName(k))!)).ToArray();
-        make = Constructor(t.GetConstructor(args)!);
+        var own = args.Select((_, k) => Getter(t, (MemberInfo?)t.GetField(ItemName(k)) ?? t.GetProperty(ItemName(k))!)).ToArray();
+        var ctor = Constructor(t.GetConstructor(args)!);
+        if (HasRest(args))
+        {
+            // A tuple of 8 or more is 7 items and a Rest tuple: the Rest's positions continue this one's, so C#'s
+            // (a, …, h) and F#'s a * … * h have positions 0 to 7 (not a nested [7][0]).
+            var rest = (TupleRule)For(args[7]);
+            var getRest = own[7];
+            rules = [.. args.Take(7).Select(For), .. rest.rules];
+            items = [.. own.Take(7), .. rest.items.Select(get => (Func<object, object?>)(x => get(getRest(x)!)))];
+            make = values => ctor([.. values.Take(7), rest.make(values[7..])]);
+        }
+        else
+        {
+            rules = args.Select(For).ToArray();
+            items = own;
+            make = ctor;
+        }
     }
 
     private static string ItemName(int k) => k == 7 ? "Rest" : $"Item{k + 1}";
+
+    private static bool HasRest(Type[] args) => args.Length == 8 && IsTuple(args[7]);
+
+    /// <summary>The number of positions, a long tuple's Rest counted by its own positions.</summary>
+    private static int Arity(Type t)
+    {
+        var args = t.GetGenericArguments();
+        return HasRest(args) ? 7 + Arity(args[7]) : args.Length;
+    }
 
     public static bool IsTuple(Type t) =>
         t.IsGenericType && t.FullName is { } n && (n.StartsWith("System.ValueTuple`", StringComparison.Ordinal) || n.StartsWith("System.Tuple`", StringComparison.Ordinal));
