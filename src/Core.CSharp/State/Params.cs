@@ -248,24 +248,33 @@ public sealed class ParamVars
 {
     private Dictionary<string, Var>? vars;
 
-    internal ParamVars(ImmutableArray<Var> ordered) => Ordered = ordered;
+    /// <summary>The variables in the parameters' order, and the parameters' names (the variables' names unless given:
+    /// a Params inside a structure has variables named by their paths, <c>[0].w</c>, and parameters named <c>w</c>).</summary>
+    internal ParamVars(ImmutableArray<Var> ordered, ImmutableArray<string> names = default)
+    {
+        Ordered = ordered;
+        Names = names.IsDefault ? ordered.Select(v => v.Name).ToImmutableArray() : names;
+    }
 
     /// <summary>Lookup by name, built on first use and never written after (a race only builds it twice).</summary>
-    private Dictionary<string, Var> Vars => vars ??= Ordered.ToDictionary(v => v.Name);
+    private Dictionary<string, Var> Vars => vars ??= Enumerable.Range(0, Ordered.Length).ToDictionary(k => Names[k], k => Ordered[k]);
 
     internal ImmutableArray<Var> Ordered { get; }
+
+    /// <summary>The parameters' names, in their order.</summary>
+    internal ImmutableArray<string> Names { get; }
 
     /// <summary>The variables of the named parameters, in the parameters' order.</summary>
     internal ImmutableArray<Var> Select(ImmutableArray<string> names)
     {
         foreach (var name in names) _ = this[name];
         var set = names.ToHashSet();
-        return Ordered.Where(v => set.Contains(v.Name)).ToImmutableArray();
+        return Ordered.Where((_, k) => set.Contains(Names[k])).ToImmutableArray();
     }
 
     /// <summary>The traced variable of parameter <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No parameter has that name; the message lists the names there are.</exception>
     public Expr this[string name] =>
         Vars.TryGetValue(name, out var v) ? v
-        : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Ordered.Select(x => x.Name))}."));
+        : throw new KeyNotFoundException(UserCode.Mark($"No parameter named '{name}'; the parameters are: {string.Join(", ", Names)}."));
 }

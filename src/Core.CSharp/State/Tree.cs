@@ -51,7 +51,7 @@ public sealed class StructureException : ArgumentException
     /// <summary>Creates the exception; <paramref name="path"/> is the path of the first part that differs, if any.</summary>
     public StructureException(string message, string? path = null) : base(UserCode.Mark(message)) => Path = path;
 
-    /// <summary>The path of the leaf or node that differs (<c>[0]</c>, <c>layers[1].w</c>), or null for a type error.</summary>
+    /// <summary>The path of the leaf or node that differs (<c>[0]</c>, <c>layers[1].w</c>; <c>x</c> for the root), or null for a type error.</summary>
     public string? Path { get; }
 }
 
@@ -138,7 +138,8 @@ public sealed class TreeDef : IEquatable<TreeDef>
     }
 
     /// <summary>
-    /// Where this form and <paramref name="other"/> first differ, as a sentence naming the path; null when they are the same form.
+    /// Where this form and <paramref name="other"/> first differ: a sentence naming the path, and the path itself
+    /// (empty for the root); null when they are the same form.
     /// </summary>
     internal (string Message, string Path)? Difference(TreeDef other)
     {
@@ -486,6 +487,13 @@ internal abstract class Rule
         return children.ToImmutable();
     }
 
+    /// <summary>Refuses a form read from a value of another type (Tree.Unflatten of a def that is not one of its type).</summary>
+    protected void Expect(TreeDef def)
+    {
+        if (!ReferenceEquals(def.Rule, this) && def.Rule.Form != Form)
+            throw new StructureException($"Tree.Unflatten: the form has {def.Rule.Describe()} where the type has {Describe()}.");
+    }
+
     public static Rule For(Type type) => Cache.GetValue(type, Create);
 
     protected static string Null(string path) => $"A null at {(path.Length == 0 ? "the root" : path)} of a structure: every part must be present.";
@@ -567,6 +575,7 @@ internal sealed class LeafRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         if (Type == typeof(Expr)) return from.NextExpr();
         var v = from.NextValue();
         if (Type == typeof(Value)) return v;
@@ -630,12 +639,12 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
             case ParamVars vars:
             {
                 var leaf = ((LeafRule)For(typeof(Expr))).Def;
-                foreach (var v in vars.Ordered)
+                for (var k = 0; k < vars.Ordered.Length; k++)
                 {
-                    try { into.Add(v); }
-                    catch (FlattenError error) { throw error.Under("." + v.Name); }
+                    try { into.Add(vars.Ordered[k]); }
+                    catch (FlattenError error) { throw error.Under("." + vars.Names[k]); }
                 }
-                return new TreeDef(this, Enumerable.Repeat(leaf, vars.Ordered.Length).ToImmutableArray(), vars.Ordered.Select(v => v.Name).ToImmutableArray());
+                return new TreeDef(this, Enumerable.Repeat(leaf, vars.Ordered.Length).ToImmutableArray(), vars.Names);
             }
             default:
                 throw Missing();
@@ -654,12 +663,13 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         if (Type == typeof(Params)) return Params.Trusted(def.Keys, _ => from.NextValue());
         var vars = ImmutableArray.CreateBuilder<Var>(def.Keys.Length);
         foreach (var name in def.Keys)
             vars.Add(from.NextExpr() as Var
                      ?? throw new StructureException("A ParamVars can only hold the traced variables of a Params; the graph-level combinators (Diff) take dictionaries or records instead."));
-        return new ParamVars(vars.MoveToImmutable());
+        return new ParamVars(vars.MoveToImmutable(), def.Keys);
     }
 }
 
@@ -670,18 +680,42 @@ internal sealed class TupleRule : Rule
     private readonly Func<object?[], object> make;
     private readonly Rule[] rules;
 
-    public TupleRule(Type t) : base(t, (t.IsValueType ? "valuetuple" : "tuple") + t.GetGenericArguments().Length)
+    public TupleRule(Type t) : base(t, (t.IsValueType ? "valuetuple" : "tuple") + Arity(t))
     {
         var args = t.GetGenericArguments();
-        rules = args.Select(For).ToArray();
-        items = args.Select((_, k) => Getter(t, (MemberInfo?)t.GetField(ItemName(k)) ?? t.GetProperty(ItemName(k))!)).ToArray();
-        make = Constructor(t.GetConstructor(args)!);
+        var own = args.Select((_, k) => Getter(t, (MemberInfo?)t.GetField(ItemName(k)) ?? t.GetProperty(ItemName(k))!)).ToArray();
+        var ctor = Constructor(t.GetConstructor(args)!);
+        if (HasRest(args))
+        {
+            // A tuple of 8 or more is 7 items and a Rest tuple: the Rest's positions continue this one's, so C#'s
+            // (a, …, h) and F#'s a * … * h have positions 0 to 7 (not a nested [7][0]).
+            var rest = (TupleRule)For(args[7]);
+            var getRest = own[7];
+            rules = [.. args.Take(7).Select(For), .. rest.rules];
+            items = [.. own.Take(7), .. rest.items.Select(get => (Func<object, object?>)(x => get(getRest(x)!)))];
+            make = values => ctor([.. values.Take(7), rest.make(values[7..])]);
+        }
+        else
+        {
+            rules = args.Select(For).ToArray();
+            items = own;
+            make = ctor;
+        }
         if (rules.All(r => r.StaticDef is not null)) staticDef = new TreeDef(this, [.. rules.Select(r => r.StaticDef!)], []);
     }
 
     private readonly TreeDef? staticDef;
 
     private static string ItemName(int k) => k == 7 ? "Rest" : $"Item{k + 1}";
+
+    private static bool HasRest(Type[] args) => args.Length == 8 && IsTuple(args[7]);
+
+    /// <summary>The number of positions, a long tuple's Rest counted by its own positions.</summary>
+    private static int Arity(Type t)
+    {
+        var args = t.GetGenericArguments();
+        return HasRest(args) ? 7 + Arity(args[7]) : args.Length;
+    }
 
     public static bool IsTuple(Type t) =>
         t.IsGenericType && t.FullName is { } n && (n.StartsWith("System.ValueTuple`", StringComparison.Ordinal) || n.StartsWith("System.Tuple`", StringComparison.Ordinal));
@@ -712,6 +746,7 @@ internal sealed class TupleRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var args = new object?[rules.Length];
         for (var k = 0; k < rules.Length; k++) args[k] = rules[k].Build(def.Children[k], from);
         return make(args);
@@ -799,6 +834,7 @@ internal sealed class SequenceRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var array = Array.CreateInstance(element.Type, def.Children.Length);
         for (var k = 0; k < def.Children.Length; k++) array.SetValue(element.Build(def.Children[k], from), k);
         return make(array);
@@ -879,6 +915,7 @@ internal sealed class DictionaryRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var values = Array.CreateInstance(element.Type, def.Children.Length);
         for (var k = 0; k < def.Children.Length; k++) values.SetValue(element.Build(def.Children[k], from), k);
         return make(def.Keys.ToArray(), values);
@@ -976,6 +1013,7 @@ internal sealed class RecordRule : Rule
 
     public override object? Build(TreeDef def, Source from)
     {
+        Expect(def);
         var args = new object?[fields.Length];
         for (var k = 0; k < fields.Length; k++) args[k] = fields[k].Rule.Build(def.Children[k], from);
         return make(args);

@@ -99,17 +99,21 @@ public static partial class AD
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
     public static Func<TIn, TIn> Grad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null)
     {
-        var vg = ValueAndGrad<TIn, TTraced>(f, wrt);
+        var vg = ValueAndGradIn<TIn, TTraced>("Grad", f, wrt);
         return x => vg(x).Grad;
     }
 
     /// <summary>f(x) and ∇f(x) from one trace, for a structured input (see <see cref="Grad{TIn, TTraced}"/>).</summary>
     /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
-    public static Func<TIn, (Value Value, TIn Grad)> ValueAndGrad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null)
+    public static Func<TIn, (Value Value, TIn Grad)> ValueAndGrad<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null) =>
+        ValueAndGradIn<TIn, TTraced>("ValueAndGrad", f, wrt);
+
+    /// <summary>ValueAndGrad, its errors naming the combinator the user called.</summary>
+    private static Func<TIn, (Value Value, TIn Grad)> ValueAndGradIn<TIn, TTraced>(string name, Func<TTraced, Expr> f, Wrt? wrt)
     {
         Guard.NotNull(f);
-        CheckTraced<TIn, TTraced>("ValueAndGrad");
+        CheckTraced<TIn, TTraced>(name);
         return x =>
         {
             var t = Traced<TIn, TTraced>.Of(x, wrt, "Grad");
@@ -291,10 +295,13 @@ public static partial class AD
     {
         var expected = Tree.RuleOf<TIn>.Value.Traced.Type;
         if (expected != typeof(TTraced))
+        {
+            var member = combinator.Contains('.') ? combinator : "AD." + combinator;
             throw new StructureException(
-                $"{combinator}: a function differentiated at a {Tree.Name(typeof(TIn))} receives it in its traced form {Tree.Name(expected)} " +
+                $"{member}: a function differentiated at a {Tree.Name(typeof(TIn))} receives it in its traced form {Tree.Name(expected)} " +
                 $"(every leaf an Expr), not {Tree.Name(typeof(TTraced))}: write the function over {Tree.Name(expected)} " +
-                $"(in C#, {combinator}<{Tree.Name(typeof(TIn))}, {Tree.Name(expected)}>).");
+                $"(in C#, {member}<{Tree.Name(typeof(TIn))}, {Tree.Name(expected)}>).");
+        }
     }
 
     /// <summary>The k-th unit value of a shape, elements counted in row-major order.</summary>
