@@ -75,6 +75,24 @@ module Autodiff =
 
     let norm (e: Expr) : Expr = Expr.Norm e
 
+    let sumAxis (axis: int) (e: Expr) : Expr = Expr.Sum(e, axis)
+
+    let meanAxis (axis: int) (e: Expr) : Expr = Expr.Mean(e, axis)
+
+    let amax (e: Expr) : Expr = Expr.Max e
+
+    let amaxAxis (axis: int) (e: Expr) : Expr = Expr.Max(e, axis)
+
+    let amin (e: Expr) : Expr = Expr.Min e
+
+    let aminAxis (axis: int) (e: Expr) : Expr = Expr.Min(e, axis)
+
+    let logSumExp (e: Expr) : Expr = Expr.LogSumExp e
+
+    let logSumExpAxis (axis: int) (e: Expr) : Expr = Expr.LogSumExp(e, axis)
+
+    let prod (e: Expr) : Expr = Expr.Prod e
+
     let square (e: Expr) : Expr = Expr.Square e
 
     let sigmoid (e: Expr) : Expr = Expr.Sigmoid e
@@ -88,6 +106,10 @@ module Autodiff =
     let softmax (e: Expr) : Expr = Expr.Softmax e
 
     let logSoftmax (e: Expr) : Expr = Expr.LogSoftmax e
+
+    let softmaxAxis (axis: int) (e: Expr) : Expr = Expr.Softmax(e, axis)
+
+    let logSoftmaxAxis (axis: int) (e: Expr) : Expr = Expr.LogSoftmax(e, axis)
 
     let binaryCrossEntropyWithLogits (logits: Expr) (targets: Expr) : Expr =
         Expr.BinaryCrossEntropyWithLogits(logits, targets)

@@ -79,6 +79,55 @@ module Autodiff =
     /// <summary>The Euclidean (Frobenius) norm.</summary>
     val norm: e: Expr -> Expr
 
+    /// <summary>
+    /// The sums along an axis, as NumPy's <c>sum(axis=…)</c>: axis 0 over the rows (a matrix(m, n) gives a vector(n), a
+    /// vector its total), axis 1 over the columns (a matrix(m, n) gives a vector(m)).
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <example><c>sumAxis 0 m</c> of m = [[1, 2], [3, 4]] is [4; 6]; <c>sumAxis 1 m</c> is [3; 7].</example>
+    val sumAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>The means along an axis (see <c>sumAxis</c>), as NumPy's <c>mean(axis=…)</c>.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val meanAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>
+    /// The largest element, as <c>torch.amax</c> (NaN if any element is NaN); at ties the gradient is split evenly among
+    /// the maxima. Named after NumPy's <c>amax</c> so that F#'s <c>max</c> stays as it is.
+    /// </summary>
+    /// <example>The gradient of <c>amax</c> at [1; 3; 3] is [0; 0.5; 0.5].</example>
+    val amax: e: Expr -> Expr
+
+    /// <summary>The largest elements along an axis (0: of each column, 1: of each row), as <c>torch.amax(x, dim)</c>; ties split the gradient evenly.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val amaxAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>The smallest element, as <c>torch.amin</c> (NaN if any element is NaN); at ties the gradient is split evenly among the minima.</summary>
+    val amin: e: Expr -> Expr
+
+    /// <summary>The smallest elements along an axis (0: of each column, 1: of each row), as <c>torch.amin(x, dim)</c>; ties split the gradient evenly.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val aminAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>log Σ eˣ over all elements, stable at any finite logits (max + log Σ e^{x − max}); its gradient is the softmax.</summary>
+    val logSumExp: e: Expr -> Expr
+
+    /// <summary>log Σ eˣ along an axis (0: of each column, 1: of each row), stably; its gradient is the softmax along that axis.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val logSumExpAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>
+    /// The product of all elements; its gradient is right with zeros (one zero: the product of the others there, 0
+    /// elsewhere; two or more: 0) and divides by nothing.
+    /// </summary>
+    /// <example>The gradient of <c>prod</c> at [2; 0; 3] is [0; 6; 0].</example>
+    val prod: e: Expr -> Expr
+
     /// <summary>Element-wise square.</summary>
     val square: e: Expr -> Expr
 
@@ -99,6 +148,16 @@ module Autodiff =
 
     /// <summary>The log-softmax of a vector.</summary>
     val logSoftmax: e: Expr -> Expr
+
+    /// <summary>The softmax along an axis of a matrix: 1 normalises each row (as <c>softmax</c>), 0 each column; a vector takes 0.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val softmaxAxis: axis: int -> e: Expr -> Expr
+
+    /// <summary>The log-softmax along an axis of a matrix: 1 normalises each row (as <c>logSoftmax</c>), 0 each column; a vector takes 0.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar, or a vector given axis 1.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    val logSoftmaxAxis: axis: int -> e: Expr -> Expr
 
     /// <summary>Binary cross-entropy of logits against targets, averaged (PyTorch's <c>binary_cross_entropy_with_logits</c>).</summary>
     val binaryCrossEntropyWithLogits: logits: Expr -> targets: Expr -> Expr

@@ -214,6 +214,44 @@ let private spec name smooth (draw: Random -> Case) =
         Draw = draw
     }
 
+/// The groups of a reduction over all elements (None) or along an axis, each as its storage positions: one group of
+/// a vector, a column per group (axis 0) or a row per group (axis 1) of a matrix.
+let private groups (s: Shape) (axis: int option) =
+    match axis with
+    | Some 0 when s.IsMatrix -> [ for j in 0 .. s.Cols - 1 -> [ for i in 0 .. s.Rows - 1 -> j * s.Rows + i ] ]
+    | Some _ when s.IsMatrix -> [ for i in 0 .. s.Rows - 1 -> [ for j in 0 .. s.Cols - 1 -> j * s.Rows + i ] ]
+    | _ -> [ [ 0 .. s.Size - 1 ] ]
+
+/// f over each group, one output element per group: a scalar for all elements or a vector, else a vector.
+let private reduction (f: float list -> float) (axis: int option) (t: T) =
+    let shape =
+        match axis with
+        | Some a when t.Shape.IsMatrix -> Shape.Vector(if a = 0 then t.Shape.Cols else t.Shape.Rows)
+        | _ -> Shape.Scalar
+
+    {
+        Shape = shape
+        Data = groups t.Shape axis |> List.map (fun g -> f (g |> List.map (fun k -> t.Data[k]))) |> Array.ofList
+    }
+
+/// A shape and a reduction axis: all elements of any shape (None), or an axis of a vector or a matrix.
+let private drawAxis (rng: Random) =
+    if rng.Next 3 = 0 then
+        anyShape rng, None
+    else
+        let s = vectorOrMatrix rng
+        s, Some(if s.IsVector then 0 else rng.Next 2)
+
+let private axisReduction name (make: int option -> Op) (f: float list -> float) =
+    spec name true (fun rng ->
+        let s, axis = drawAxis rng
+
+        {
+            Op = make axis
+            Args = [ arg Real s ]
+            Reference = fun xs -> reduction f axis (one xs)
+        })
+
 // ------------------------------------------------------------------ the table
 
 let all: OpSpec list =
@@ -334,6 +372,52 @@ let all: OpSpec list =
                 Reference =
                     fun xs ->
                         let a = one xs in T.init (Shape.Vector m) (fun i -> sumOf (Seq.init n (fun j -> T.at a i j)))
+            })
+        axisReduction "max" (function None -> MaxOp() :> Op | Some a -> MaxOp a) List.max
+        axisReduction "min" (function None -> MinOp() :> Op | Some a -> MinOp a) List.min
+        axisReduction "log_sum_exp" (function None -> LogSumExpOp() :> Op | Some a -> LogSumExpOp a) (fun g ->
+            log (sumOf (g |> List.map exp)))
+        spec "max_weights" false (fun rng ->
+            let s, axis = drawAxis rng
+
+            {
+                Op = MaxWeightsOp(Option.toNullable axis)
+                Args = [ arg Real s ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+                        let y = Array.zeroCreate x.Shape.Size
+
+                        for g in groups x.Shape axis do
+                            let m = g |> List.map (fun k -> x.Data[k]) |> List.max
+                            let ties = g |> List.filter (fun k -> x.Data[k] = m)
+
+                            for k in ties do
+                                y[k] <- 1.0 / float ties.Length
+
+                        { Shape = x.Shape; Data = y }
+            })
+        spec "prod" true (fun rng ->
+            {
+                Op = ProdOp.Instance
+                Args = [ arg Real (anyShape rng) ]
+                Reference = fun xs -> T.scalar (Array.fold (*) 1.0 (one xs).Data)
+            })
+        spec "prod_others" true (fun rng ->
+            {
+                Op = ProdOthersOp.Instance
+                Args = [ arg Real (vectorOrMatrix rng) ]
+                Reference =
+                    fun xs ->
+                        let x = one xs
+                        let rows = groups x.Shape (if x.Shape.IsMatrix then Some 1 else None)
+                        let y = Array.zeroCreate x.Shape.Size
+
+                        for g in rows do
+                            for k in g do
+                                y[k] <- g |> List.filter ((<>) k) |> List.fold (fun p l -> p * x.Data[l]) 1.0
+
+                        { Shape = x.Shape; Data = y }
             })
         spec "broadcast" true (fun rng ->
             let target = anyShape rng

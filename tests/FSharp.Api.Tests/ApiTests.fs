@@ -310,3 +310,23 @@ let ``the shape functions are the core's builders, data last`` () =
     Assert.That((stack 1 [ row 0 m; row 1 m ]).Shape, Is.EqualTo(Shape.Matrix(3, 2)))
     let g: Value = grad (fun x -> sum (gather [ 0; 0; 1 ] x)) (vector [ 1.0; 2.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 2.0; 1.0; 0.0 |])
+
+[<Test>]
+let ``the reductions along an axis are the core's builders, data last`` () =
+    let m = constant (matrix [ [ 1.0; 3.0; 3.0 ]; [ 4.0; 0.0; -1.0 ] ])
+    Assert.That((eval (sumAxis 0 m)).ToArray(), Is.EqualTo [| 5.0; 3.0; 2.0 |])
+    Assert.That((eval (meanAxis 1 m)).ToArray(), Is.EqualTo [| 7.0 / 3.0; 1.0 |])
+    Assert.That((eval (amaxAxis 1 m)).ToArray(), Is.EqualTo [| 3.0; 4.0 |])
+    Assert.That((eval (aminAxis 0 m)).ToArray(), Is.EqualTo [| 1.0; 0.0; -1.0 |])
+    Assert.That((eval (amax m)).ToScalar(), Is.EqualTo 4.0)
+    Assert.That((eval (amin m)).ToScalar(), Is.EqualTo -1.0)
+    Assert.That((eval (prod m)).ToScalar(), Is.EqualTo 0.0)
+    Assert.That((eval (logSumExpAxis 0 m)).ToArray(), Is.EqualTo((Expr.LogSumExp(m, 0)).Value.ToArray()))
+    Assert.That((eval (logSumExp m)).ToScalar(), Is.EqualTo((Expr.LogSumExp m).Value.ToScalar()))
+    Assert.That((eval (softmaxAxis 0 m)).ToArray(), Is.EqualTo((Expr.Softmax(m, 0)).Value.ToArray()))
+    Assert.That((eval (logSoftmaxAxis 1 m)).ToArray(), Is.EqualTo((eval (logSoftmax m)).ToArray()))
+    // Ties split the gradient evenly (torch.amax); prod's gradient at one zero is the product of the others there.
+    let g: Value = grad (fun x -> amax x) (vector [ 1.0; 3.0; 3.0 ])
+    Assert.That(g.ToArray(), Is.EqualTo [| 0.0; 0.5; 0.5 |])
+    let g: Value = grad (fun x -> prod x) (vector [ 2.0; 0.0; 3.0 ])
+    Assert.That(g.ToArray(), Is.EqualTo [| 0.0; 6.0; 0.0 |])

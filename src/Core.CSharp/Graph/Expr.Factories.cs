@@ -261,6 +261,118 @@ public abstract partial class Expr
     public static Expr RowSums(Expr x) => Create(RowSumsOp.Instance, x);
     /// <summary>The L2 norm (Frobenius for a matrix); its gradient at 0 is 0.</summary>
     public static Expr Norm(Expr x) => Create(NormOp.Instance, x);
+
+    // ---------------------------------------------------------------- reductions along an axis
+
+    /// <summary>Checks <paramref name="axis"/> for a reduction named <paramref name="op"/> of <paramref name="x"/>, where the node is built.</summary>
+    private static int CheckReductionAxis(string op, Expr x, int axis)
+    {
+        Guard.NotNull(x);
+        ShapeRules.CheckAxis(op, axis);
+        ShapeRules.CheckAxisFits(op, x.Shape, axis);
+        return axis;
+    }
+
+    /// <summary>
+    /// The sums along <paramref name="axis"/>, as NumPy's <c>sum(axis=…)</c>: axis 0 sums over the rows (a matrix(m, n)
+    /// gives the column totals, a vector(n); a vector gives its total, a scalar), axis 1 over the columns (a matrix(m, n)
+    /// gives the row totals, a vector(m)). The same nodes as <see cref="Sum(Expr)"/>, <see cref="ColumnSums"/> and
+    /// <see cref="RowSums"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    /// <example><c>Expr.Sum(m, 0)</c> of m = [[1, 2], [3, 4]] is [4, 6]; <c>Expr.Sum(m, 1)</c> is [3, 7].</example>
+    public static Expr Sum(Expr x, int axis)
+    {
+        CheckReductionAxis("sum", x, axis);
+        return AxisReduction.SumAlong(x, axis);
+    }
+
+    /// <summary>The means along <paramref name="axis"/> (see <see cref="Sum(Expr, int)"/>), as NumPy's <c>mean(axis=…)</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr Mean(Expr x, int axis)
+    {
+        CheckReductionAxis("mean", x, axis);
+        return AxisReduction.SumAlong(x, axis) / ShapeRules.Extent(x.Shape, axis);
+    }
+
+    /// <summary>
+    /// The largest element (NumPy's <c>amax</c>; NaN if any element is NaN). At ties the gradient is split evenly among
+    /// the elements equal to the max, as PyTorch's <c>torch.amax</c> (not <c>torch.max(dim)</c>, which picks one index).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <example>The gradient of <c>Expr.Max</c> at [1, 3, 3] is [0, 0.5, 0.5].</example>
+    public static Expr Max(Expr x) => Create(new MaxOp(), x);
+
+    /// <summary>
+    /// The largest elements along <paramref name="axis"/>, as <c>torch.amax(x, dim)</c>: axis 0 the max of each column (a
+    /// vector(n) of a matrix(m, n); a scalar of a vector), axis 1 of each row (a vector(m)). Ties split the gradient evenly.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr Max(Expr x, int axis) => Create(new MaxOp(CheckReductionAxis("max", x, axis)), x);
+
+    /// <summary>
+    /// The smallest element (NumPy's <c>amin</c>; NaN if any element is NaN). At ties the gradient is split evenly
+    /// among the elements equal to the min, as PyTorch's <c>torch.amin</c>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public static Expr Min(Expr x) => Create(new MinOp(), x);
+
+    /// <summary>
+    /// The smallest elements along <paramref name="axis"/>, as <c>torch.amin(x, dim)</c>: axis 0 of each column, axis 1
+    /// of each row (see <see cref="Max(Expr, int)"/>). Ties split the gradient evenly.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr Min(Expr x, int axis) => Create(new MinOp(CheckReductionAxis("min", x, axis)), x);
+
+    /// <summary>
+    /// log Σ eˣ over all elements, as <c>torch.logsumexp</c>, stable at any finite logits (±1e15 too): computed as
+    /// max + log Σ e^{x − max}. Its gradient is the softmax of all elements; the max contributes no gradient of its own.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public static Expr LogSumExp(Expr x) => Create(new LogSumExpOp(), x);
+
+    /// <summary>
+    /// log Σ eˣ along <paramref name="axis"/>, as <c>torch.logsumexp(x, dim)</c>: axis 0 of each column, axis 1 of each
+    /// row. Stable at any finite logits; its gradient is the softmax along the same axis.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr LogSumExp(Expr x, int axis) => Create(new LogSumExpOp(CheckReductionAxis("log_sum_exp", x, axis)), x);
+
+    /// <summary>
+    /// log-softmax along <paramref name="axis"/>, as <c>torch.log_softmax(x, dim)</c>: axis 1 normalises each row of a
+    /// matrix (as <see cref="LogSoftmax(Expr)"/>), axis 0 each column; a vector takes axis 0. Stable at any finite logits.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr LogSoftmax(Expr x, int axis) => AxisReduction.LogSoftmaxAlong(x, CheckReductionAxis("log_softmax", x, axis));
+
+    /// <summary>
+    /// softmax along <paramref name="axis"/>, as <c>torch.softmax(x, dim)</c>: axis 1 normalises each row of a matrix
+    /// (as <see cref="Softmax(Expr)"/>), axis 0 each column; a vector takes axis 0. The exp of <see cref="LogSoftmax(Expr, int)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is not 0 or 1.</exception>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/> is a scalar, or a vector given axis 1.</exception>
+    public static Expr Softmax(Expr x, int axis) => Exp(LogSoftmax(x, axis));
+
+    /// <summary>
+    /// The product of all elements, as <c>torch.prod</c>. Its gradient is right with zeros and divides by nothing: with
+    /// one zero it is the product of the others at the zero and 0 elsewhere, with two or more zeros it is 0.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <example>The gradient of <c>Expr.Prod</c> at [2, 0, 3] is [0, 6, 0].</example>
+    public static Expr Prod(Expr x) => Create(ProdOp.Instance, x);
     /// <summary>log-softmax of a vector, or of each row of a matrix.</summary>
     public static Expr LogSoftmax(Expr x) => Create(LogSoftmaxOp.Instance, x);
     /// <summary>softmax of a vector, or of each row of a matrix (exp of log-softmax).</summary>
@@ -541,10 +653,32 @@ public abstract partial class Expr
     public Expr Mean() => Mean(this);
     /// <summary>L2 norm.</summary>
     public Expr Norm() => Norm(this);
+    /// <summary>Sums along an axis (see <see cref="Sum(Expr, int)"/>).</summary>
+    public Expr Sum(int axis) => Sum(this, axis);
+    /// <summary>Means along an axis (see <see cref="Mean(Expr, int)"/>).</summary>
+    public Expr Mean(int axis) => Mean(this, axis);
+    /// <summary>The largest element; ties split the gradient evenly (see <see cref="Max(Expr)"/>).</summary>
+    public Expr Max() => Max(this);
+    /// <summary>The largest elements along an axis (see <see cref="Max(Expr, int)"/>).</summary>
+    public Expr Max(int axis) => Max(this, axis);
+    /// <summary>The smallest element; ties split the gradient evenly (see <see cref="Min(Expr)"/>).</summary>
+    public Expr Min() => Min(this);
+    /// <summary>The smallest elements along an axis (see <see cref="Min(Expr, int)"/>).</summary>
+    public Expr Min(int axis) => Min(this, axis);
+    /// <summary>log Σ eˣ over all elements, stably (see <see cref="LogSumExp(Expr)"/>).</summary>
+    public Expr LogSumExp() => LogSumExp(this);
+    /// <summary>log Σ eˣ along an axis, stably (see <see cref="LogSumExp(Expr, int)"/>).</summary>
+    public Expr LogSumExp(int axis) => LogSumExp(this, axis);
+    /// <summary>The product of all elements (see <see cref="Prod(Expr)"/>).</summary>
+    public Expr Prod() => Prod(this);
     /// <summary>log-softmax of a vector or of each row.</summary>
     public Expr LogSoftmax() => LogSoftmax(this);
     /// <summary>softmax of a vector or of each row.</summary>
     public Expr Softmax() => Softmax(this);
+    /// <summary>log-softmax along an axis (see <see cref="LogSoftmax(Expr, int)"/>).</summary>
+    public Expr LogSoftmax(int axis) => LogSoftmax(this, axis);
+    /// <summary>softmax along an axis (see <see cref="Softmax(Expr, int)"/>).</summary>
+    public Expr Softmax(int axis) => Softmax(this, axis);
     /// <summary>This with another shape of as many elements, row-major (see <see cref="Reshape(Expr, Shape)"/>).</summary>
     public Expr Reshape(Shape shape) => Reshape(this, shape);
     /// <summary>The elements as a vector, row-major (see <see cref="Flatten(Expr)"/>).</summary>

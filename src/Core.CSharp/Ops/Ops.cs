@@ -17,6 +17,7 @@ public static class Ops
         SoftplusOp.Instance, AbsOp.Instance, SignOp.Instance, StepOp.Instance, SafeReciprocalOp.Instance, LogSigmoidOp.Instance,
         DotOp.Instance, MatVecOp.Instance, VecMatOp.Instance, MatMulOp.Instance, OuterOp.Instance, TransposeOp.Instance,
         SumOp.Instance, ColumnSumsOp.Instance, RowSumsOp.Instance,
+        new MaxOp(0), new MinOp(1), new MaxWeightsOp(0), new LogSumExpOp(1), ProdOp.Instance, ProdOthersOp.Instance,
         new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
         NormalizeOp.Instance,
         new IndexOp(1), new ScatterOp(Shape.Vector(3), 1),

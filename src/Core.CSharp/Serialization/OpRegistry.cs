@@ -17,7 +17,8 @@ namespace Functional.Autodiff.Serialization;
 /// <c>exponent</c>, index's <c>i</c> and <c>j</c>, scatter's <c>target</c>, <c>i</c> and <c>j</c>, broadcast's
 /// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>, reshape's <c>target</c>,
 /// concat's <c>axis</c>, slice's <c>axis</c>, <c>start</c> and <c>stop</c>, pad's <c>axis</c>, <c>before</c> and
-/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>. An op of your
+/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>, and the <c>axis</c> of max, min,
+/// log_sum_exp and max_weights (absent for a reduction over all elements). An op of your
 /// own is code (a <see cref="CustomOp"/> holds delegates), which a file cannot hold: registering a name says which op
 /// to make when a file names it, and the same registration lets a graph holding the op be saved.
 /// </remarks>
@@ -98,6 +99,10 @@ public sealed class OpRegistry
                 p => new ScatterAddOp(p.IntArray("indices", 0), p.Int("count", 1)), "indices", "count"),
             new BuiltInWithParameters<RowOp>((w, op) => w.WriteNumber("i"u8, op.I), p => new RowOp(p.Int("i", 0)), "i"),
             new BuiltInWithParameters<ColumnOp>((w, op) => w.WriteNumber("j"u8, op.J), p => new ColumnOp(p.Int("j", 0)), "j"),
+            new BuiltInWithParameters<MaxOp>(WriteAxis, p => p.OptionalInt("axis", 0) is { } a ? new MaxOp(a) : new MaxOp(), "axis"),
+            new BuiltInWithParameters<MinOp>(WriteAxis, p => p.OptionalInt("axis", 0) is { } a ? new MinOp(a) : new MinOp(), "axis"),
+            new BuiltInWithParameters<LogSumExpOp>(WriteAxis, p => p.OptionalInt("axis", 0) is { } a ? new LogSumExpOp(a) : new LogSumExpOp(), "axis"),
+            new BuiltInWithParameters<MaxWeightsOp>((w, op) => WriteAxis(w, op.Axis), p => new MaxWeightsOp(p.OptionalInt("axis", 0)), "axis"),
         }.ToDictionary(e => e.Type!);
 
         var byType = ImmutableDictionary.CreateBuilder<Type, OpEntry>();
@@ -126,6 +131,14 @@ public sealed class OpRegistry
         foreach (var k in indices) w.WriteNumberValue(k);
         w.WriteEndArray();
     }
+
+    /// <summary>The axis of a reduction, when it has one (none: over all elements, written as empty params).</summary>
+    private static void WriteAxis(Utf8JsonWriter w, int? axis)
+    {
+        if (axis is { } a) w.WriteNumber("axis"u8, a);
+    }
+
+    private static void WriteAxis(Utf8JsonWriter w, AxisReductionOp op) => WriteAxis(w, op.Axis);
 
     private static void WritePosition(Utf8JsonWriter w, int i, int? j)
     {
