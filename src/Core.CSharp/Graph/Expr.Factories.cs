@@ -248,6 +248,7 @@ public abstract partial class Expr
     public static Expr Outer(Expr a, Expr b) => Create(OuterOp.Instance, a, b);
     /// <summary>The transpose of a matrix.</summary>
     public static Expr Transpose(Expr x) => Create(TransposeOp.Instance, x);
+
     // ---------------------------------------------------------------- linear algebra (Ops/LinearAlgebra.cs)
 
     /// <summary>The inverse A⁻¹ of a square matrix (PyTorch's <c>linalg.inv</c>), by MathNet's LU factorisation.</summary>

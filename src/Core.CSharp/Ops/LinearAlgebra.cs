@@ -52,10 +52,10 @@ internal static class LinAlg
     /// Throws for <paramref name="op"/> when the result is not finite though the inputs are: a pivot so small that
     /// the result overflowed.
     /// </summary>
-    public static void RequireFinite(string op, Value result, Value a, Value b, string fix)
+    public static void RequireFinite(string op, Value result, string fix, Value a, Value? b = null)
     {
-        if (!AllFinite(result.Span) && AllFinite(a.Span) && AllFinite(b.Span))
-            throw new LinearAlgebraException(op, $"the matrix ({a.Shape}) is singular to working precision: the result overflowed", fix);
+        if (AllFinite(result.Span) || !AllFinite(a.Span) || b is { } rhs && !AllFinite(rhs.Span)) return;
+        throw new LinearAlgebraException(op, $"the matrix ({a.Shape}) is singular to working precision: the result overflowed", fix);
     }
 
     private static bool AllFinite(ReadOnlySpan<double> x)
@@ -138,7 +138,7 @@ public sealed class InverseOp : Op
     public override Value Eval(ReadOnlySpan<Value> x)
     {
         var y = LinAlg.Own(LinAlg.Invertible(Name, x[0], "the matrix", Fix + ".").Inverse());
-        LinAlg.RequireFinite(Name, y, x[0], x[0], Fix + ".");
+        LinAlg.RequireFinite(Name, y, Fix + ".", x[0]);
         return y;
     }
 
@@ -196,7 +196,7 @@ public sealed class SolveOp : Op
         var y = b.Shape.IsVector
             ? Value.Own(b.Shape, ((DenseVector)lu.Solve(new DenseVector((double[])b.Storage.Clone()))).Values)
             : LinAlg.Own(lu.Solve(LinAlg.Copy(b)));
-        LinAlg.RequireFinite(Name, y, x[0], b, Fix);
+        LinAlg.RequireFinite(Name, y, Fix, x[0], b);
         return y;
     }
 
@@ -423,7 +423,7 @@ public sealed class DiagOp : LinearOp
     public override Shape InferShape(ReadOnlySpan<Shape> x) =>
         x[0].IsVector ? Shape.Matrix(x[0].Length, x[0].Length)
         : throw new ShapeMismatchException(Name, x[0],
-            "diag takes a vector (and makes the diagonal matrix); for the diagonal of a matrix use Expr.Diag or Expr.Diagonal.");
+            "diag takes a vector and makes the diagonal matrix (Expr.Diag also takes a matrix, and gives its diagonal).");
 
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x)
