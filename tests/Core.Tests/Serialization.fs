@@ -278,7 +278,8 @@ let ``every truncation of saved Params is refused`` () =
 
 /// A random DAG of 1–12 op nodes drawn from the op table: each input is an earlier node of the right shape (so nodes
 /// are shared) or a new leaf, a constant (sometimes with special numbers) or a variable (traced with a value, or
-/// symbolic); class labels and the matrices of a matrix domain (invertible, SPD) are always fresh valid constants. The root sums every op node, so all are reachable.
+/// symbolic); class labels and the matrices of a matrix domain (invertible, SPD) are always fresh valid constants.
+/// The root sums every op node, so all are reachable.
 let randomGraph (seed: int) (traced: bool) =
     let rng = Random seed
     let pool = ResizeArray<Expr>()
@@ -288,7 +289,6 @@ let randomGraph (seed: int) (traced: bool) =
         let t = OpSpecs.sampleTensor rng a.Domain a.ArgShape
 
         match a.Domain with
-        // Class labels, and matrices that must be invertible or positive definite, are always fresh valid constants.
         | OpSpecs.ClassIndex _ -> Expr.Const(T.toValue t)
         | d when OpSpecs.isMatrixDomain d -> Expr.Const(T.toValue t)
         | _ when rng.Next 3 = 0 ->
