@@ -69,6 +69,24 @@ module Autodiff =
 
     let transpose (e: Expr) : Expr = Expr.Transpose e
 
+    let inverse (a: Expr) : Expr = Expr.Inverse a
+
+    let solve (a: Expr) (b: Expr) : Expr = Expr.Solve(a, b)
+
+    let det (a: Expr) : Expr = Expr.Det a
+
+    let logdet (a: Expr) : Expr = Expr.LogDet a
+
+    let cholesky (a: Expr) : Expr = Expr.Cholesky a
+
+    let trace (a: Expr) : Expr = Expr.Trace a
+
+    let diag (e: Expr) : Expr = Expr.Diag e
+
+    let diagonal (e: Expr) : Expr = Expr.Diagonal e
+
+    let matrixPower (k: int) (a: Expr) : Expr = Expr.MatrixPower(a, k)
+
     let sum (e: Expr) : Expr = Expr.Sum e
 
     let mean (e: Expr) : Expr = Expr.Mean e

@@ -70,6 +70,52 @@ module Autodiff =
     /// <summary>The transpose of a matrix.</summary>
     val transpose: e: Expr -> Expr
 
+    /// <summary>The inverse of a square matrix (to solve A x = b, <c>solve</c> is cheaper and more accurate).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="T:Functional.Autodiff.LinearAlgebraException">A is singular.</exception>
+    /// <example><c>inverse (constant (matrix [ [ 4.0; 7.0 ]; [ 2.0; 6.0 ] ]))</c> is <c>[[0.6, -0.7], [-0.2, 0.4]]</c>.</example>
+    val inverse: a: Expr -> Expr
+
+    /// <summary>The solution x of A x = b, for b a vector(n) or a matrix(n, k); its derivatives are solves, never an inverse.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not square, or b does not have A's rows.</exception>
+    /// <exception cref="T:Functional.Autodiff.LinearAlgebraException">A is singular.</exception>
+    /// <example><c>solve (constant (matrix [ [ 2.0; 0.0 ]; [ 0.0; 4.0 ] ])) (constant (vector [ 2.0; 2.0 ]))</c> is <c>[1, 0.5]</c>.</example>
+    val solve: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The determinant of a square matrix (0 for a singular one, whose derivatives are refused: they need the inverse).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not a square matrix.</exception>
+    /// <example><c>det (constant (matrix [ [ 4.0; 7.0 ]; [ 2.0; 6.0 ] ]))</c> is <c>10</c>.</example>
+    val det: a: Expr -> Expr
+
+    /// <summary>log det A for a square matrix of positive determinant, finite where det A overflows.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="T:Functional.Autodiff.LinearAlgebraException">The determinant is negative or zero (the message gives the sign).</exception>
+    /// <example><c>logdet (constant (matrix [ [ 2.0; 1.0 ]; [ 1.0; 2.0 ] ]))</c> is <c>log 3</c>.</example>
+    val logdet: a: Expr -> Expr
+
+    /// <summary>The lower Cholesky factor L (L Lᵀ = A) of a symmetric positive-definite matrix (of its symmetric part, as JAX).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="T:Functional.Autodiff.LinearAlgebraException">A is not positive definite.</exception>
+    /// <example><c>cholesky (constant (matrix [ [ 4.0; 2.0 ]; [ 2.0; 5.0 ] ]))</c> is <c>[[2, 0], [1, 2]]</c>.</example>
+    val cholesky: a: Expr -> Expr
+
+    /// <summary>The sum of the main diagonal of a matrix.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is not a matrix.</exception>
+    val trace: a: Expr -> Expr
+
+    /// <summary>Of a vector, the diagonal matrix; of a matrix, its main diagonal (as <c>torch.diag</c>).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is a scalar.</exception>
+    val diag: e: Expr -> Expr
+
+    /// <summary>The main diagonal of a matrix(m, n), a vector(min(m, n)).</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">The input is not a matrix.</exception>
+    val diagonal: e: Expr -> Expr
+
+    /// <summary>Aᵏ for a whole k ≥ 0 (the identity for k = 0), as matmuls: <c>matrixPower 3 a</c>.</summary>
+    /// <exception cref="T:Functional.Autodiff.ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">k is negative.</exception>
+    val matrixPower: k: int -> a: Expr -> Expr
+
     /// <summary>The sum of all elements (a scalar).</summary>
     val sum: e: Expr -> Expr
 

@@ -22,7 +22,23 @@ type Domain =
     /// it by a zero direction, so finite differences keep it valid and no derivative with respect to it is compared
     /// but zero.
     | ClassIndex of classes: int
+    /// A square matrix n·I + B (B uniform in [−0.9, 0.9)), each row negated at random: strictly diagonally dominant,
+    /// so invertible and well conditioned, its determinant of either sign (inverse, solve, det).
+    | Invertible
+    /// n·I + B as for Invertible, no row negated: diagonally dominant with a positive diagonal, so det > 0 (logdet).
+    | PositiveDeterminant
+    /// B·Bᵀ + n·I (B uniform in [−1, 1)): symmetric positive definite, eigenvalues ≥ n (cholesky).
+    | SymmetricPositiveDefinite
 
+/// Whether the domain draws a whole matrix at once (its elements are not independent).
+let isMatrixDomain (d: Domain) =
+    match d with
+    | Invertible
+    | PositiveDeterminant
+    | SymmetricPositiveDefinite -> true
+    | _ -> false
+
+/// One element of an element-wise domain.
 let sample (rng: Random) (d: Domain) =
     match d with
     | Real -> uniform rng -2.0 2.0
@@ -32,6 +48,30 @@ let sample (rng: Random) (d: Domain) =
         if rng.Next 2 = 0 then -m else m
     | UnitInterval -> rng.NextDouble()
     | ClassIndex classes -> float (rng.Next classes)
+    | Invertible
+    | PositiveDeterminant
+    | SymmetricPositiveDefinite -> invalidArg "d" $"{d} draws whole matrices: use sampleTensor."
+
+/// A tensor of the shape drawn from the domain: element by element, or a whole matrix for a matrix domain.
+let sampleTensor (rng: Random) (d: Domain) (s: Shape) =
+    match d with
+    | Invertible
+    | PositiveDeterminant ->
+        let n = s.Rows
+        let b = T.matrix n n (fun _ _ -> uniform rng -0.9 0.9)
+
+        let signs =
+            Array.init n (fun _ -> if d = Invertible && rng.Next 2 = 0 then -1.0 else 1.0)
+
+        T.matrix n n (fun i j -> signs[i] * (T.at b i j + (if i = j then float n else 0.0)))
+    | SymmetricPositiveDefinite ->
+        let n = s.Rows
+        let b = T.matrix n n (fun _ _ -> uniform rng -1.0 1.0)
+
+        T.matrix n n (fun i j ->
+            let bbt = Seq.init n (fun k -> T.at b i k * T.at b j k) |> Seq.sum
+            bbt + (if i = j then float n else 0.0))
+    | _ -> T.init s (fun _ -> sample rng d)
 
 /// Whether derivatives with respect to an input of this domain are tested (class labels are data).
 let differentiable (d: Domain) =
@@ -132,6 +172,70 @@ let private logSoftmax (t: T) =
         log (sumOf (Seq.init n (fun j -> exp t.Data[j * m + i])))
 
     T.init t.Shape (fun k -> t.Data[k] - lse (k % m))
+
+/// Gaussian elimination with partial pivoting on copies: the solution of A X = B (B a vector or a matrix), and the
+/// determinant as the product of the pivots with the sign of the row swaps.
+let private eliminate (a: T) (b: T) =
+    let n = a.Shape.Rows
+    let k = if b.Shape.IsVector then 1 else b.Shape.Cols
+    let m = Array2D.init n n (fun i j -> T.at a i j)
+    let r = Array2D.init n k (fun i j -> b.Data[j * n + i])
+    let mutable det = 1.0
+
+    for c in 0 .. n - 1 do
+        let p = seq { c .. n - 1 } |> Seq.maxBy (fun i -> abs m[i, c])
+
+        if p <> c then
+            det <- -det
+
+            for j in 0 .. n - 1 do
+                let t = m[c, j]
+                m[c, j] <- m[p, j]
+                m[p, j] <- t
+
+            for j in 0 .. k - 1 do
+                let t = r[c, j]
+                r[c, j] <- r[p, j]
+                r[p, j] <- t
+
+        det <- det * m[c, c]
+
+        for i in c + 1 .. n - 1 do
+            let f = m[i, c] / m[c, c]
+
+            for j in c .. n - 1 do
+                m[i, j] <- m[i, j] - f * m[c, j]
+
+            for j in 0 .. k - 1 do
+                r[i, j] <- r[i, j] - f * r[c, j]
+
+    for c in n - 1 .. -1 .. 0 do
+        for j in 0 .. k - 1 do
+            let s = Seq.init (n - 1 - c) (fun l -> m[c, c + 1 + l] * r[c + 1 + l, j]) |> Seq.sum
+            r[c, j] <- (r[c, j] - s) / m[c, c]
+
+    T.init b.Shape (fun q -> r[q % n, q / n]), det
+
+let private identity n =
+    T.matrix n n (fun i j -> if i = j then 1.0 else 0.0)
+
+/// The lower Cholesky factor of (A + Aᵀ)/2, Cholesky–Banachiewicz row by row.
+let private choleskyOfSymmetricPart (a: T) =
+    let n = a.Shape.Rows
+    let s i j = 0.5 * (T.at a i j + T.at a j i)
+    let l = Array2D.zeroCreate n n
+
+    for i in 0 .. n - 1 do
+        for j in 0..i do
+            let d = Seq.init j (fun k -> l[i, k] * l[j, k]) |> Seq.sum
+
+            l[i, j] <-
+                if i = j then
+                    sqrt (s i i - d)
+                else
+                    (s i j - d) / l[j, j]
+
+    T.matrix n n (fun i j -> l[i, j])
 
 let private fd = { Absolute = 1e-7; Relative = 1e-6 }
 
@@ -346,6 +450,76 @@ let all: OpSpec list =
                 Op = TransposeOp.Instance
                 Args = [ arg Real (Shape.Matrix(m, n)) ]
                 Reference = fun xs -> let a = one xs in T.matrix n m (fun i j -> T.at a j i)
+            })
+        spec "inverse" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = InverseOp.Instance
+                Args = [ arg Invertible (Shape.Matrix(n, n)) ]
+                Reference = fun xs -> fst (eliminate (one xs) (identity n))
+            })
+        spec "solve" true (fun rng ->
+            let n = dim rng
+
+            let b =
+                if rng.Next 2 = 0 then
+                    Shape.Vector n
+                else
+                    Shape.Matrix(n, dim rng)
+
+            {
+                Op = SolveOp.Instance
+                Args = [ arg Invertible (Shape.Matrix(n, n)); arg Real b ]
+                Reference = fun xs -> fst (two xs ||> eliminate)
+            })
+        spec "det" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = DetOp.Instance
+                Args = [ arg Invertible (Shape.Matrix(n, n)) ]
+                Reference = fun xs -> T.scalar (snd (eliminate (one xs) (identity n)))
+            })
+        spec "logdet" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = LogDetOp.Instance
+                Args = [ arg PositiveDeterminant (Shape.Matrix(n, n)) ]
+                Reference = fun xs -> T.scalar (log (snd (eliminate (one xs) (identity n))))
+            })
+        spec "cholesky" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = CholeskyOp.Instance
+                Args = [ arg SymmetricPositiveDefinite (Shape.Matrix(n, n)) ]
+                Reference = fun xs -> choleskyOfSymmetricPart (one xs)
+            })
+        spec "trace" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = TraceOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference = fun xs -> T.scalar (sumOf (Seq.init (min m n) (fun k -> T.at (one xs) k k)))
+            })
+        spec "diag" true (fun rng ->
+            let n = dim rng
+
+            {
+                Op = DiagOp.Instance
+                Args = [ arg Real (Shape.Vector n) ]
+                Reference = fun xs -> T.matrix n n (fun i j -> if i = j then (one xs).Data[i] else 0.0)
+            })
+        spec "diagonal" true (fun rng ->
+            let m, n = dim rng, dim rng
+
+            {
+                Op = DiagonalOp.Instance
+                Args = [ arg Real (Shape.Matrix(m, n)) ]
+                Reference = fun xs -> T.init (Shape.Vector(min m n)) (fun k -> T.at (one xs) k k)
             })
         spec "sum" true (fun rng ->
             {
@@ -700,8 +874,6 @@ let keepFixed (case: Case) (ds: T list) =
 let drawPoint (spec: OpSpec) (rng: Random) =
     let case = spec.Draw rng
 
-    let xs =
-        case.Args
-        |> List.map (fun a -> T.init a.ArgShape (fun _ -> sample rng a.Domain))
+    let xs = case.Args |> List.map (fun a -> sampleTensor rng a.Domain a.ArgShape)
 
     case, xs

@@ -278,17 +278,19 @@ let ``every truncation of saved Params is refused`` () =
 
 /// A random DAG of 1–12 op nodes drawn from the op table: each input is an earlier node of the right shape (so nodes
 /// are shared) or a new leaf, a constant (sometimes with special numbers) or a variable (traced with a value, or
-/// symbolic); class labels are always fresh valid constants. The root sums every op node, so all are reachable.
+/// symbolic); class labels and the matrices of a matrix domain (invertible, SPD) are always fresh valid constants.
+/// The root sums every op node, so all are reachable.
 let randomGraph (seed: int) (traced: bool) =
     let rng = Random seed
     let pool = ResizeArray<Expr>()
     let vars = ResizeArray<Var>()
 
     let leaf (a: OpSpecs.Arg) =
-        let t = T.init a.ArgShape (fun _ -> OpSpecs.sample rng a.Domain)
+        let t = OpSpecs.sampleTensor rng a.Domain a.ArgShape
 
         match a.Domain with
         | OpSpecs.ClassIndex _ -> Expr.Const(T.toValue t)
+        | d when OpSpecs.isMatrixDomain d -> Expr.Const(T.toValue t)
         | _ when rng.Next 3 = 0 ->
             let t = T.map (fun x -> if rng.Next 6 = 0 then specials[rng.Next specials.Length] else x) t
             Expr.Const(T.toValue t)
@@ -310,6 +312,7 @@ let randomGraph (seed: int) (traced: bool) =
 
                 match a.Domain with
                 | OpSpecs.ClassIndex _ -> leaf a
+                | d when OpSpecs.isMatrixDomain d -> leaf a
                 | _ when fits.Length > 0 && rng.Next 2 = 0 -> fits[rng.Next fits.Length]
                 | _ -> leaf a)
 

@@ -210,6 +210,32 @@ let ``the matrix-product operator binds like times`` () =
     assertSame "matmul" (eval (matmul w x)) (eval (w *@ x))
 
 [<Test>]
+let ``the linear-algebra functions build the core's ops and give the documented values`` () =
+    let a = constant (matrix [ [ 4.0; 7.0 ]; [ 2.0; 6.0 ] ])
+    let s = constant (matrix [ [ 4.0; 2.0 ]; [ 2.0; 5.0 ] ])
+    let close (what: string) (expected: Value) (actual: Value) =
+        Assert.That(actual.IsCloseTo(expected, 1e-15), Is.True, $"{what}: {actual}, expected {expected}")
+
+    close "inverse" (matrix [ [ 0.6; -0.7 ]; [ -0.2; 0.4 ] ]) (eval (inverse a))
+    assertSame "solve" (vector [ 1.0; 0.5 ]) (eval (solve (constant (matrix [ [ 2.0; 0.0 ]; [ 0.0; 4.0 ] ])) (constant (vector [ 2.0; 2.0 ]))))
+    close "det" (scalar 10.0) (eval (det a))
+    close "logdet" (scalar (log 3.0)) (eval (logdet (constant (matrix [ [ 2.0; 1.0 ]; [ 1.0; 2.0 ] ]))))
+    assertSame "cholesky" (matrix [ [ 2.0; 0.0 ]; [ 1.0; 2.0 ] ]) (eval (cholesky s))
+    assertSame "trace" (scalar 10.0) (eval (trace a))
+    assertSame "diag of a matrix" (vector [ 4.0; 6.0 ]) (eval (diag a))
+    assertSame "diag of a vector" (matrix [ [ 4.0; 0.0 ]; [ 0.0; 6.0 ] ]) (eval (diag (diagonal a)))
+    assertSame "matrixPower 2" (eval (a *@ a)) (eval (matrixPower 2 a))
+
+    let names =
+        [ inverse a; solve a a; det a; logdet s; cholesky s; trace a; diag a; diag (diagonal a) ]
+        |> List.map (fun e ->
+            match e.Op with
+            | null -> ""
+            | op -> op.Name)
+
+    Assert.That(names, Is.EqualTo [ "inverse"; "solve"; "det"; "logdet"; "cholesky"; "trace"; "diagonal"; "diag" ])
+
+[<Test>]
 let ``matrix takes rows`` () =
     let m = matrix [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ] ]
     Assert.That(m.Shape, Is.EqualTo(Shape.Matrix(2, 3)))

@@ -42,6 +42,25 @@ public sealed class ShapeMismatchException : ArgumentException
 }
 
 /// <summary>
+/// A matrix that an op of linear algebra cannot take, found when the value is computed: a singular matrix for
+/// inverse or solve, a matrix that is not positive definite for cholesky, a determinant that is not positive for
+/// logdet (NumPy's and PyTorch's <c>LinAlgError</c>). The message names the op, what is wrong with the matrix and a
+/// fix; the op never returns a result filled with NaN or infinities instead.
+/// </summary>
+public sealed class LinearAlgebraException : InvalidOperationException
+{
+    /// <summary>Creates the exception for <paramref name="op"/> with the problem and a fix.</summary>
+    public LinearAlgebraException(string op, string problem, string fix)
+        : base(UserCode.Mark($"{op}: {problem}. {fix}"))
+    {
+        Op = op;
+    }
+
+    /// <summary>The op that refused the matrix.</summary>
+    public string Op { get; }
+}
+
+/// <summary>
 /// Grad (or ValueAndGrad) was given a function whose output is not a scalar.
 /// </summary>
 public sealed class NonScalarOutputException : ArgumentException

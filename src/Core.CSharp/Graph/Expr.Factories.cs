@@ -251,6 +251,104 @@ public abstract partial class Expr
     public static Expr Outer(Expr a, Expr b) => Create(OuterOp.Instance, a, b);
     /// <summary>The transpose of a matrix.</summary>
     public static Expr Transpose(Expr x) => Create(TransposeOp.Instance, x);
+
+    // ---------------------------------------------------------------- linear algebra (Ops/LinearAlgebra.cs)
+
+    /// <summary>The inverse A⁻¹ of a square matrix (PyTorch's <c>linalg.inv</c>), by MathNet's LU factorisation.</summary>
+    /// <remarks>To solve A x = b, use <see cref="Solve(Expr, Expr)"/>: it is cheaper and more accurate than the inverse.</remarks>
+    /// <exception cref="ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="LinearAlgebraException">A is singular (a zero pivot, or a result that overflows), when its value is computed.</exception>
+    /// <example><c>Expr.Inverse(Value.FromRows([4.0, 7.0], [2.0, 6.0]))</c> is <c>[[0.6, -0.7], [-0.2, 0.4]]</c>.</example>
+    public static Expr Inverse(Expr a) => Create(InverseOp.Instance, a);
+
+    /// <summary>
+    /// The solution X of A X = B for a square matrix A and a right-hand side B that is a vector(n) or a matrix(n, k)
+    /// (PyTorch's <c>linalg.solve</c>), by MathNet's LU factorisation. Its derivatives are solves too (with A and
+    /// Aᵀ), never an explicit inverse.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">A is not square, or B's length (rows) is not A's rows; where the node is built.</exception>
+    /// <exception cref="LinearAlgebraException">A is singular, when the value is computed.</exception>
+    /// <example><c>Expr.Solve(Value.FromRows([2.0, 0.0], [0.0, 4.0]), Value.FromArray(2.0, 2.0))</c> is <c>[1, 0.5]</c>.</example>
+    public static Expr Solve(Expr a, Expr b) => Create(SolveOp.Instance, a, b);
+
+    /// <summary>The determinant of a square matrix (PyTorch's <c>linalg.det</c>), by MathNet's LU factorisation.</summary>
+    /// <remarks>
+    /// The value of a singular matrix is 0; its derivatives (y·A⁻ᵀ) need A⁻¹, so at a singular matrix they are refused
+    /// with the <see cref="LinearAlgebraException"/> of inverse.
+    /// </remarks>
+    /// <exception cref="ShapeMismatchException">A is not a square matrix.</exception>
+    /// <example><c>Expr.Det(Value.FromRows([4.0, 7.0], [2.0, 6.0]))</c> is <c>10</c>.</example>
+    public static Expr Det(Expr a) => Create(DetOp.Instance, a);
+
+    /// <summary>
+    /// log det A for a square matrix of positive determinant (PyTorch's <c>logdet</c>), summed from the logs of the LU
+    /// pivots, so it stays finite where det A overflows; its gradient is A⁻ᵀ.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="LinearAlgebraException">
+    /// The determinant is negative or zero, when the value is computed (PyTorch returns NaN or −∞ there); the message gives
+    /// the sign. For log |det A| use <c>Log(Abs(Det(A)))</c>.
+    /// </exception>
+    /// <example><c>Expr.LogDet(Value.FromRows([2.0, 1.0], [1.0, 2.0]))</c> is <c>log 3</c>.</example>
+    public static Expr LogDet(Expr a) => Create(LogDetOp.Instance, a);
+
+    /// <summary>
+    /// The lower-triangular Cholesky factor L of a symmetric positive-definite matrix, L Lᵀ = A (PyTorch's
+    /// <c>linalg.cholesky</c>), by MathNet's Cholesky factorisation. The factor is that of the symmetric part
+    /// (A + Aᵀ)/2, as in JAX, so the op is defined (and differentiable) in every direction and its gradient is symmetric.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="LinearAlgebraException">A is not positive definite, when the value is computed.</exception>
+    /// <example><c>Expr.Cholesky(Value.FromRows([4.0, 2.0], [2.0, 5.0]))</c> is <c>[[2, 0], [1, 2]]</c>.</example>
+    public static Expr Cholesky(Expr a) => Create(CholeskyOp.Instance, a);
+
+    /// <summary>The trace Σᵢ Aᵢᵢ of a matrix: the sum of its main diagonal (any m×n, as <c>torch.trace</c>).</summary>
+    /// <exception cref="ShapeMismatchException">The input is not a matrix.</exception>
+    public static Expr Trace(Expr a) => Create(TraceOp.Instance, a);
+
+    /// <summary>
+    /// As <c>torch.diag</c> and <c>numpy.diag</c>: of a vector(n), the n×n matrix with it on the diagonal (op
+    /// <c>diag</c>); of a matrix(m, n), its main diagonal, a vector(min(m, n)) (op <c>diagonal</c>, as <see cref="Diagonal"/>).
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The input is a scalar.</exception>
+    public static Expr Diag(Expr x)
+    {
+        Guard.NotNull(x);
+        return x.Shape.IsMatrix ? Create(DiagonalOp.Instance, x) : Create(DiagOp.Instance, x);
+    }
+
+    /// <summary>The main diagonal of a matrix(m, n), a vector(min(m, n)) (<c>torch.diagonal</c>).</summary>
+    /// <exception cref="ShapeMismatchException">The input is not a matrix.</exception>
+    public static Expr Diagonal(Expr x) => Create(DiagonalOp.Instance, x);
+
+    /// <summary>
+    /// Aᵏ for a square matrix and a whole k ≥ 0 (PyTorch's <c>linalg.matrix_power</c>): the identity for k = 0, otherwise
+    /// ⌊log₂ k⌋ squarings and a matmul per further bit of k. It is a graph of matmuls, not an op of its own, so its
+    /// derivatives are those of matmul.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">A is not a square matrix.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is negative: use <c>MatrixPower(Inverse(A), -k)</c>.</exception>
+    /// <example><c>Expr.MatrixPower(Value.FromRows([1.0, 1.0], [0.0, 1.0]), 3)</c> is <c>[[1, 3], [0, 1]]</c>.</example>
+    public static Expr MatrixPower(Expr a, int k)
+    {
+        Guard.NotNull(a);
+        LinAlg.RequireSquare("matrix_power", a.Shape);
+        if (k < 0)
+            throw new ArgumentOutOfRangeException(nameof(k), k,
+                UserCode.Mark($"matrix_power takes a power k ≥ 0, not {k}: for a negative power use MatrixPower(Inverse(A), -k)."));
+        if (k == 0) return Eye(a.Shape.Rows);
+        // Binary powering: the result gathers A^(2^j) for every set bit j of k (the powers of A commute).
+        Expr? result = null;
+        var square = a;
+        while (true)
+        {
+            if ((k & 1) != 0) result = result is null ? square : MatMul(result, square);
+            k >>= 1;
+            if (k == 0) return result!;
+            square = MatMul(square, square);
+        }
+    }
+
     /// <summary>The sum of all elements.</summary>
     public static Expr Sum(Expr x) => Create(SumOp.Instance, x);
     /// <summary>The mean of all elements.</summary>

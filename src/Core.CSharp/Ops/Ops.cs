@@ -16,6 +16,8 @@ public static class Ops
         SinOp.Instance, CosOp.Instance, TanhOp.Instance, SigmoidOp.Instance, ReluOp.Instance,
         SoftplusOp.Instance, AbsOp.Instance, SignOp.Instance, StepOp.Instance, SafeReciprocalOp.Instance, LogSigmoidOp.Instance,
         DotOp.Instance, MatVecOp.Instance, VecMatOp.Instance, MatMulOp.Instance, OuterOp.Instance, TransposeOp.Instance,
+        InverseOp.Instance, SolveOp.Instance, DetOp.Instance, LogDetOp.Instance, CholeskyOp.Instance, TraceOp.Instance,
+        DiagOp.Instance, DiagonalOp.Instance,
         SumOp.Instance, ColumnSumsOp.Instance, RowSumsOp.Instance,
         new MaxOp(0), new MinOp(1), new MaxWeightsOp(0), new LogSumExpOp(1), ProdOp.Instance, ProdOthersOp.Instance,
         new BroadcastScalarOp(Shape.Vector(3)), new BroadcastRowsOp(2), new BroadcastColumnsOp(2), NormOp.Instance,
