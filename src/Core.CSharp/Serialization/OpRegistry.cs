@@ -17,7 +17,7 @@ namespace Functional.Autodiff.Serialization;
 /// <c>exponent</c>, index's <c>i</c> and <c>j</c>, scatter's <c>target</c>, <c>i</c> and <c>j</c>, broadcast's
 /// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>, reshape's <c>target</c>,
 /// concat's <c>axis</c>, slice's <c>axis</c>, <c>start</c> and <c>stop</c>, pad's <c>axis</c>, <c>before</c> and
-/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>. An op of your
+/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>, clamp's <c>min</c> and <c>max</c>. An op of your
 /// own is code (a <see cref="CustomOp"/> holds delegates), which a file cannot hold: registering a name says which op
 /// to make when a file names it, and the same registration lets a graph holding the op be saved.
 /// </remarks>
@@ -98,6 +98,13 @@ public sealed class OpRegistry
                 p => new ScatterAddOp(p.IntArray("indices", 0), p.Int("count", 1)), "indices", "count"),
             new BuiltInWithParameters<RowOp>((w, op) => w.WriteNumber("i"u8, op.I), p => new RowOp(p.Int("i", 0)), "i"),
             new BuiltInWithParameters<ColumnOp>((w, op) => w.WriteNumber("j"u8, op.J), p => new ColumnOp(p.Int("j", 0)), "j"),
+            new BuiltInWithParameters<ClampOp>(
+                (w, op) =>
+                {
+                    JsonData.WriteDouble(w, "min", op.Min);
+                    JsonData.WriteDouble(w, "max", op.Max);
+                },
+                p => new ClampOp(p.Double("min"), p.Double("max")), "min", "max"),
         }.ToDictionary(e => e.Type!);
 
         var byType = ImmutableDictionary.CreateBuilder<Type, OpEntry>();
