@@ -121,6 +121,36 @@ module Autodiff =
 
     let logSigmoid (e: Expr) : Expr = Expr.LogSigmoid e
 
+    let log1p (e: Expr) : Expr = Expr.Log1p e
+
+    let expm1 (e: Expr) : Expr = Expr.Expm1 e
+
+    let signum (e: Expr) : Expr = Expr.Sign e
+
+    let reciprocal (e: Expr) : Expr = Expr.Reciprocal e
+
+    let erf (e: Expr) : Expr = Expr.Erf e
+
+    let gelu (e: Expr) : Expr = Expr.Gelu e
+
+    let greater (a: Expr) (b: Expr) : Expr = Expr.Greater(a, b)
+
+    let greaterEqual (a: Expr) (b: Expr) : Expr = Expr.GreaterEqual(a, b)
+
+    let less (a: Expr) (b: Expr) : Expr = Expr.Less(a, b)
+
+    let lessEqual (a: Expr) (b: Expr) : Expr = Expr.LessEqual(a, b)
+
+    let equal (a: Expr) (b: Expr) : Expr = Expr.Equal(a, b)
+
+    let where (condition: Expr) (a: Expr) (b: Expr) : Expr = Expr.Where(condition, a, b)
+
+    let maximum (a: Expr) (b: Expr) : Expr = Expr.Maximum(a, b)
+
+    let minimum (a: Expr) (b: Expr) : Expr = Expr.Minimum(a, b)
+
+    let clamp (lo: float) (hi: float) (e: Expr) : Expr = Expr.Clamp(e, lo, hi)
+
     let softmax (e: Expr) : Expr = Expr.Softmax e
 
     let logSoftmax (e: Expr) : Expr = Expr.LogSoftmax e

@@ -5,7 +5,7 @@ open Functional.Autodiff
 /// <summary>
 /// The F# API of Functional.Autodiff: open <c>Functional.Autodiff.FSharp</c> and differentiate F# functions.
 /// Graphs are the core's immutable <see cref="T:Functional.Autodiff.Expr"/> values; F#'s own operators and
-/// <c>exp</c>, <c>log</c>, <c>sin</c>, <c>cos</c>, <c>tanh</c>, <c>sqrt</c>, <c>abs</c> and <c>**</c> work on them
+/// <c>exp</c>, <c>log</c>, <c>sin</c>, <c>cos</c>, <c>tanh</c>, <c>sqrt</c>, <c>abs</c> and <c>**</c> (a float or a graph exponent) work on them
 /// (they resolve to the core's static members), so do the functions below. Every combinator is pure: call it as
 /// often as you like; gradients are values you add, set and reset yourself.
 /// </summary>
@@ -188,6 +188,56 @@ module Autodiff =
 
     /// <summary>Element-wise log σ(x) = −softplus(−x), computed stably: <c>logSigmoid</c> of −1000 is −1000, its derivative 1.</summary>
     val logSigmoid: e: Expr -> Expr
+
+    /// <summary>Element-wise ln(1 + x), accurate for small x.</summary>
+    val log1p: e: Expr -> Expr
+
+    /// <summary>Element-wise eˣ − 1, accurate for small x.</summary>
+    val expm1: e: Expr -> Expr
+
+    /// <summary>Element-wise sign, −1, 0 or 1, with no derivative (named so as not to hide F#'s <c>sign</c>, which returns an int).</summary>
+    val signum: e: Expr -> Expr
+
+    /// <summary>Element-wise 1/x (±∞ at ±0).</summary>
+    val reciprocal: e: Expr -> Expr
+
+    /// <summary>Element-wise error function.</summary>
+    val erf: e: Expr -> Expr
+
+    /// <summary>Element-wise GELU x·Φ(x) in its exact erf form (torch.nn.functional.gelu's default).</summary>
+    val gelu: e: Expr -> Expr
+
+    /// <summary>The 0/1 mask of a &gt; b element-wise (broadcasting as NumPy does); no derivative flows through it.</summary>
+    val greater: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The 0/1 mask of a ≥ b element-wise; no derivative flows through it.</summary>
+    val greaterEqual: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The 0/1 mask of a &lt; b element-wise; no derivative flows through it.</summary>
+    val less: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The 0/1 mask of a ≤ b element-wise; no derivative flows through it.</summary>
+    val lessEqual: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The 0/1 mask of a = b element-wise (NaN equals nothing); no derivative flows through it.</summary>
+    val equal: a: Expr -> b: Expr -> Expr
+
+    /// <summary>
+    /// <paramref name="a"/> where <paramref name="condition"/> is non-zero, <paramref name="b"/> where it is 0, the three
+    /// broadcasting as NumPy does; the gradient goes to the selected input only, none to the condition.
+    /// </summary>
+    /// <example><c>where (greater x (constant (scalar 0.0))) x (0.1 * x)</c> is a leaky relu.</example>
+    val where: condition: Expr -> a: Expr -> b: Expr -> Expr
+
+    /// <summary>The element-wise maximum (broadcasting); at a tie the gradient splits ½ each, as torch.maximum's.</summary>
+    val maximum: a: Expr -> b: Expr -> Expr
+
+    /// <summary>The element-wise minimum (broadcasting); at a tie the gradient splits ½ each, as torch.minimum's.</summary>
+    val minimum: a: Expr -> b: Expr -> Expr
+
+    /// <summary>Each element limited to [lo, hi]; the derivative is 1 inside and at the bounds (as torch.clamp), 0 outside.</summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">A bound is NaN, or lo &gt; hi.</exception>
+    val clamp: lo: float -> hi: float -> e: Expr -> Expr
 
     /// <summary>The softmax of a vector.</summary>
     val softmax: e: Expr -> Expr

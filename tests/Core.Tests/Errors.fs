@@ -73,15 +73,26 @@ let ``a binary element-wise op refuses shapes that do not fit`` (name: string) =
     assertMentions ex [ name; "vector(3)"; "vector(4)"; "one shape"; "MatMul" ]
     Assert.That((ex.Op, ex.Left, ex.Right), Is.EqualTo((name, Shape.Vector 3, Shape.Vector 4)))
 
-[<TestCase("mul")>]
-[<TestCase("div")>]
-let ``mul and div do not broadcast a vector over the rows of a matrix`` (name: string) =
-    let op = Ops.All |> Seq.find (fun o -> o.Name = name)
+[<Test>]
+let ``every binary element-wise op refuses shapes that do not broadcast, naming the op, the shapes and the rule`` () =
+    for op in Ops.All |> Seq.filter (fun o -> o :? BinaryElementwiseOp) do
+        for a, b in [ matOf 2 3, vecOf 2; matOf 2 3, matOf 3 1; matOf 2 3, matOf 1 2; matOf 2 3, matOf 3 3 ] do
+            let ex = throws<ShapeMismatchException>(fun () -> Expr.Create(op, a, b) |> ignore)
+            assertMentions ex [ op.Name; string a.Shape; string b.Shape; "broadcast as NumPy"; "matrix(m, 1)"; "Errors.fs:" ]
 
-    let ex =
-        throws<ShapeMismatchException>(fun () -> Expr.Create(op, matOf 2 3, vecOf 3) |> ignore)
+[<Test>]
+let ``where refuses choices or a condition that do not broadcast`` () =
+    let ex = throws<ShapeMismatchException>(fun () -> Expr.Where(vecOf 3, vecOf 3, vecOf 4) |> ignore)
+    assertMentions ex [ "where"; "vector(3)"; "vector(4)"; "Errors.fs:" ]
+    let ex = throws<ShapeMismatchException>(fun () -> Expr.Where(vecOf 2, matOf 2 3, 0.0) |> ignore)
+    assertMentions ex [ "where"; "condition"; "vector(2)"; "matrix(2, 3)"; "Errors.fs:" ]
 
-    assertMentions ex [ name; "matrix(2, 3)"; "vector(3)" ]
+[<Test>]
+let ``clamp refuses NaN bounds and min above max`` () =
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> Expr.Clamp(vecOf 2, 1.0, -1.0) |> ignore)
+    assertMentions ex [ "clamp"; "min ≤ max"; "Errors.fs:" ]
+    let ex = throws<ArgumentOutOfRangeException>(fun () -> Expr.Clamp(vecOf 2, nan, 1.0) |> ignore)
+    assertMentions ex [ "clamp"; "NaN"; "Errors.fs:" ]
 
 [<Test>]
 let ``add refuses a vector that does not match the matrix's columns`` () =

@@ -29,6 +29,8 @@ type Domain =
     | PositiveDeterminant
     /// B·Bᵀ + n·I (B uniform in [−1, 1)): symmetric positive definite, eigenvalues ≥ n (cholesky).
     | SymmetricPositiveDefinite
+    /// 0 or 1: a mask (where's condition). Data, not differentiated, like class labels.
+    | Mask
 
 /// Whether the domain draws a whole matrix at once (its elements are not independent).
 let isMatrixDomain (d: Domain) =
@@ -48,6 +50,7 @@ let sample (rng: Random) (d: Domain) =
         if rng.Next 2 = 0 then -m else m
     | UnitInterval -> rng.NextDouble()
     | ClassIndex classes -> float (rng.Next classes)
+    | Mask -> float (rng.Next 2)
     | Invertible
     | PositiveDeterminant
     | SymmetricPositiveDefinite -> invalidArg "d" $"{d} draws whole matrices: use sampleTensor."
@@ -76,7 +79,8 @@ let sampleTensor (rng: Random) (d: Domain) (s: Shape) =
 /// Whether derivatives with respect to an input of this domain are tested (class labels are data).
 let differentiable (d: Domain) =
     match d with
-    | ClassIndex _ -> false
+    | ClassIndex _
+    | Mask -> false
     | _ -> true
 
 /// One input of a drawn node: its shape and domain.
@@ -125,21 +129,42 @@ let vectorOrMatrix (rng: Random) =
     else
         Shape.Matrix(dim rng, dim rng)
 
-/// Shapes for a binary element-wise op: equal, scalar with anything, and (rowBroadcast) a vector(n) with a
-/// matrix(m, n) in either order.
-let broadcastPair rowBroadcast (rng: Random) =
+/// Shapes for a binary element-wise op, as NumPy broadcasts them within rank ≤ 2, each pair in either order: equal, a
+/// scalar with anything, a vector(n) or matrix(1, n) with a matrix(m, n) (rows), a matrix(m, 1) with a matrix(m, n)
+/// (columns), a matrix(m, 1) with a matrix(1, n) or a vector(n) (giving matrix(m, n)), and a single element (vector(1) or
+/// matrix(1, 1)) with a vector or matrix.
+let broadcastPair (rng: Random) =
     let s = anyShape rng
+    let m, n = dim rng, dim rng
 
-    match rng.Next(if rowBroadcast then 5 else 3) with
-    | 0 -> s, s
-    | 1 -> s, Shape.Scalar
-    | 2 -> Shape.Scalar, s
-    | 3 ->
-        let m, n = dim rng, dim rng
-        Shape.Matrix(m, n), Shape.Vector n
-    | _ ->
-        let m, n = dim rng, dim rng
-        Shape.Vector n, Shape.Matrix(m, n)
+    let a, b =
+        match rng.Next 8 with
+        | 0 -> s, s
+        | 1 -> s, Shape.Scalar
+        | 2 -> Shape.Matrix(m, n), Shape.Vector n
+        | 3 -> Shape.Matrix(m, n), Shape.Matrix(1, n)
+        | 4 -> Shape.Matrix(m, n), Shape.Matrix(m, 1)
+        | 5 -> Shape.Matrix(m, 1), Shape.Matrix(1, n)
+        | 6 -> Shape.Matrix(m, 1), Shape.Vector n
+        | _ -> s, (if s.IsMatrix then Shape.Matrix(1, 1) else Shape.Vector 1)
+
+    if rng.Next 2 = 0 then a, b else b, a
+
+/// A shape as NumPy aligns it: (rows, cols), a vector(n) as (1, n), a scalar as (1, 1).
+let aligned (s: Shape) =
+    if s.IsMatrix then s.Rows, s.Cols
+    elif s.IsVector then 1, s.Length
+    else 1, 1
+
+/// NumPy's broadcast shape of shapes that broadcast (the largest rank, the largest size along each axis).
+let broadcastShape (shapes: Shape list) =
+    let rows = shapes |> List.map (aligned >> fst) |> List.max
+    let cols = shapes |> List.map (aligned >> snd) |> List.max
+
+    match shapes |> List.map (fun s -> s.Rank) |> List.max with
+    | 0 -> Shape.Scalar
+    | 1 -> Shape.Vector cols
+    | _ -> Shape.Matrix(rows, cols)
 
 let arg domain shape = { ArgShape = shape; Domain = domain }
 
@@ -148,14 +173,15 @@ let arg domain shape = { ArgShape = shape; Domain = domain }
 let private one (xs: T list) = List.head xs
 let private two (xs: T list) = xs[0], xs[1]
 
-/// Element k (column-major) of t broadcast to the shape out: equal shapes, a scalar, or a vector as every row.
+/// Element k (column-major) of t broadcast to the shape out, as NumPy broadcasts.
 let private broadcastAt (t: T) (out: Shape) k =
-    if t.Shape = out then t.Data[k]
-    elif t.Shape.IsScalar then t.Data[0]
-    else t.Data[k / out.Rows]
+    let rows, _ = aligned out
+    let i, j = k % rows, k / rows
+    let r, c = aligned t.Shape
+    t.Data[(if c = 1 then 0 else j) * r + (if r = 1 then 0 else i)]
 
 let private zipBroadcast f (a: T) (b: T) =
-    let out = if a.Shape.Rank >= b.Shape.Rank then a.Shape else b.Shape
+    let out = broadcastShape [ a.Shape; b.Shape ]
     T.init out (fun k -> f (broadcastAt a out k) (broadcastAt b out k))
 
 let private sumOf (xs: float seq) = Seq.fold (+) 0.0 xs
@@ -292,15 +318,15 @@ let private unary name (op: Op) smooth domain (f: float -> float) =
                 }
     }
 
-let private binary name (op: Op) rowBroadcast (da, db) (f: float -> float -> float) =
+let private binaryWith smooth name (op: Op) (da, db) (f: float -> float -> float) =
     {
         Name = name
-        Smooth = true
+        Smooth = smooth
         Derivative = FiniteDifference
         Tolerance = fd
         Draw =
             fun rng ->
-                let a, b = broadcastPair rowBroadcast rng
+                let a, b = broadcastPair rng
 
                 {
                     Op = op
@@ -308,6 +334,23 @@ let private binary name (op: Op) rowBroadcast (da, db) (f: float -> float -> flo
                     Reference = fun xs -> two xs ||> zipBroadcast f
                 }
     }
+
+let private binary name op domains f = binaryWith true name op domains f
+
+/// A comparison: a 0/1 mask, piecewise constant (its finite differences are 0 away from ties, which random points miss).
+let private comparison name op (f: float -> float -> bool) =
+    binaryWith false name op (Real, Real) (fun a b -> if f a b then 1.0 else 0.0)
+
+/// erf by its Maclaurin series Σ (−1)ⁿ x²ⁿ⁺¹ / (n! (2n + 1)) · 2/√π, to rounding for |x| ≤ 3 (the drawn domain).
+let erfSeries (x: float) =
+    let mutable sum, term, n = 0.0, x, 0
+
+    while n < 200 && (n = 0 || abs term > 1e-18 * abs sum) do
+        sum <- sum + term / float (2 * n + 1)
+        n <- n + 1
+        term <- -term * x * x / float n
+
+    2.0 / sqrt Math.PI * sum
 
 let private spec name smooth (draw: Random -> Case) =
     {
@@ -360,10 +403,10 @@ let private axisReduction name (make: int option -> Op) (f: float list -> float)
 
 let all: OpSpec list =
     [
-        binary "add" AddOp.Instance true (Real, Real) (+)
-        binary "sub" SubOp.Instance true (Real, Real) (-)
-        binary "mul" MulOp.Instance false (Real, Real) (*)
-        binary "div" DivOp.Instance false (Real, AwayFromZero) (/)
+        binary "add" AddOp.Instance (Real, Real) (+)
+        binary "sub" SubOp.Instance (Real, Real) (-)
+        binary "mul" MulOp.Instance (Real, Real) (*)
+        binary "div" DivOp.Instance (Real, AwayFromZero) (/)
         unary "neg" NegOp.Instance true Real (fun x -> -x)
         spec "pow" true (fun rng ->
             let p = [| -2.0; -1.0; 0.0; 1.0; 2.0; 3.0; 4.0; -0.5; 0.5; 1.5; 2.5 |][rng.Next 11]
@@ -393,6 +436,41 @@ let all: OpSpec list =
         unary "step" StepOp.Instance false AwayFromZero (fun x -> if x > 0.0 then 1.0 else 0.0)
         unary "safe_reciprocal" SafeReciprocalOp.Instance true AwayFromZero (fun x -> 1.0 / x)
         unary "log_sigmoid" LogSigmoidOp.Instance true Real (fun x -> -Math.Log(1.0 + Math.Exp -x))
+        unary "log1p" Log1pOp.Instance true Positive (fun x -> Math.Log(1.0 + x))
+        unary "expm1" Expm1Op.Instance true Real (fun x -> Math.Exp x - 1.0)
+        unary "reciprocal" ReciprocalOp.Instance true AwayFromZero (fun x -> 1.0 / x)
+        unary "erf" ErfOp.Instance true Real erfSeries
+        unary "gelu" GeluOp.Instance true Real (fun x -> x * 0.5 * (1.0 + erfSeries (x / sqrt 2.0)))
+        binary "pow_tensor" PowTensorOp.Instance (Positive, Real) (fun a b -> Math.Pow(a, b))
+        comparison "greater" GreaterOp.Instance (>)
+        comparison "greater_equal" GreaterEqualOp.Instance (>=)
+        comparison "less" LessOp.Instance (<)
+        comparison "less_equal" LessEqualOp.Instance (<=)
+        comparison "equal" EqualOp.Instance (=)
+        binary "maximum" MaximumOp.Instance (Real, Real) (fun a b -> if a >= b then a else b)
+        binary "minimum" MinimumOp.Instance (Real, Real) (fun a b -> if a <= b then a else b)
+        spec "where" true (fun rng ->
+            let a, b = broadcastPair rng
+            let out = broadcastShape [ a; b ]
+            let c = [| out; a; b; Shape.Scalar |][rng.Next 4]
+
+            {
+                Op = WhereOp.Instance
+                Args = [ arg Mask c; arg Real a; arg Real b ]
+                Reference =
+                    fun xs ->
+                        let c, a, b = xs[0], xs[1], xs[2]
+                        T.init out (fun k -> if broadcastAt c out k <> 0.0 then broadcastAt a out k else broadcastAt b out k)
+            })
+        spec "clamp" false (fun rng ->
+            let lo = [| -1.0; -0.5; Double.NegativeInfinity |][rng.Next 3]
+            let hi = [| 0.5; 1.0; Double.PositiveInfinity |][rng.Next 3]
+
+            {
+                Op = ClampOp(lo, hi)
+                Args = [ arg Real (anyShape rng) ]
+                Reference = fun xs -> T.map (fun x -> Math.Min(Math.Max(x, lo), hi)) (one xs)
+            })
         spec "dot" true (fun rng ->
             let n = dim rng
 

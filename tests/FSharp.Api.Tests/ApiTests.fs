@@ -356,3 +356,26 @@ let ``the reductions along an axis are the core's builders, data last`` () =
     Assert.That(g.ToArray(), Is.EqualTo [| 0.0; 0.5; 0.5 |])
     let g: Value = grad (fun x -> prod x) (vector [ 2.0; 0.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 0.0; 6.0; 0.0 |])
+
+[<Test>]
+let ``the selection and element-wise functions are the core's builders, data last; ** takes a graph exponent`` () =
+    let x = constant (vector [ -2.0; 0.5; 3.0 ])
+    let zero = constant (scalar 0.0)
+    Assert.That((eval (greater x zero)).ToArray(), Is.EqualTo [| 0.0; 1.0; 1.0 |])
+    Assert.That((eval (lessEqual x zero)).ToArray(), Is.EqualTo [| 1.0; 0.0; 0.0 |])
+    Assert.That((eval (equal x x)).ToArray(), Is.EqualTo [| 1.0; 1.0; 1.0 |])
+    Assert.That((eval (where (greater x zero) x (0.1 * x))).ToArray(), Is.EqualTo((eval (Expr.Where(Expr.Greater(x, zero), x, 0.1 * x))).ToArray()))
+    Assert.That((eval (x |> clamp -1.0 1.0)).ToArray(), Is.EqualTo [| -1.0; 0.5; 1.0 |])
+    Assert.That((eval (maximum x zero)).ToArray(), Is.EqualTo [| 0.0; 0.5; 3.0 |])
+    Assert.That((eval (minimum x zero)).ToArray(), Is.EqualTo [| -2.0; 0.0; 0.0 |])
+    Assert.That((eval (signum x)).ToArray(), Is.EqualTo [| -1.0; 1.0; 1.0 |])
+    Assert.That((eval (reciprocal x)).ToArray(), Is.EqualTo [| -0.5; 2.0; 1.0 / 3.0 |])
+
+    for f, g in [ log1p, Expr.Log1p; expm1, Expr.Expm1; erf, Expr.Erf; gelu, Expr.Gelu ] do
+        Assert.That((eval (f (abs x))).ToArray(), Is.EqualTo((eval (g (abs x))).ToArray()))
+
+    let y = constant (vector [ 2.0; 3.0; 1.0 ])
+    Assert.That((eval (abs x ** y)).ToArray(), Is.EqualTo [| 4.0; 0.125; 3.0 |])
+    Assert.That((eval (x ** 2.0)).ToArray(), Is.EqualTo [| 4.0; 0.25; 9.0 |])
+    let g: Value = grad (fun (b: Expr) -> sum (constant (vector [ 2.0; 2.0 ]) ** b)) (vector [ 1.0; 3.0 ])
+    Assert.That(g.ToArray(), Is.EqualTo [| 2.0 * log 2.0; 8.0 * log 2.0 |])

@@ -159,7 +159,7 @@ public abstract partial class Expr
     /// <summary>A matrix constant (copied).</summary>
     public static implicit operator Expr(Matrix<double> m) => Const(m);
 
-    /// <summary>Element-wise sum (scalars broadcast; a vector may be added to every row of a matrix).</summary>
+    /// <summary>Element-wise sum, broadcasting as NumPy does (a scalar with anything, a row onto every row, a column onto every column).</summary>
     public static Expr operator +(Expr a, Expr b) => Add(a, b);
     /// <summary>Adds a number to every element.</summary>
     public static Expr operator +(Expr a, double b) => Add(a, Const(b));
@@ -189,15 +189,36 @@ public abstract partial class Expr
     /// <summary>Element-wise power with a constant exponent (F#'s <c>x ** 2.0</c>).</summary>
     public static Expr Pow(Expr x, double exponent) => Create(PowOp.For(exponent), x);
 
+    /// <summary>
+    /// Element-wise power with a tensor exponent, x^y (F#'s <c>x ** y</c> for a graph y), broadcasting as NumPy does.
+    /// Each element is Math.Pow, so whole exponents are exact (2^3 is 8); for x &gt; 0 it is exp(y·ln x). The derivatives
+    /// are y·x^(y−1) and x^y·ln x, with PyTorch's zeros where y = 0 and where x = 0 ≤ y.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Pow(Expr x, Expr exponent) => Create(PowTensorOp.Instance, x, exponent);
+
+    /// <summary>The mask of a &gt; b element-wise: 1 where it holds, 0 elsewhere (and at NaN); no derivative flows through it.</summary>
+    public static Expr operator >(Expr a, Expr b) => Greater(a, b);
+    /// <summary>The mask of a &lt; b element-wise: 1 where it holds, 0 elsewhere (and at NaN); no derivative flows through it.</summary>
+    public static Expr operator <(Expr a, Expr b) => Less(a, b);
+    /// <summary>The mask of a ≥ b element-wise: 1 where it holds, 0 elsewhere (and at NaN); no derivative flows through it.</summary>
+    public static Expr operator >=(Expr a, Expr b) => GreaterEqual(a, b);
+    /// <summary>The mask of a ≤ b element-wise: 1 where it holds, 0 elsewhere (and at NaN); no derivative flows through it.</summary>
+    public static Expr operator <=(Expr a, Expr b) => LessEqual(a, b);
+
     // ---------------------------------------------------------------- static forms
 
-    /// <summary>Element-wise sum with broadcasting.</summary>
+    /// <summary>Element-wise sum, broadcasting as NumPy does within rank ≤ 2.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast; the message names both and the fix.</exception>
     public static Expr Add(Expr a, Expr b) => Create(AddOp.Instance, a, b);
-    /// <summary>Element-wise difference with broadcasting.</summary>
+    /// <summary>Element-wise difference, broadcasting as NumPy does within rank ≤ 2.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
     public static Expr Sub(Expr a, Expr b) => Create(SubOp.Instance, a, b);
-    /// <summary>Element-wise product with scalar broadcasting.</summary>
+    /// <summary>Element-wise product, broadcasting as NumPy does within rank ≤ 2.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
     public static Expr Mul(Expr a, Expr b) => Create(MulOp.Instance, a, b);
-    /// <summary>Element-wise quotient with scalar broadcasting.</summary>
+    /// <summary>Element-wise quotient, broadcasting as NumPy does within rank ≤ 2.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
     public static Expr Div(Expr a, Expr b) => Create(DivOp.Instance, a, b);
     /// <summary>Negation.</summary>
     public static Expr Neg(Expr x) => Create(NegOp.Instance, x);
@@ -225,6 +246,67 @@ public abstract partial class Expr
     public static Expr LogSigmoid(Expr x) => Create(LogSigmoidOp.Instance, x);
     /// <summary>Element-wise absolute value.</summary>
     public static Expr Abs(Expr x) => Create(AbsOp.Instance, x);
+    /// <summary>Element-wise ln(1 + x), accurate for small x (log1p(1e-10) is 1e-10 to the last digits).</summary>
+    public static Expr Log1p(Expr x) => Create(Log1pOp.Instance, x);
+    /// <summary>Element-wise eˣ − 1, accurate for small x (expm1(1e-10) is 1.00000000005e-10).</summary>
+    public static Expr Expm1(Expr x) => Create(Expm1Op.Instance, x);
+    /// <summary>Element-wise sign, −1, 0 or 1 (NaN gives 0); piecewise constant, so no derivative flows through it.</summary>
+    public static Expr Sign(Expr x) => Create(SignOp.Instance, x);
+    /// <summary>Element-wise 1/x (±∞ at ±0, as PyTorch's reciprocal).</summary>
+    public static Expr Reciprocal(Expr x) => Create(ReciprocalOp.Instance, x);
+    /// <summary>Element-wise error function erf x.</summary>
+    public static Expr Erf(Expr x) => Create(ErfOp.Instance, x);
+    /// <summary>Element-wise GELU x·Φ(x) in its exact erf form (torch.nn.functional.gelu's default, not the tanh approximation).</summary>
+    public static Expr Gelu(Expr x) => Create(GeluOp.Instance, x);
+
+    /// <summary>The mask of a &gt; b element-wise, broadcasting as NumPy does: 1 where it holds, 0 elsewhere (also where either is NaN). No derivative flows through a mask.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Greater(Expr a, Expr b) => Create(GreaterOp.Instance, a, b);
+    /// <summary>The mask of a ≥ b element-wise, broadcasting as NumPy does: 1 where it holds, 0 elsewhere (also at NaN). No derivative flows through it.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr GreaterEqual(Expr a, Expr b) => Create(GreaterEqualOp.Instance, a, b);
+    /// <summary>The mask of a &lt; b element-wise, broadcasting as NumPy does: 1 where it holds, 0 elsewhere (also at NaN). No derivative flows through it.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Less(Expr a, Expr b) => Create(LessOp.Instance, a, b);
+    /// <summary>The mask of a ≤ b element-wise, broadcasting as NumPy does: 1 where it holds, 0 elsewhere (also at NaN). No derivative flows through it.</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr LessEqual(Expr a, Expr b) => Create(LessEqualOp.Instance, a, b);
+    /// <summary>
+    /// The mask of a = b element-wise, broadcasting as NumPy does: 1 where equal (−0 equals +0), 0 elsewhere (NaN equals
+    /// nothing). No derivative flows through it. (A method, not <c>==</c>, which stays reference equality on graphs.)
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Equal(Expr a, Expr b) => Create(EqualOp.Instance, a, b);
+
+    /// <summary>
+    /// <paramref name="a"/> where <paramref name="condition"/> is non-zero, <paramref name="b"/> where it is 0 (NumPy's and
+    /// PyTorch's <c>where</c>; a mask from Greater, Less, … or a 0/1 value), the three broadcasting as NumPy does. The
+    /// gradient flows to a where the condition holds and to b where it does not, none to the condition; the unselected
+    /// input is never read, so an infinity there does not reach the value or the gradient.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An input is null.</exception>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast; the message names them.</exception>
+    /// <example><c>Expr.Where(x &gt; 0.0, x, 0.1 * x)</c> is a leaky relu.</example>
+    public static Expr Where(Expr condition, Expr a, Expr b) => Build(WhereOp.Instance, [condition, a, b]);
+
+    /// <summary>
+    /// The element-wise maximum, broadcasting as NumPy does (NaN if either is NaN). At a tie the gradient splits
+    /// evenly, ½ to each input, as torch.maximum's does.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Maximum(Expr a, Expr b) => Create(MaximumOp.Instance, a, b);
+
+    /// <summary>The element-wise minimum, broadcasting as NumPy does (NaN if either is NaN); at a tie the gradient splits ½ each (as torch.minimum).</summary>
+    /// <exception cref="ShapeMismatchException">The shapes do not broadcast.</exception>
+    public static Expr Minimum(Expr a, Expr b) => Create(MinimumOp.Instance, a, b);
+
+    /// <summary>
+    /// Each element limited to [<paramref name="min"/>, <paramref name="max"/>] (NaN stays NaN); an infinite bound limits
+    /// one side only. The derivative is 1 inside and at the bounds (as torch.clamp) and 0 outside.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A bound is NaN, or min &gt; max.</exception>
+    public static Expr Clamp(Expr x, double min, double max) => Create(new ClampOp(min, max), x);
+
     /// <summary>The value of <paramref name="x"/> with no derivative flowing through it, at any order.</summary>
     public static Expr StopGradient(Expr x) => Create(StopGradientOp.Instance, x);
 
@@ -508,26 +590,45 @@ public abstract partial class Expr
     /// <summary>Mean squared error, mean((a − b)²).</summary>
     public static Expr MeanSquaredError(Expr prediction, Expr target) => Mean(Square(prediction - target));
 
-    /// <summary>Broadcasts <paramref name="x"/> to <paramref name="shape"/>: a scalar to anything, a vector(n) to every row of a matrix(m, n).</summary>
-    /// <exception cref="ShapeMismatchException">Neither broadcast applies.</exception>
+    /// <summary>
+    /// Broadcasts <paramref name="x"/> to <paramref name="shape"/> as NumPy's <c>broadcast_to</c> within rank ≤ 2: a
+    /// scalar (or a single element) to anything, a vector(n) or matrix(1, n) to every row of a matrix(m, n), a
+    /// matrix(m, 1) to every column. Built from the linear broadcast ops (and reshapes), whose transposes are the sums
+    /// of <see cref="SumTo"/>.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException"><paramref name="x"/>'s shape does not broadcast to <paramref name="shape"/>.</exception>
     public static Expr BroadcastTo(Expr x, Shape shape)
     {
         Guard.NotNull(x);
         if (x.Shape == shape) return x;
-        if (x.Shape.IsScalar) return Create(new BroadcastScalarOp(shape), x);
-        if (x.Shape.IsVector && shape.IsMatrix && shape.Cols == x.Shape.Length) return Create(new BroadcastRowsOp(shape.Rows), x);
-        throw new ShapeMismatchException("broadcast", x.Shape, shape, "Only a scalar, or a vector(n) onto the rows of a matrix(m, n), broadcasts.");
+        if (!Broadcasting.BroadcastsTo(x.Shape, shape))
+            throw new ShapeMismatchException("broadcast", x.Shape, shape,
+                "Only shapes that broadcast as NumPy's do reach the target: a scalar to anything, a vector(n) or matrix(1, n) to the rows of a matrix(m, n), a matrix(m, 1) to its columns.");
+        if (x.Shape.Size == shape.Size) return Reshape(x, shape); // vector(n) ↔ matrix(1, n), vector(1) ↔ matrix(1, 1)
+        if (x.Shape.Size == 1) return Create(new BroadcastScalarOp(shape), Reshape(x, Shape.Scalar));
+        var (r, _) = Broadcasting.Aligned(x.Shape);
+        return r == 1
+            ? Create(new BroadcastRowsOp(shape.Rows), Reshape(x, Shape.Vector(x.Shape.Size)))
+            : Create(new BroadcastColumnsOp(shape.Cols), Reshape(x, Shape.Vector(x.Shape.Size)));
     }
 
-    /// <summary>The transpose of <see cref="BroadcastTo"/>: sums <paramref name="x"/> down to <paramref name="shape"/>.</summary>
-    /// <exception cref="ShapeMismatchException"><paramref name="shape"/> is not a broadcast source of x's shape.</exception>
+    /// <summary>
+    /// The transpose of <see cref="BroadcastTo"/>: sums <paramref name="x"/> over the axes along which
+    /// <paramref name="shape"/> was broadcast to x's shape (all elements, the rows, or the columns), giving
+    /// <paramref name="shape"/>.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException"><paramref name="shape"/> does not broadcast to x's shape.</exception>
     public static Expr SumTo(Expr x, Shape shape)
     {
         Guard.NotNull(x);
         if (x.Shape == shape) return x;
-        if (shape.IsScalar) return Sum(x);
-        if (shape.IsVector && x.Shape.IsMatrix && x.Shape.Cols == shape.Length) return ColumnSums(x);
-        throw new ShapeMismatchException("sum_to", x.Shape, shape, "Only a scalar, or a vector(n) from a matrix(m, n), is a sum target.");
+        if (!Broadcasting.BroadcastsTo(shape, x.Shape))
+            throw new ShapeMismatchException("sum_to", x.Shape, shape,
+                "The target must be a shape that broadcasts to x's: a scalar, a vector(n) or matrix(1, n) from a matrix(m, n), or a matrix(m, 1) from it.");
+        if (x.Shape.Size == shape.Size) return Reshape(x, shape);
+        if (shape.Size == 1) return Reshape(Sum(x), shape);
+        var (r, _) = Broadcasting.Aligned(shape);
+        return Reshape(r == 1 ? ColumnSums(x) : RowSums(x), shape);
     }
 
     // ---------------------------------------------------------------- shapes
@@ -737,6 +838,26 @@ public abstract partial class Expr
     public Expr LogSigmoid() => LogSigmoid(this);
     /// <summary>Element-wise absolute value.</summary>
     public Expr Abs() => Abs(this);
+    /// <summary>this raised element-wise to a tensor power (see <see cref="Pow(Expr, Expr)"/>).</summary>
+    public Expr Pow(Expr exponent) => Pow(this, exponent);
+    /// <summary>Element-wise ln(1 + x).</summary>
+    public Expr Log1p() => Log1p(this);
+    /// <summary>Element-wise eˣ − 1.</summary>
+    public Expr Expm1() => Expm1(this);
+    /// <summary>Element-wise sign.</summary>
+    public Expr Sign() => Sign(this);
+    /// <summary>Element-wise 1/x.</summary>
+    public Expr Reciprocal() => Reciprocal(this);
+    /// <summary>Element-wise erf.</summary>
+    public Expr Erf() => Erf(this);
+    /// <summary>Element-wise exact GELU.</summary>
+    public Expr Gelu() => Gelu(this);
+    /// <summary>Each element limited to [min, max] (see <see cref="Clamp(Expr, double, double)"/>).</summary>
+    public Expr Clamp(double min, double max) => Clamp(this, min, max);
+    /// <summary>The element-wise maximum with another (see <see cref="Maximum(Expr, Expr)"/>).</summary>
+    public Expr Maximum(Expr other) => Maximum(this, other);
+    /// <summary>The element-wise minimum with another (see <see cref="Minimum(Expr, Expr)"/>).</summary>
+    public Expr Minimum(Expr other) => Minimum(this, other);
     /// <summary>This value with no derivative flowing through it (PyTorch's <c>detach</c>).</summary>
     public Expr StopGradient() => StopGradient(this);
     /// <summary>Dot product with another vector.</summary>

@@ -15,7 +15,7 @@ public readonly partial struct Value
 
     private static Value Run(Op op, Value a, Value b) => op.EvalChecked([a, b], op.InferShape([a.Shape, b.Shape]));
 
-    /// <summary>Element-wise sum (accumulation); a scalar broadcasts, a vector(n) adds to every row of a matrix(m, n).</summary>
+    /// <summary>Element-wise sum (accumulation), broadcasting as NumPy does within rank ≤ 2.</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
     public static Value operator +(Value a, Value b) => Run(AddOp.Instance, a, b);
 
@@ -23,11 +23,11 @@ public readonly partial struct Value
     /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
     public static Value operator -(Value a, Value b) => Run(SubOp.Instance, a, b);
 
-    /// <summary>Element-wise (Hadamard) product; a scalar broadcasts.</summary>
+    /// <summary>Element-wise (Hadamard) product, broadcasting as <c>+</c> does.</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
     public static Value operator *(Value a, Value b) => Run(MulOp.Instance, a, b);
 
-    /// <summary>Element-wise quotient; a scalar broadcasts.</summary>
+    /// <summary>Element-wise quotient, broadcasting as <c>+</c> does.</summary>
     /// <exception cref="ShapeMismatchException">The shapes do not fit.</exception>
     public static Value operator /(Value a, Value b) => Run(DivOp.Instance, a, b);
 

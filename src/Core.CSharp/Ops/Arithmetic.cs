@@ -4,10 +4,10 @@ using System.Numerics.Tensors;
 
 namespace Functional.Autodiff;
 
-// The four element-wise arithmetic ops with the library's broadcasting, and negation.
+// The four element-wise arithmetic ops, broadcasting as NumPy does (see Broadcasting), and negation.
 // Each partial is the cotangent at the output's shape; BinaryElementwiseOp sums it back to a broadcast input.
 
-/// <summary>y = a + b    ẏ = ȧ + ḃ    ā = ȳ, b̄ = ȳ (a vector may be added to every row of a matrix).</summary>
+/// <summary>y = a + b    ẏ = ȧ + ḃ    ā = ȳ, b̄ = ȳ, broadcasting as NumPy does.</summary>
 public sealed class AddOp : BinaryElementwiseOp
 {
     /// <summary>The op.</summary>
@@ -22,8 +22,6 @@ public sealed class AddOp : BinaryElementwiseOp
     /// <inheritdoc/>
     public override bool IsCommutative => true;
     /// <inheritdoc/>
-    protected override bool BroadcastsRows => true;
-    /// <inheritdoc/>
     protected override double Apply(double a, double b) => a + b;
     /// <inheritdoc/>
     protected override void Apply(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Add(a, b, y);
@@ -37,7 +35,7 @@ public sealed class AddOp : BinaryElementwiseOp
     protected override Expr? Tangent(Expr a, Expr b, Expr y, Expr? da, Expr? db) => AddOrNull(da, db);
 }
 
-/// <summary>y = a − b    ẏ = ȧ − ḃ    ā = ȳ, b̄ = −ȳ (a vector may be subtracted from every row of a matrix).</summary>
+/// <summary>y = a − b    ẏ = ȧ − ḃ    ā = ȳ, b̄ = −ȳ, broadcasting as NumPy does.</summary>
 public sealed class SubOp : BinaryElementwiseOp
 {
     /// <summary>The op.</summary>
@@ -48,8 +46,6 @@ public sealed class SubOp : BinaryElementwiseOp
     public override string Name => "sub";
     /// <inheritdoc/>
     public override string Infix => "-";
-    /// <inheritdoc/>
-    protected override bool BroadcastsRows => true;
     /// <inheritdoc/>
     protected override double Apply(double a, double b) => a - b;
     /// <inheritdoc/>

@@ -310,3 +310,129 @@ public sealed class LogSigmoidOp : ElementwiseOp
     /// <inheritdoc/>
     public override Expr? Derivative(Expr x, Expr y) => Expr.Sigmoid(-x);
 }
+
+/// <summary>y = ln(1 + x), accurate for small x    ẏ = ẋ ⊘ (1 + x)    x̄ = ȳ ⊘ (1 + x).</summary>
+public sealed class Log1pOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly Log1pOp Instance = new();
+    private Log1pOp() { }
+    /// <inheritdoc/>
+    public override string Name => "log1p";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => ElementwiseMath.Log1p(x);
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => ElementwiseMath.Log1p(x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => 1.0 / (1.0 + x);
+}
+
+/// <summary>y = eˣ − 1, accurate for small x    ẏ = eˣ ⊙ ẋ    x̄ = ȳ ⊙ eˣ.</summary>
+/// <remarks>
+/// Kahan's form (Higham, Accuracy and Stability of Numerical Algorithms, §1.14.1): with u = eˣ rounded,
+/// (u − 1)·x / ln u; u − 1 is exact and the ratio x / ln u corrects the rounding of u, so the result is accurate to a
+/// few ulps where eˣ − 1 would cancel. Element by element on the library's exp and log, so an element's result is its
+/// scalar result, bit for bit.
+/// </remarks>
+public sealed class Expm1Op : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly Expm1Op Instance = new();
+    private Expm1Op() { }
+    /// <inheritdoc/>
+    public override string Name => "expm1";
+    /// <inheritdoc/>
+    protected override double Apply(double x)
+    {
+        var u = ElementwiseMath.Exp(x);
+        if (u == 1.0) return x; // |x| below half an ulp of 1 (and ±0, keeping its sign)
+        var um1 = u - 1.0;
+        if (um1 == -1.0) return -1.0; // x ≤ −37.5: e^x below half an ulp of 1
+        if (double.IsPositiveInfinity(u)) return u;
+        return um1 * (x / ElementwiseMath.Log(u)); // NaN stays NaN
+    }
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Exp(x);
+}
+
+/// <summary>y = 1 ⊘ x (±∞ at ±0, as PyTorch's reciprocal)    ẏ = −y² ⊙ ẋ    x̄ = −ȳ ⊙ y².</summary>
+public sealed class ReciprocalOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly ReciprocalOp Instance = new();
+    private ReciprocalOp() { }
+    /// <inheritdoc/>
+    public override string Name => "reciprocal";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => 1.0 / x;
+    /// <inheritdoc/>
+    protected override void Apply(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Divide(1.0, x, y);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => -Expr.Square(y);
+}
+
+/// <summary>y = erf x (MathNet's SpecialFunctions.Erf)    ẏ = (2/√π)·e^(−x²) ⊙ ẋ    x̄ = ȳ ⊙ (2/√π)·e^(−x²).</summary>
+public sealed class ErfOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly ErfOp Instance = new();
+    private ErfOp() { }
+    /// <inheritdoc/>
+    public override string Name => "erf";
+    /// <inheritdoc/>
+    protected override double Apply(double x) => MathNet.Numerics.SpecialFunctions.Erf(x);
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) => Expr.Exp(-Expr.Square(x)) * (2 / Math.Sqrt(Math.PI));
+}
+
+/// <summary>
+/// y = x·Φ(x), the exact (erf) GELU of torch.nn.functional.gelu's default, with Φ the standard normal CDF
+/// ½·erfc(−x/√2) (erfc keeps the tail accurate for negative x)    ẏ = (Φ(x) + x·φ(x)) ⊙ ẋ    x̄ = ȳ ⊙ (Φ(x) + x·φ(x)),
+/// φ(x) = e^(−x²/2)/√(2π).
+/// </summary>
+public sealed class GeluOp : ElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly GeluOp Instance = new();
+    private GeluOp() { }
+    /// <inheritdoc/>
+    public override string Name => "gelu";
+    /// <inheritdoc/>
+    protected override double Apply(double x) =>
+        double.IsNegativeInfinity(x) ? -0.0 : x * (0.5 * MathNet.Numerics.SpecialFunctions.Erfc(-x * (1 / Math.Sqrt(2))));
+    /// <inheritdoc/>
+    public override Expr? Derivative(Expr x, Expr y) =>
+        0.5 + 0.5 * Expr.Erf(x * (1 / Math.Sqrt(2))) + x * Expr.Exp(-0.5 * Expr.Square(x)) * (1 / Math.Sqrt(2 * Math.PI));
+}
+
+/// <summary>
+/// y = a^b element-wise with a tensor exponent (Math.Pow per element, so exact where the power is, e.g. at whole
+/// exponents; NaN for a negative base and a fractional exponent), broadcasting as NumPy does
+/// ẏ = b·a^(b−1) ⊙ ȧ + y·ln a ⊙ ḃ    ā = ȳ ⊙ b·a^(b−1), b̄ = ȳ ⊙ y·ln a. As PyTorch's pow: the base's partial is 0
+/// where b = 0 and the exponent's is 0 where a = 0 and b ≥ 0 (rather than 0·∞ or 0·(−∞)).
+/// </summary>
+public sealed class PowTensorOp : BinaryElementwiseOp
+{
+    /// <summary>The op.</summary>
+    public static readonly PowTensorOp Instance = new();
+    private PowTensorOp() { }
+    /// <inheritdoc/>
+    public override string Name => "pow_tensor";
+    /// <inheritdoc/>
+    public override string Infix => "^";
+    /// <inheritdoc/>
+    protected override double Apply(double a, double b) => Math.Pow(a, b);
+
+    /// <summary>∂y/∂a = b·a^(b−1), 0 where b = 0.</summary>
+    private static Expr OfBase(Expr a, Expr b) => Expr.Where(Expr.Equal(b, 0.0), 0.0, b * Expr.Pow(a, b - 1.0));
+
+    /// <summary>∂y/∂b = y·ln a, 0 where a = 0 and b ≥ 0.</summary>
+    private static Expr OfExponent(Expr a, Expr b, Expr y) =>
+        Expr.Where(Expr.Equal(a, 0.0) * Expr.GreaterEqual(b, 0.0), 0.0, y * Expr.Log(a));
+
+    /// <inheritdoc/>
+    protected override Expr? Partial(int i, Expr a, Expr b, Expr y, Expr ybar) => ybar * (i == 0 ? OfBase(a, b) : OfExponent(a, b, y));
+    /// <inheritdoc/>
+    protected override Expr? Tangent(Expr a, Expr b, Expr y, Expr? da, Expr? db) =>
+        AddOrNull(da is null ? null : OfBase(a, b) * da, db is null ? null : OfExponent(a, b, y) * db);
+}

@@ -150,34 +150,19 @@ public abstract class LinearOp : Op
 }
 
 /// <summary>
-/// An element-wise function of two inputs with the library's limited broadcasting: equal shapes, a scalar with
-/// anything, and (where <see cref="BroadcastsRows"/>) a vector(n) with every row of a matrix(m, n).
+/// An element-wise function of two inputs, broadcasting as NumPy does within rank ≤ 2 (see <see cref="Broadcasting"/>):
+/// equal shapes, a scalar with anything, a vector(n) or matrix(1, n) with every row of a matrix(m, n), a matrix(m, 1)
+/// with every column, and a matrix(m, 1) with a vector(n) or matrix(1, n) giving matrix(m, n).
 /// A derived op supplies the scalar function, optional vectorised kernels, the partial cotangents (at the output's
-/// shape; summing back to a broadcast input's shape is done here) and the tangent.
+/// shape; summing back over a broadcast input's axes is done here) and the tangent (broadcast to the output here).
 /// </summary>
 public abstract class BinaryElementwiseOp : Op
 {
     /// <inheritdoc/>
     public sealed override int Arity => 2;
 
-    /// <summary>True when a vector(n) may stand for every row of a matrix(m, n) (bias addition).</summary>
-    protected virtual bool BroadcastsRows => false;
-
     /// <inheritdoc/>
-    public sealed override Shape InferShape(ReadOnlySpan<Shape> x)
-    {
-        Shape a = x[0], b = x[1];
-        if (a == b || b.IsScalar) return a;
-        if (a.IsScalar) return b;
-        if (BroadcastsRows && a.IsMatrix && b.IsVector && b.Length == a.Cols) return a;
-        if (BroadcastsRows && b.IsMatrix && a.IsVector && a.Length == b.Cols) return b;
-        var rows = BroadcastsRows
-            ? " or a vector(n) with a matrix(m, n) (added to every row)"
-            : "";
-        throw new ShapeMismatchException(Name, a, b,
-            $"{Name} works element by element: give both inputs one shape, or use a scalar with anything{rows}. " +
-            "For products of vectors and matrices use Dot, MatMul or Outer.");
-    }
+    public sealed override Shape InferShape(ReadOnlySpan<Shape> x) => Broadcasting.Result(Name, x[0], x[1]);
 
     /// <summary>f at one pair of numbers.</summary>
     protected abstract double Apply(double a, double b);
@@ -205,25 +190,36 @@ public abstract class BinaryElementwiseOp : Op
     {
         Value a = x[0], b = x[1];
         if (a.Shape.IsScalar && b.Shape.IsScalar) return Value.Scalar(Apply(a.ToScalar(), b.ToScalar()));
-        var shape = a.Shape.Rank >= b.Shape.Rank ? a.Shape : b.Shape;
-        var y = new double[shape.Size];
-        if (a.Shape == b.Shape) Apply(a.Span, b.Span, y);
-        else if (b.Shape.IsScalar) Apply(a.Span, b.ToScalar(), y);
-        else if (a.Shape.IsScalar) Apply(a.ToScalar(), b.Span, y);
+        var shape = Broadcasting.Result(Name, a.Shape, b.Shape);
+        int n = shape.Size, na = a.Shape.Size, nb = b.Shape.Size;
+        var y = new double[n];
+        // Equal sizes share one storage order (a vector(n) and a matrix(1, n) alike), and a single number meets every
+        // element; otherwise the output is a matrix, met column by column (storage is column-major): an input with all
+        // the rows gives a contiguous column (its only one, or column j), an input of one row gives one number.
+        if (na == n && nb == n && !a.Shape.IsScalar && !b.Shape.IsScalar) Apply(a.Span, b.Span, y);
+        else if (na == n && nb == 1 && !a.Shape.IsScalar) Apply(a.Span, First(b), y);
+        else if (nb == n && na == 1 && !b.Shape.IsScalar) Apply(First(a), b.Span, y);
         else
         {
-            // A vector(n) against each row of a matrix(m, n). Storage is column-major, so column j is
-            // contiguous and meets the single number v[j].
-            var m = shape.Rows;
+            int m = shape.Rows;
+            var (ar, ac) = Broadcasting.Aligned(a.Shape);
+            var (br, bc) = Broadcasting.Aligned(b.Shape);
             for (var j = 0; j < shape.Cols; j++)
             {
                 var col = y.AsSpan(j * m, m);
-                if (a.Shape.IsMatrix) Apply(a.Span.Slice(j * m, m), b.Span[j], col);
-                else Apply(a.Span[j], b.Span.Slice(j * m, m), col);
+                int ka = Broadcasting.Index(ar, ac, 0, j), kb = Broadcasting.Index(br, bc, 0, j);
+                if (ar == m && br == m) Apply(a.Span.Slice(ka, m), b.Span.Slice(kb, m), col);
+                else if (ar == m) Apply(a.Span.Slice(ka, m), At(b, kb), col);
+                else if (br == m) Apply(At(a, ka), b.Span.Slice(kb, m), col);
+                else col.Fill(Apply(At(a, ka), At(b, kb)));
             }
         }
         return Value.Own(shape, y);
     }
+
+    private static double First(Value v) => v.Shape.IsScalar ? v.ToScalar() : v.Span[0];
+
+    private static double At(Value v, int k) => v.Shape.IsScalar ? v.ToScalar() : v.Span[k];
 
     /// <summary>
     /// The cotangent of input <paramref name="i"/> at the output's shape (before it is summed back over broadcast

@@ -18,7 +18,7 @@ namespace Functional.Autodiff.Serialization;
 /// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>, reshape's <c>target</c>,
 /// concat's <c>axis</c>, slice's <c>axis</c>, <c>start</c> and <c>stop</c>, pad's <c>axis</c>, <c>before</c> and
 /// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>, and the <c>axis</c> of max, min,
-/// log_sum_exp and max_weights (absent for a reduction over all elements). An op of your
+/// log_sum_exp and max_weights (absent for a reduction over all elements), clamp's <c>min</c> and <c>max</c>. An op of your
 /// own is code (a <see cref="CustomOp"/> holds delegates), which a file cannot hold: registering a name says which op
 /// to make when a file names it, and the same registration lets a graph holding the op be saved.
 /// </remarks>
@@ -103,6 +103,13 @@ public sealed class OpRegistry
             new BuiltInWithParameters<MinOp>(WriteAxis, p => p.OptionalInt("axis", 0) is { } a ? new MinOp(a) : new MinOp(), "axis"),
             new BuiltInWithParameters<LogSumExpOp>(WriteAxis, p => p.OptionalInt("axis", 0) is { } a ? new LogSumExpOp(a) : new LogSumExpOp(), "axis"),
             new BuiltInWithParameters<MaxWeightsOp>((w, op) => WriteAxis(w, op.Axis), p => new MaxWeightsOp(p.OptionalInt("axis", 0)), "axis"),
+            new BuiltInWithParameters<ClampOp>(
+                (w, op) =>
+                {
+                    JsonData.WriteDouble(w, "min", op.Min);
+                    JsonData.WriteDouble(w, "max", op.Max);
+                },
+                p => new ClampOp(p.Double("min"), p.Double("max")), "min", "max"),
         }.ToDictionary(e => e.Type!);
 
         var byType = ImmutableDictionary.CreateBuilder<Type, OpEntry>();
