@@ -4,6 +4,7 @@ using System.Linq;
 using Functional.Autodiff.Export;
 using System.Text.Json;
 using Functional.Autodiff.Serialization;
+using Functional.Autodiff.Training;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
@@ -120,6 +121,28 @@ public class ReadmeExample
         // ---- to here ----
     }
 
+    private static void Training()
+    {
+        // ---- README, training: from here ----
+        // Parameters, a loss of them, an optimizer: training is a fold over the steps, and the state is a value.
+        var p0 = Params.Of(("w", Value.FromArray(0.0, 0.0)), ("b", 0.0));
+        Func<ParamVars, Expr> loss = p => Expr.Sum(Expr.Square(p["w"] - Value.FromArray(1.0, -2.0))) + Expr.Square(p["b"] - 0.5);
+        var grad = AD.Grad(loss);
+        var adam = Optimizer.Adam(lr: 0.05);                                   // torch.optim.Adam's numbers
+        var (p, state) = Enumerable.Range(0, 300).Aggregate((p0, adam.Init(p0)), (acc, _) => adam.Step(acc.Item1, grad(acc.Item1), acc.Item2));
+        Console.WriteLine($"{state.Step}: {p.Map(v => v.Map(x => Math.Round(x, 3)))}");   // 300: {w: [1, -2], b: 0.5}
+
+        // Optimizers are chains of gradient transformations (optax's), here with clipping and a cosine schedule.
+        var opt = Optimizer.Chain(Optimizer.ClipByGlobalNorm(1.0), Optimizer.ScaleByAdam(), Optimizer.ScaleByLearningRate(Schedules.Cosine(0.05, tMax: 300)));
+        var (q, _) = Enumerable.Range(0, 300).Aggregate((p0, opt.Init(p0)), (acc, _) => opt.Step(acc.Item1, grad(acc.Item1), acc.Item2));
+        Console.WriteLine(q.Map(v => v.Map(x => Math.Round(x, 3))));                     // {w: [1, -2], b: 0.5}
+
+        // The state saves with System.Text.Json, every number exact, and a run continues from it.
+        var json = JsonSerializer.Serialize(state);
+        Console.WriteLine(JsonSerializer.Deserialize<OptimizerState>(json) == state);    // True
+        // ---- to here ----
+    }
+
     private static string[] Capture(Action example)
     {
         var original = Console.Out;
@@ -217,6 +240,26 @@ public class ReadmeExample
         var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
         var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's structured-inputs example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
+    }
+
+    /// <summary>The training example prints the lines the README shows beside it.</summary>
+    [Test]
+    public void TrainingExamplePrintsWhatTheReadmeSays()
+    {
+        var lines = Capture(Training);
+        Assert.That(lines, Is.EqualTo(new[] { "300: {w: [1, -2], b: 0.5}", "{w: [1, -2], b: 0.5}", "True" }));
+    }
+
+    /// <summary>The README's training example is this one, line for line.</summary>
+    [Test]
+    public void TheReadmeShowsTheTrainingExample()
+    {
+        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
+        var from = Array.FindIndex(source, l => l.Contains("README, training: from here"));
+        var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
+        var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
+        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's training example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
     }
 
     /// <summary>The example prints the lines the README shows beside it.</summary>
