@@ -165,6 +165,9 @@ module Autodiff =
     let meanSquaredError (prediction: Expr) (target: Expr) : Expr =
         Expr.MeanSquaredError(prediction, target)
 
+    let softmaxCrossEntropy (logits: Expr) (classes: int seq) : Expr =
+        Expr.SoftmaxCrossEntropy(logits, classes)
+
     let reshape (shape: Shape) (e: Expr) : Expr = Expr.Reshape(e, shape)
 
     let flatten (e: Expr) : Expr = Expr.Flatten e

@@ -262,6 +262,14 @@ module Autodiff =
     val meanSquaredError: prediction: Expr -> target: Expr -> Expr
 
     /// <summary>
+    /// Softmax cross-entropy of logits (a matrix, one row per example, or a vector) against integer classes (one per row),
+    /// averaged over rows, as PyTorch's <c>cross_entropy</c>: <c>softmaxCrossEntropy (x *@ w + b) [ 0; 2; 1 ]</c>.
+    /// </summary>
+    /// <exception cref="T:System.ArgumentException">The number of classes is not the number of rows.</exception>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">A class is outside 0 to n − 1; the message names its row.</exception>
+    val softmaxCrossEntropy: logits: Expr -> classes: int seq -> Expr
+
+    /// <summary>
     /// <paramref name="e"/> with another shape of as many elements, its elements kept in row-major order (NumPy's and
     /// PyTorch's <c>reshape</c>); to its own shape it is <paramref name="e"/> itself.
     /// </summary>

@@ -379,3 +379,11 @@ let ``the selection and element-wise functions are the core's builders, data las
     Assert.That((eval (x ** 2.0)).ToArray(), Is.EqualTo [| 4.0; 0.25; 9.0 |])
     let g: Value = grad (fun (b: Expr) -> sum (constant (vector [ 2.0; 2.0 ]) ** b)) (vector [ 1.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 2.0 * log 2.0; 8.0 * log 2.0 |])
+
+[<Test>]
+let ``softmaxCrossEntropy is the core's, classes as an F# list`` () =
+    let logits = constant (matrix [ [ 1.0; 2.0; 0.5 ]; [ -1.0; 0.0; 3.0 ] ])
+    let expected = (Expr.SoftmaxCrossEntropy(logits, [| 1; 2 |])).Value.ToScalar()
+    Assert.That((eval (softmaxCrossEntropy logits [ 1; 2 ])).ToScalar(), Is.EqualTo expected)
+    let g: Value = grad (fun z -> softmaxCrossEntropy z [ 1; 2 ]) (matrix [ [ 1.0; 2.0; 0.5 ]; [ -1.0; 0.0; 3.0 ] ])
+    Assert.That(g.Shape, Is.EqualTo(Shape.Matrix(2, 3)))

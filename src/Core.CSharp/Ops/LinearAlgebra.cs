@@ -43,7 +43,7 @@ internal static class LinAlg
         var (lu, _, zero) = Lu(a);
         if (zero >= 0)
             throw new LinearAlgebraException(op,
-                $"{what} ({a.Shape}) is singular: its LU factorisation has a zero pivot in column {zero}, so a row is a " +
+                $"{what} ({a.Shape}) is singular: its LU factorisation has a zero pivot in column {zero} (counting from 0), so a row is a " +
                 "combination of the others", fix);
         return lu;
     }
@@ -284,7 +284,7 @@ public sealed class LogDetOp : Op
         var (lu, pivots, zero) = LinAlg.Lu(x[0]);
         if (zero >= 0)
             throw new LinearAlgebraException(Name,
-                $"the matrix ({x[0].Shape}) is singular (determinant 0, sign 0; a zero pivot in column {zero}), so its log is −∞", Fix);
+                $"the matrix ({x[0].Shape}) is singular (determinant 0, sign 0; a zero pivot in column {zero}, counting from 0), so its log is −∞", Fix);
         var sign = LinAlg.Sign(lu.P);
         var log = 0.0;
         for (var k = 0; k < pivots.Count; k++)
