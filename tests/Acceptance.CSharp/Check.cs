@@ -1,10 +1,12 @@
 using System;
+using System.IO;
+using System.Linq;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
 namespace Functional.Autodiff.Acceptance;
 
-/// <summary>Small builders and assertions shared by the seed tests.</summary>
+/// <summary>Small builders and assertions shared by the seed tests, and what the example tests run examples with.</summary>
 internal static class Check
 {
     /// <summary>A vector value.</summary>
@@ -43,4 +45,23 @@ internal static class Check
 
     /// <summary>Row <paramref name="i"/> of a matrix value, as a vector value.</summary>
     public static Value Row(Value matrix, int i) => matrix.ToMatrix().Row(i);
+
+    /// <summary>The lines an example prints to the console, without empty ones.</summary>
+    public static string[] Capture(Action example)
+    {
+        var original = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try { example(); }
+        finally { Console.SetOut(original); }
+        return captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+    }
+
+    /// <summary>The repository's root: the first folder above the test's that holds Functional.sln.</summary>
+    public static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
+        throw new InvalidOperationException("No Functional.sln above the test's folder.");
+    }
 }

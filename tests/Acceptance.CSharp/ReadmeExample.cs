@@ -143,21 +143,11 @@ public class ReadmeExample
         // ---- to here ----
     }
 
-    private static string[] Capture(Action example)
-    {
-        var original = Console.Out;
-        var captured = new StringWriter();
-        Console.SetOut(captured);
-        try { example(); }
-        finally { Console.SetOut(original); }
-        return captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-    }
-
     /// <summary>The higher-order example prints the lines the README shows beside it.</summary>
     [Test]
     public void HigherOrderExamplePrintsWhatTheReadmeSays()
     {
-        var lines = Capture(HigherOrder);
+        var lines = Check.Capture(HigherOrder);
         Assert.That(lines, Is.EqualTo(new[] { "[[4, 0, 0], [0, 4, 0], [0, 0, 4]]", "20.085536923187668", "1", "True" }));
     }
 
@@ -166,7 +156,7 @@ public class ReadmeExample
     public void AnomalyExamplePrintsWhatTheReadmeSays()
     {
         var line = 0;
-        var lines = Capture(() => line = AnomalyExample());
+        var lines = Check.Capture(() => line = AnomalyExample());
         var printed = lines.Select(l => l.Replace($"ReadmeExample.cs:{line}", "Program.cs:3")).ToArray();
         var expected = new[]
         {
@@ -174,23 +164,17 @@ public class ReadmeExample
             "sqrt's gradient rule at Program.cs:3 produced Infinity for input 0 from a finite cotangent 1 (input 0, output 0)",
         };
         Assert.That(printed, Is.EqualTo(expected));
-        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain(
             "Console.WriteLine(Anomaly.Check(x => Expr.Sqrt(x) + Expr.Log(x), 0.0));\n// " + expected[0] + "\n// " + expected[1] + "\n"));
     }
 
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
-        throw new InvalidOperationException("No Functional.sln above the test's folder.");
-    }
 
     /// <summary>The simplification example prints the lines the README shows beside it.</summary>
     [Test]
     public void SimplifiedExamplePrintsWhatTheReadmeSays()
     {
-        var lines = Capture(Simplified);
+        var lines = Check.Capture(Simplified);
         Assert.That(lines, Is.EqualTo(new[]
         {
             "((1 * (x * x)) + ((1 * x) * x)) + ((1 * x) * x)",
@@ -203,7 +187,7 @@ public class ReadmeExample
     [Test]
     public void SavingAndLoadingPrintsWhatTheReadmeSays()
     {
-        var lines = Capture(SavingAndLoading);
+        var lines = Check.Capture(SavingAndLoading);
         Assert.That(lines, Is.EqualTo(new[] { """{"w":{"shape":[2,2],"data":[1.5,-0,3,4]},"b":{"shape":[],"data":"NaN"}}""", "36.5", "True" }));
     }
 
@@ -211,14 +195,11 @@ public class ReadmeExample
     [Test]
     public void TheReadmeShowsTheSavingAndLoadingExample()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Functional.sln"))) root = root.Parent;
-        Assert.That(root, Is.Not.Null, "no Functional.sln above the test's folder");
-        var source = File.ReadAllLines(Path.Combine(root!.FullName, "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
+        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
         var from = Array.FindIndex(source, l => l.Contains("README, saving and loading: from here"));
         var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
         var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
-        var readme = File.ReadAllText(Path.Combine(root.FullName, "README.md")).Replace("\r\n", "\n");
+        var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain(string.Join("\n", body)), "README.md's saving and loading example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
     }
 
@@ -226,7 +207,7 @@ public class ReadmeExample
     [Test]
     public void StructuredExamplePrintsWhatTheReadmeSays()
     {
-        var lines = Capture(Structured);
+        var lines = Check.Capture(Structured);
         Assert.That(lines, Is.EqualTo(new[] { "[4, 8] 5 5", "[0]: [0.6, 1.2], [1][0]: 0, [1][1]: 1", "0 [[2], [4]]" }));
     }
 
@@ -234,11 +215,11 @@ public class ReadmeExample
     [Test]
     public void TheReadmeShowsTheStructuredExample()
     {
-        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
+        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
         var from = Array.FindIndex(source, l => l.Contains("README, structured inputs: from here"));
         var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
         var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
-        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's structured-inputs example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
     }
 
@@ -246,7 +227,7 @@ public class ReadmeExample
     [Test]
     public void TrainingExamplePrintsWhatTheReadmeSays()
     {
-        var lines = Capture(Training);
+        var lines = Check.Capture(Training);
         Assert.That(lines, Is.EqualTo(new[] { "300: {w: [1, -2], b: 0.5}", "{w: [1, -2], b: 0.5}", "True" }));
     }
 
@@ -254,11 +235,11 @@ public class ReadmeExample
     [Test]
     public void TheReadmeShowsTheTrainingExample()
     {
-        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
+        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "ReadmeExample.cs"));
         var from = Array.FindIndex(source, l => l.Contains("README, training: from here"));
         var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
         var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
-        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
         Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's training example differs from tests/Acceptance.CSharp/ReadmeExample.cs");
     }
 
@@ -266,7 +247,7 @@ public class ReadmeExample
     [Test]
     public void PrintsWhatTheReadmeSays()
     {
-        var lines = Capture(Example);
+        var lines = Check.Capture(Example);
         Assert.That(lines, Is.EqualTo(new[] { "40.5 [9, 9, 9]", "[18, 18, 18]", "[0, 0.2, 4, 60]", "19, 38, -5, 19" }));
     }
 }

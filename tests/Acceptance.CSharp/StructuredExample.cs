@@ -57,21 +57,11 @@ public class StructuredExample
         Assert.That(h.ColumnPaths, Is.EqualTo(new[] { "[0]", "[1]" }));
     }
 
-    private static string[] Capture(Action example)
-    {
-        var original = Console.Out;
-        var captured = new StringWriter();
-        Console.SetOut(captured);
-        try { example(); }
-        finally { Console.SetOut(original); }
-        return captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-    }
-
     /// <summary>The example prints the lines the page shows beside it.</summary>
     [Test]
     public void PrintsWhatThePageSays()
     {
-        var lines = Capture(Example);
+        var lines = Check.Capture(Example);
         Assert.That(lines, Is.EqualTo(new[]
         {
             "12 8 6",
@@ -91,7 +81,7 @@ public class StructuredExample
             .Where(l => l.StartsWith("Console.WriteLine", StringComparison.Ordinal))
             .Select(l => l[(l.LastIndexOf("// ", StringComparison.Ordinal) + 3)..])
             .ToArray();
-        Assert.That(comments, Is.EqualTo(Capture(Example)));
+        Assert.That(comments, Is.EqualTo(Check.Capture(Example)));
     }
 
     /// <summary>docs/structured-inputs.fsx shows this file's example, line for line, and the record after it.</summary>
@@ -99,7 +89,7 @@ public class StructuredExample
     public void ThePageShowsTheExample()
     {
         var block = string.Join("\n", Region("C#: from here", 8)) + "\n\n" + string.Join("\n", Region("C# record: from here", 0));
-        var page = File.ReadAllText(Path.Combine(Root(), "docs", "structured-inputs.fsx")).Replace("\r\n", "\n");
+        var page = File.ReadAllText(Path.Combine(Check.Root(), "docs", "structured-inputs.fsx")).Replace("\r\n", "\n");
         Assert.That(page, Does.Contain("```csharp\n" + block + "\n```\n"),
             "docs/structured-inputs.fsx's C# block differs from tests/Acceptance.CSharp/StructuredExample.cs");
     }
@@ -107,16 +97,9 @@ public class StructuredExample
     /// <summary>The lines of this file between a "from here" marker and the next "to here", without their indentation.</summary>
     private static string[] Region(string marker, int indent)
     {
-        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", "StructuredExample.cs"));
+        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "StructuredExample.cs"));
         var from = Array.FindIndex(source, l => l.Contains("docs/structured-inputs.fsx, " + marker));
         var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
         return source[(from + 1)..upTo].Select(l => l.Length >= indent ? l[indent..] : l.Trim()).ToArray();
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
-        throw new InvalidOperationException("No Functional.sln above the test's folder.");
     }
 }
