@@ -277,7 +277,7 @@ let private ofRowMajor (s: Shape) (d: float[]) =
     if s.IsMatrix then T.matrix s.Rows s.Cols (fun i j -> d[i * s.Cols + j]) else { Shape = s; Data = d }
 
 /// A random shape of `size` elements: a vector, any matrix of that size, or (size 1) a scalar.
-let private shapeOfSize (rng: Random) size =
+let shapeOfSize (rng: Random) size =
     let divisors = [ for a in 1..size do if size % a = 0 then a ]
 
     match rng.Next 3 with

@@ -14,17 +14,7 @@ open Functional.Autodiff.Tests.Common
 [<Literal>]
 let Seed = "(20261210,10101)"
 
-let private shapeOfSize (rng: Random) size =
-    let divisors = [ for a in 1..size do if size % a = 0 then a ]
-
-    match rng.Next 3 with
-    | 0 when size = 1 -> Shape.Scalar
-    | 0 | 1 -> Shape.Vector size
-    | _ ->
-        let a = divisors[rng.Next divisors.Length]
-        Shape.Matrix(a, size / a)
-
-let private randomShape (rng: Random) = shapeOfSize rng (rng.Next(1, 13))
+let private randomShape (rng: Random) = OpSpecs.shapeOfSize rng (rng.Next(1, 13))
 
 let private valueOf (rng: Random) (s: Shape) = T.toValue (randomOf rng s)
 
@@ -38,7 +28,7 @@ let private assertMentions (ex: exn) (parts: string list) =
 let ``reshape to another shape and back is the input, bit for bit`` (seed: int) =
     let rng = Random seed
     let source = randomShape rng
-    let target = shapeOfSize rng source.Size
+    let target = OpSpecs.shapeOfSize rng source.Size
     let x = Expr.Var("x", valueOf rng source)
     let back = Expr.Reshape(Expr.Reshape(x, target), source)
     Assert.That(back.Shape, Is.EqualTo source)
