@@ -129,7 +129,7 @@ public sealed class TreeDef : IEquatable<TreeDef>
     internal static string Join(string prefix, string label) =>
         prefix.Length == 0 && label.StartsWith('.') ? label[1..] : prefix + label;
 
-    /// <summary>The path of the leaf where the first leaf of child <paramref name="k"/> starts, for messages.</summary>
+    /// <summary>The position, among all leaves, of the first leaf of child <paramref name="k"/>.</summary>
     internal int FirstLeafOf(int k)
     {
         var start = 0;
@@ -496,8 +496,6 @@ internal abstract class Rule
 
     public static Rule For(Type type) => Cache.GetValue(type, Create);
 
-    protected static string Null(string path) => $"A null at {(path.Length == 0 ? "the root" : path)} of a structure: every part must be present.";
-
     protected static FlattenError Missing() => new(at => $"A null at {at} of a structure: every part must be present.");
 
     private static Rule Create(Type t)
@@ -613,7 +611,7 @@ internal sealed class LeafRule : Rule
         double d => Value.Scalar(d),
         Vector<double> vec => Value.FromVector(vec),
         Matrix<double> m => Value.FromMatrix(m),
-        _ => throw new StructureException(Null(""), ""),
+        _ => throw Missing().ToStructureException(),
     };
 }
 

@@ -227,19 +227,7 @@ public static partial class AD
             var g = Reverse.Gradients(Scalar("Hessian", Call(() => f(t.Arg))), t.Targets, Expr.Const(1.0));
             var (paths, shapes) = t.ChosenLeaves();
             var h = new Blocks(paths, shapes, paths, shapes);
-            for (var j = 0; j < t.Targets.Length; j++)
-            {
-                var shape = shapes[j];
-                for (var e = 0; e < shape.Size; e++)
-                {
-                    var basis = Expr.Const(Basis(shape, e));
-                    for (var i = 0; i < g.Length; i++)
-                    {
-                        var column = Forward.Tangent(g[i], [t.Targets[j]], [basis]).Value;
-                        for (var r = 0; r < shapes[i].Size; r++) h.Set(i, j, r, e, Element(column, r));
-                    }
-                }
-            }
+            ColumnsByJvps(h, g, t.Targets);
             return h;
         };
     }
@@ -275,19 +263,28 @@ public static partial class AD
             }
             else
             {
-                for (var j = 0; j < t.Targets.Length; j++)
-                    for (var e = 0; e < columnShapes[j].Size; e++)
-                    {
-                        var basis = Expr.Const(Basis(columnShapes[j], e));
-                        for (var i = 0; i < ys.Count; i++)
-                        {
-                            var column = Forward.Tangent(ys[i], [t.Targets[j]], [basis]).Value;
-                            for (var r = 0; r < rowShapes[i].Size; r++) jac.Set(i, j, r, e, Element(column, r));
-                        }
-                    }
+                ColumnsByJvps(jac, ys, t.Targets);
             }
             return jac;
         };
+    }
+
+    /// <summary>
+    /// Fills <paramref name="blocks"/> by forward mode: one JVP of every row graph per element of every column leaf
+    /// (a Jacobian's forward mode, and the Hessian as the forward-mode Jacobian of the gradient graphs).
+    /// </summary>
+    private static void ColumnsByJvps(Blocks blocks, IReadOnlyList<Expr> rows, ImmutableArray<Expr> columns)
+    {
+        for (var j = 0; j < columns.Length; j++)
+            for (var e = 0; e < blocks.ColumnShapes[j].Size; e++)
+            {
+                var basis = Expr.Const(Basis(blocks.ColumnShapes[j], e));
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    var column = Forward.Tangent(rows[i], [columns[j]], [basis]).Value;
+                    for (var r = 0; r < blocks.RowShapes[i].Size; r++) blocks.Set(i, j, r, e, Element(column, r));
+                }
+            }
     }
 
     /// <summary>Refuses a traced type that is not the input type's traced form, when the combinator is built.</summary>
