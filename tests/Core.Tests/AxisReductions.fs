@@ -204,11 +204,7 @@ let ``a composed function of the new reductions passes GradCheck at orders 1 and
         + Expr.Sum(Expr.Mean(x, 1) * Expr.LogSoftmax(x, 1).Column(2))
         + Expr.LogSumExp x
 
-    let tol = Functional.Autodiff.Tolerance(1e-6, 1e-5)
-
-    for order in [ 1; 2 ] do
-        let r = GradCheck.Run(Func<Expr, Expr>(f), x0, tol, order = order, seed = 1)
-        Assert.That(r.Passed, $"order {order}\n{r}")
+    assertGradCheckOrders12 "" f x0
 
 // ------------------------------------------------------------------ errors
 
