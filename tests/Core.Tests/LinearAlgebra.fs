@@ -8,6 +8,7 @@ open System
 open NUnit.Framework
 open FsCheck.NUnit
 open Functional.Autodiff
+open Functional.Autodiff.Generators
 open Functional.Autodiff.Tests.Common
 open Functional.Autodiff.Tests.Errors
 
@@ -156,7 +157,7 @@ let ``matrix_power is a graph of matmuls: k = 5 is two squarings and one more pr
 // ------------------------------------------------------------------ properties on random well-conditioned matrices
 
 /// A random matrix of the domain, 1–6 rows, and the random source for more.
-let private draw (seed: int) (domain: OpSpecs.Domain) =
+let private draw (seed: int) (domain: Domain) =
     let rng = Random seed
     let n = rng.Next(1, 7)
     rng, OpSpecs.sampleTensor rng domain (Shape.Matrix(n, n))
@@ -173,7 +174,7 @@ let private toRounding (expected: T) =
 
 [<Property(Replay = Seed, MaxTest = 100)>]
 let ``Solve(A, A·x) is x, for a vector and a matrix x`` (seed: int) =
-    let rng, a = draw seed OpSpecs.Invertible
+    let rng, a = draw seed Invertible
     let n = a.Shape.Rows
     let ae = Expr.Const(T.toValue a)
 
@@ -183,7 +184,7 @@ let ``Solve(A, A·x) is x, for a vector and a matrix x`` (seed: int) =
 
 [<Property(Replay = Seed, MaxTest = 100)>]
 let ``Inverse(A)·A and A·Inverse(A) are the identity`` (seed: int) =
-    let _, a = draw seed OpSpecs.Invertible
+    let _, a = draw seed Invertible
     let n = a.Shape.Rows
     let ae = Expr.Const(T.toValue a)
     let eye = T.ofValue (Expr.Eye n).Value
@@ -193,15 +194,15 @@ let ``Inverse(A)·A and A·Inverse(A) are the identity`` (seed: int) =
 
 [<Property(Replay = Seed, MaxTest = 100)>]
 let ``Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0`` (seed: int) =
-    let rng, a = draw seed OpSpecs.Invertible
-    let bm = OpSpecs.sampleTensor rng OpSpecs.Invertible a.Shape
+    let rng, a = draw seed Invertible
+    let bm = OpSpecs.sampleTensor rng Invertible a.Shape
     let ae, be = Expr.Const(T.toValue a), Expr.Const(T.toValue bm)
     let product = (Expr.Det(Expr.MatMul(ae, be))).Value.ToScalar()
     let separate = (Expr.Det ae * Expr.Det be).Value.ToScalar()
     let context = $"seed {seed}, A = {fmt a}, B = {fmt bm}"
     assertAllClose { Absolute = 0.0; Relative = 1e-12 } "Det(A B) against Det(A) Det(B)" context (T.scalar separate) (T.scalar product)
 
-    let p = OpSpecs.sampleTensor rng OpSpecs.PositiveDeterminant a.Shape
+    let p = OpSpecs.sampleTensor rng PositiveDeterminant a.Shape
     let pe = Expr.Const(T.toValue p)
 
     assertAllClose
@@ -213,7 +214,7 @@ let ``Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0`` (seed: 
 
 [<Property(Replay = Seed, MaxTest = 100)>]
 let ``Cholesky(A)·Cholesky(A)ᵀ is A, and the factor is lower triangular with a positive diagonal`` (seed: int) =
-    let _, a = draw seed OpSpecs.SymmetricPositiveDefinite
+    let _, a = draw seed SymmetricPositiveDefinite
     let l = Expr.Cholesky(Expr.Const(T.toValue a))
     let context = $"seed {seed}, A = {fmt a}"
     assertAllClose (toRounding a) "L Lᵀ" context a (T.ofValue (Expr.MatMul(l, Expr.Transpose l)).Value)

@@ -15,6 +15,7 @@ open NUnit.Framework
 open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Serialization
+open Functional.Autodiff.Generators
 open Functional.Autodiff.Tests.Common
 
 [<Literal>]
@@ -286,17 +287,17 @@ let randomGraph (seed: int) (traced: bool) =
     let vars = ResizeArray<Var>()
 
     let leaf (a: OpSpecs.Arg) =
-        let t = OpSpecs.sampleTensor rng a.Domain a.ArgShape
+        let t = OpSpecs.sampleTensor rng a.Domain a.Shape
 
         match a.Domain with
-        | OpSpecs.ClassIndex _ -> Expr.Const(T.toValue t)
+        | ClassIndex _ -> Expr.Const(T.toValue t)
         | d when OpSpecs.isMatrixDomain d -> Expr.Const(T.toValue t)
         | _ when rng.Next 3 = 0 ->
             let t = T.map (fun x -> if rng.Next 6 = 0 then specials[rng.Next specials.Length] else x) t
             Expr.Const(T.toValue t)
         | _ ->
             let name = $"v{vars.Count}"
-            let v = if traced then Expr.Var(name, T.toValue t) else Expr.Var(name, a.ArgShape)
+            let v = if traced then Expr.Var(name, T.toValue t) else Expr.Var(name, a.Shape)
             vars.Add v
             pool.Add v
             v :> Expr
@@ -308,10 +309,10 @@ let randomGraph (seed: int) (traced: bool) =
         let inputs =
             case.Args
             |> List.map (fun a ->
-                let fits = pool |> Seq.filter (fun e -> e.Shape = a.ArgShape) |> Array.ofSeq
+                let fits = pool |> Seq.filter (fun e -> e.Shape = a.Shape) |> Array.ofSeq
 
                 match a.Domain with
-                | OpSpecs.ClassIndex _ -> leaf a
+                | ClassIndex _ -> leaf a
                 | d when OpSpecs.isMatrixDomain d -> leaf a
                 | _ when fits.Length > 0 && rng.Next 2 = 0 -> fits[rng.Next fits.Length]
                 | _ -> leaf a)
@@ -378,7 +379,7 @@ let ``every op in Ops.All round-trips through the graph format`` (name: string) 
     for _ in 1..10 do
         let case, xs = OpSpecs.drawPoint spec rng
         let vars = xs |> List.mapi (fun i x -> Expr.Var($"x{i}", T.toValue x))
-        let leaves = List.map2 (fun (a: OpSpecs.Arg) (v: Var) -> match a.Domain with OpSpecs.ClassIndex _ -> Expr.Const v.Value | _ -> v :> Expr) case.Args vars
+        let leaves = List.map2 (fun (a: OpSpecs.Arg) (v: Var) -> match a.Domain with ClassIndex _ -> Expr.Const v.Value | _ -> v :> Expr) case.Args vars
         let node = Expr.Create(case.Op, Array.ofList leaves)
         let used = vars |> List.filter (fun v -> leaves |> List.exists (fun l -> obj.ReferenceEquals(l, v)))
         let loaded = assertRoundTrip node used

@@ -88,7 +88,7 @@ public sealed class ScatterOp : LinearOp, IEquatable<ScatterOp>
     public Shape Target { get; }
 
     /// <summary>The position: the element (vector) or row (matrix) index, and the column index for a matrix (the graph format saves them).</summary>
-    internal (int I, int? J) Position => (index.I, index.J);
+    public (int I, int? J) Position => (index.I, index.J);
 
     /// <inheritdoc/>
     public override string Name => "scatter";
