@@ -210,24 +210,36 @@ module RandomGraph =
 
         while (lastOp < 0 || (nodes |> Seq.sumBy (function Apply _ -> 1 | _ -> 0)) < ops) && attempts < 20 * ops do
             attempts <- attempts + 1
-            let row = rows[rng.Next rows.Length]
-            let drawn = row.Draw rng
+            let fitsSlot (input: Input) j =
+                exprs[j].Shape = input.Shape && fits nodes values input.Domain j
+
+            // An op that can take the last op node, if one of a few draws can: graphs grow deep, not only wide.
+            let candidates = Seq.init 12 (fun _ -> rows[rng.Next rows.Length].Draw rng) |> Seq.cache
+
+            let drawn, chained =
+                if lastOp < 0 then
+                    Seq.head candidates, -1
+                else
+                    candidates
+                    |> Seq.tryPick (fun d ->
+                        d.Inputs |> List.tryFindIndex (fun i -> fitsSlot i lastOp) |> Option.map (fun slot -> d, slot))
+                    |> Option.defaultWith (fun () -> Seq.head candidates, -1)
+
             let before = nodes.Count
             let beforeVariables = variables
 
             let inputs =
                 drawn.Inputs
-                |> List.map (fun input ->
-                    let fitting =
-                        [|
-                            for j in 0 .. nodes.Count - 1 do
-                                if exprs[j].Shape = input.Shape && fits nodes values input.Domain j then
-                                    j
-                        |]
+                |> List.mapi (fun slot input ->
+                    if slot = chained then
+                        lastOp
+                    else
+                        let fitting = [| for j in 0 .. nodes.Count - 1 do if fitsSlot input j then j |]
 
-                    if lastOp >= 0 && Array.contains lastOp fitting && rng.Next 2 = 0 then lastOp
-                    elif fitting.Length > 0 && rng.Next 2 = 0 then fitting[rng.Next fitting.Length]
-                    else leaf input)
+                        if fitting.Length > 0 && rng.Next 2 = 0 then
+                            fitting[rng.Next fitting.Length]
+                        else
+                            leaf input)
 
             let created =
                 try
@@ -250,7 +262,16 @@ module RandomGraph =
         if lastOp < 0 then
             invalidOp "No op of the rows gave a finite value in 20 attempts: check the rows' domains."
 
-        RandomGraph(compact (nodes.ToArray()) lastOp)
+        // The variables the root reaches, named x0, x1, … in order.
+        let mutable named = 0
+
+        compact (nodes.ToArray()) lastOp
+        |> Array.map (function
+            | Variable(_, d, v) ->
+                named <- named + 1
+                Variable($"x{named - 1}", d, v)
+            | n -> n)
+        |> RandomGraph
 
     /// A value simpler than v in the domain (every element the domain's plainest number: 0.5, 1, ±1, 0.5), or with
     /// its elements rounded to one decimal; None when v is already that simple. Matrix domains are left alone.
