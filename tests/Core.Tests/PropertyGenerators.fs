@@ -121,7 +121,7 @@ let ``every shrink candidate is a valid graph, smaller than the original`` (g: R
 
 [<Test>]
 let ``a wrong rule hidden in a random graph is reported as a graph of at most three nodes`` () =
-    match run 60 (GradProperties.InGraphs(OpEntry.Unary(wrongSin, Real, true), maxOps = 8)) with
+    match run 60 (GradProperties.InGraphs(OpEntry.Unary(wrongSin, Real, true), 8)) with
     | TestResult.Failed(data, original, shrunk, _, _, _, _) ->
         let original, shrunk = original.Head :?> RandomGraph, shrunk.Head :?> RandomGraph
         let text = string shrunk
@@ -146,7 +146,7 @@ let ``FsCheck's failure message shows the shrunk graph in the library's text for
 
 [<Test>]
 let ``the right rule in random graphs passes`` () =
-    match run 1 (GradProperties.InGraphs(OpEntry.Unary(rightSin, Real, true), maxOps = 8)) with
+    match run 1 (GradProperties.InGraphs(OpEntry.Unary(rightSin, Real, true), 8)) with
     | TestResult.Passed _ -> ()
     | r -> Assert.Fail $"{r}"
 
