@@ -22,6 +22,9 @@ type GraphNode =
 /// which is what FsCheck prints for a failing (shrunk) graph.
 [<Sealed; AllowNullLiteral>]
 type RandomGraph(nodes: GraphNode[]) =
+    // A copy: the graph does not change when the caller's array does.
+    let nodes = Array.copy nodes
+
     let built =
         lazy
             (let exprs = Array.zeroCreate<Expr> nodes.Length

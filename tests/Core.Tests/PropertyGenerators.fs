@@ -19,31 +19,24 @@ let Seed = "(20261202,1401)"
 
 let private replay = Some { Rnd = Rnd(20261202UL, 1401UL); Size = None }
 
-/// sin with a wrong VJP (1.5 cos x) and a right JVP: the kind of slip GradCheck is for.
-let wrongSin =
+/// sin whose VJP is `factor`·cos x (the JVP is right): factor 1 is the right rule, any other a wrong one.
+let sinWithVjp (name: string) (factor: float) =
     CustomOp.FromComposite(
-        "wrong_sin",
+        name,
         1,
         (fun x -> Expr.Sin x[0]),
-        (fun _ x _ ybar -> ybar * Expr.Cos(x[0]) * 1.5),
+        (fun _ x _ ybar -> ybar * Expr.Cos(x[0]) * factor),
         (fun x _ dx ->
             match dx[0] with
             | null -> null
             | d -> d * Expr.Cos(x[0]))
     )
 
+/// sin with a wrong VJP (1.5 cos x) and a right JVP: the kind of slip GradCheck is for.
+let wrongSin = sinWithVjp "wrong_sin" 1.5
+
 /// The same op with the right rules.
-let rightSin =
-    CustomOp.FromComposite(
-        "right_sin",
-        1,
-        (fun x -> Expr.Sin x[0]),
-        (fun _ x _ ybar -> ybar * Expr.Cos(x[0])),
-        (fun x _ dx ->
-            match dx[0] with
-            | null -> null
-            | d -> d * Expr.Cos(x[0]))
-    )
+let rightSin = sinWithVjp "right_sin" 1.0
 
 /// Runs the property with FsCheck and returns its result (not thrown), seeded by `replay`.
 let private run (startSize: int) (property: Property) =
