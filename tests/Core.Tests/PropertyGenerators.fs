@@ -154,6 +154,7 @@ let ``ForOp checks each input of an op at random valid points`` () =
         let node, xs = shrunk.Head :?> OpNode * Value list
         Assert.That(node.Op.Name, Is.EqualTo "wrong_sin")
         Assert.That(xs.Length, Is.EqualTo 1)
+        Assert.That(xs.Head.ToArray() |> Array.forall ((=) 0.5), $"shrunk to the plainest point: {xs.Head}")
     | r -> Assert.Fail $"the property did not fail: {r}"
 
 [<Test>]
