@@ -175,11 +175,12 @@ module RandomGraph =
 
         kept.ToArray()
 
-    /// Draws a graph of 1 … maxOps op nodes from the rows: each input is an earlier node of the right shape whose
-    /// value lies in the input's domain (the last op node half of the time it fits, so graphs are deep as well as
-    /// wide), or a new leaf drawn from the domain, a variable (two times in three) or a constant. Matrix domains and
-    /// data get fresh leaves of their own. A node whose value is not finite is dropped. The root is the last op node;
-    /// what it does not reach is left out.
+    /// Draws a graph of 1 … maxOps op nodes from the rows. Each new op is, when one of a dozen draws allows, one that
+    /// takes the last op node as an input (so graphs grow deep, not only wide); its other inputs are earlier nodes of
+    /// the right shape whose values lie in the input's domain (half of the time one fits), or new leaves drawn from the
+    /// domain, variables two times in three, else constants. Matrix domains and data get fresh leaves of their own. A
+    /// node whose value is not finite is dropped. The root is the last op node; what it does not reach is left out,
+    /// and the variables are named x0, x1, … in order.
     let draw (rng: Random) (rows: OpEntry list) (maxOps: int) : RandomGraph =
         if List.isEmpty rows then
             invalidArg "rows" "Give at least one op row to draw graphs from."
