@@ -5,7 +5,7 @@
 //                                       and a number that differs stops the script (exit code 1)
 //   docs/build.sh                       renders every page with `fsdocs build --eval`: the numbers on the page
 //                                       are the numbers the code computed
-// tests/Docs.Tests runs every page under `dotnet fsi` as part of `dotnet test`.
+// tests/Docs.Tests runs every page under `dotnet fsi` as part of `./test`.
 #load ".helpers/references.fsx" ".helpers/check.fsx" ".helpers/csharp.fsx"
 
 (**
@@ -109,7 +109,7 @@ Each page is an F# script. Build once, then run it:
 
 The build copies the libraries and the packages they use into `docs/.lib`, which every page references with
 `#load ".helpers/references.fsx"`. Each tutorial number prints as `label: library (tutorial: printed)`; one that does
-not round to the printed number stops the script with exit code 1. `dotnet test` runs every page the same way
+not round to the printed number stops the script with exit code 1. `./test` runs every page the same way
 (tests/Docs.Tests).
 
 ## Building this site

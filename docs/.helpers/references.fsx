@@ -2,7 +2,7 @@
 //
 // A script cannot choose a path at run time: `#r` and `#I` take literal paths. So the pages read one
 // fixed folder, docs/.lib, and the build fills it: tests/Docs.Tests references the libraries, and after
-// every build of it (`dotnet build` or `dotnet test` of the solution, or of that project; any configuration)
+// every build of it (`dotnet build` of the solution or of that project, or `./test`; any configuration)
 // a target there copies the libraries and the package assemblies they use into docs/.lib. The last build
 // wins, so `dotnet fsi` and `dotnet fsdocs build --eval` run the pages against what was built last.
 // docs/.lib is ignored by git, and fsdocs skips folders whose names start with a dot.

@@ -27,7 +27,6 @@ let private nil<'T when 'T: not struct> = Unchecked.defaultof<'T>
 
 let private vec (xs: float list) = Value.FromArray(Array.ofList xs)
 
-[<Test>]
 let ``sqrt + log at 0: the value anomaly is log, the gradient anomaly is sqrt, both at this line`` () =
     let report, line = Anomaly.Check((fun (x: Expr) -> sqrt x + log x), Value.Scalar 0.0), int __LINE__
     Assert.That(report.HasAnomaly && not report.IsFinite)
@@ -57,7 +56,6 @@ let ``sqrt + log at 0: the value anomaly is log, the gradient anomaly is sqrt, b
     let struct (y, dy) = AD.ValueAndGrad(Func<Expr, Expr>(fun x -> sqrt x + log x)).Invoke(Value.Scalar 0.0)
     Assert.That((y.ToScalar(), dy.ToScalar()), Is.EqualTo((Double.NegativeInfinity, Double.PositiveInfinity)))
 
-[<Test>]
 let ``log at -1 is a NaN value with a finite gradient; x log x at -1 has a NaN gradient from mul's rule`` () =
     let report, line = Anomaly.Check((fun (x: Expr) -> log x), Value.Scalar -1.0), int __LINE__
     Assert.That(string report, Is.EqualTo $"log at Anomaly.fs:{line} produced NaN from input -1")
@@ -72,7 +70,6 @@ let ``log at -1 is a NaN value with a finite gradient; x log x at -1 has a NaN g
     assertHere line g
     Assert.That(string g, Is.EqualTo $"mul's gradient rule at Anomaly.fs:{line} produced NaN for input 0 from a finite cotangent 1 (inputs -1, NaN, output NaN)")
 
-[<Test>]
 let ``forward mode: sqrt's tangent rule at 0 is the tangent anomaly`` () =
     let report, line =
         Anomaly.CheckJvp((fun (x: Expr) -> sqrt x + log x), Value.Scalar 0.0, Value.Scalar 1.0), int __LINE__
@@ -85,7 +82,6 @@ let ``forward mode: sqrt's tangent rule at 0 is the tangent anomaly`` () =
     assertHere line t
     Assert.That(string t, Is.EqualTo $"sqrt's tangent rule at Anomaly.fs:{line} produced Infinity from a finite tangent 1 (input 0, output 0)")
 
-[<Test>]
 let ``Params: every value finite, the gradient anomaly is sqrt at element 1 of w`` () =
     let p = Params.Of(struct ("w", vec [ 1.0; 0.0 ]), struct ("b", Value.Scalar 2.0))
     let report, line = Anomaly.Check((fun (p: ParamVars) -> Expr.Sum(sqrt p["w"] * p["b"])), p), int __LINE__
@@ -100,7 +96,6 @@ let ``Params: every value finite, the gradient anomaly is sqrt at element 1 of w
         Is.EqualTo $"sqrt's gradient rule at Anomaly.fs:{line} produced Infinity at element 1 of vector(2) for input 0 from a finite cotangent [2, 2] (input [1, 0], output [1, 0])"
     )
 
-[<Test>]
 let ``a function finite everywhere gives a clean report, in both modes`` () =
     let f = Func<Expr, Expr>(fun x -> sin x * exp x + Expr.Sum(Expr.Tanh(x * x)))
     let reverse = Anomaly.Check(Func<Expr, Expr>(fun x -> Expr.Sum(f.Invoke x)), vec [ 0.3; -2.0 ])
@@ -110,7 +105,6 @@ let ``a function finite everywhere gives a clean report, in both modes`` () =
     Assert.That(forward.IsFinite)
     Assert.That(string forward, Is.EqualTo "no anomaly: every value and tangent is finite")
 
-[<Test>]
 let ``a vector output takes a cotangent; without one the check says to pass one`` () =
     let report, line =
         Anomaly.Check((fun (x: Expr) -> log x), vec [ 1.0; 0.0 ], vec [ 1.0; 1.0 ]), int __LINE__
@@ -127,7 +121,6 @@ let ``a vector output takes a cotangent; without one the check says to pass one`
 
     Assert.That((notNull "the exception" e).Message, Does.Contain "Anomaly.Check")
 
-[<Test>]
 let ``bad arguments throw; anomalies never do`` () =
     Assert.Throws<ArgumentNullException>(fun () -> Anomaly.Check(nil<Func<Expr, Expr>>, Value.Scalar 1.0) |> ignore)
     |> ignore
@@ -151,20 +144,17 @@ let ``bad arguments throw; anomalies never do`` () =
     // A NaN input is data, not a bad argument: it is reported.
     Assert.That(string (Anomaly.Check((fun (x: Expr) -> x * 2.0), Value.Scalar nan)), Does.StartWith "input x is NaN")
 
-[<Test>]
 let ``a node that does not depend on the input has no line, and the report says why`` () =
     let report = Anomaly.Check((fun (x: Expr) -> x + log (Expr.Const 0.0)), Value.Scalar 1.0)
     let v = valueAnomaly report
     Assert.That((v.Op, v.Site), Is.EqualTo(("log", (null: SourceSite | null))))
     Assert.That(string v, Does.EndWith "(no source line: it does not depend on the checked input, so where it was built was not recorded)")
 
-[<Test>]
 let ``finite cotangents that sum to Infinity are reported as a sum that overflowed`` () =
     let report = Anomaly.Check((fun (x: Expr) -> 1e308 * x + 1e308 * x), Value.Scalar 0.0)
     Assert.That(report.ValueAnomaly, Is.Null)
     Assert.That(string report, Is.EqualTo "the finite cotangents summed into input x overflowed to Infinity")
 
-[<Test>]
 let ``a function that builds another graph when traced again is reported without a line`` () =
     // The check traces f twice: the second time, the node the first trace found is an add, or is never built.
     let mutable calls = 0
@@ -184,7 +174,6 @@ let ``a function that builds another graph when traced again is reported without
         Assert.That(notNull "the note" v.SiteNote, Does.Contain "not deterministic")
         Assert.That(string v, Does.StartWith "log produced -Infinity from input 0 (no source line: f built a different graph")
 
-[<Test>]
 let ``the check is pure: the same call gives the same report, and AD's results are unchanged after it`` () =
     let f = Func<Expr, Expr>(fun x -> sqrt x + log x)
     let first = string (Anomaly.Check(f, Value.Scalar 0.0))
@@ -194,7 +183,6 @@ let ``the check is pure: the same call gives the same report, and AD's results a
 
 // ------------------------------------------------------------------ depth
 
-[<Test>]
 let ``a million-node chain: a clean report, and an anomaly at its end named at this line`` () =
     let clean = Anomaly.Check(Func<Expr, Expr> Depth.chain, Value.Scalar Depth.x0)
     Assert.That(clean.IsFinite, string clean)
@@ -208,3 +196,22 @@ let ``a million-node chain: a clean report, and an anomaly at its end named at t
     let g = derivativeAnomaly report
     Assert.That((g.Op, g.Input), Is.EqualTo(("log", Nullable 0)))
     assertHere line g
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "AnomalyCheck" [
+        testCase "sqrt + log at 0: the value anomaly is log, the gradient anomaly is sqrt, both at this line" ``sqrt + log at 0: the value anomaly is log, the gradient anomaly is sqrt, both at this line``
+        testCase "log at -1 is a NaN value with a finite gradient; x log x at -1 has a NaN gradient from mul's rule" ``log at -1 is a NaN value with a finite gradient; x log x at -1 has a NaN gradient from mul's rule``
+        testCase "forward mode: sqrt's tangent rule at 0 is the tangent anomaly" ``forward mode: sqrt's tangent rule at 0 is the tangent anomaly``
+        testCase "Params: every value finite, the gradient anomaly is sqrt at element 1 of w" ``Params: every value finite, the gradient anomaly is sqrt at element 1 of w``
+        testCase "a function finite everywhere gives a clean report, in both modes" ``a function finite everywhere gives a clean report, in both modes``
+        testCase "a vector output takes a cotangent; without one the check says to pass one" ``a vector output takes a cotangent; without one the check says to pass one``
+        testCase "bad arguments throw; anomalies never do" ``bad arguments throw; anomalies never do``
+        testCase "a node that does not depend on the input has no line, and the report says why" ``a node that does not depend on the input has no line, and the report says why``
+        testCase "finite cotangents that sum to Infinity are reported as a sum that overflowed" ``finite cotangents that sum to Infinity are reported as a sum that overflowed``
+        testCase "a function that builds another graph when traced again is reported without a line" ``a function that builds another graph when traced again is reported without a line``
+        testCase "the check is pure: the same call gives the same report, and AD's results are unchanged after it" ``the check is pure: the same call gives the same report, and AD's results are unchanged after it``
+        testCase "a million-node chain: a clean report, and an anomaly at its end named at this line" ``a million-node chain: a clean report, and an anomaly at its end named at this line``
+    ]

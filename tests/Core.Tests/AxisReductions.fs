@@ -113,7 +113,6 @@ let private pinnedHvp (tol: Tolerance) (name: string) (f: Expr -> Expr) (x: T) (
 
 // ------------------------------------------------------------------ values and gradients against PyTorch
 
-[<Test>]
 let ``max and min split the gradient evenly among ties, as torch.amax and torch.amin`` () =
     pinned exactly "max(ties)" Expr.Max ties
     pinned exactly "max(ties, 0)" (fun x -> Expr.Max(x, 0)) ties
@@ -123,7 +122,6 @@ let ``max and min split the gradient evenly among ties, as torch.amax and torch.
     pinned exactly "min(ties, 1)" (fun x -> Expr.Min(x, 1)) ties
     pinned exactly "max(vector ties)" (fun x -> Expr.Max(x, 0)) (T.vector [| 1.0; 3.0; 3.0 |])
 
-[<Test>]
 let ``sums and means along an axis match PyTorch, and are the existing sum nodes`` () =
     pinned exactly "sum(m, 0)" (fun x -> Expr.Sum(x, 0)) m
     pinned closely "mean(m, 0)" (fun x -> Expr.Mean(x, 0)) m
@@ -135,7 +133,6 @@ let ``sums and means along an axis match PyTorch, and are the existing sum nodes
     Assert.That(Expr.Sum(v, 0).Op, Is.SameAs SumOp.Instance)
     Assert.That(Expr.Mean(v, 0).Value.ToScalar(), Is.EqualTo 1.5)
 
-[<Test>]
 let ``log-sum-exp, softmax and log-softmax along an axis match PyTorch at ordinary logits and at ±1e15`` () =
     for label, x in [ "m", m; "huge", huge ] do
         // At ±1e15 torch.logsumexp's own backward, exp(x − result), is off by the result's rounding; the script gives
@@ -150,7 +147,6 @@ let ``log-sum-exp, softmax and log-softmax along an axis match PyTorch at ordina
 
     pinnedHvp closely "logsumexp(m) hvp" Expr.LogSumExp m (weights m.Shape)
 
-[<Test>]
 let ``prod and its gradient are right with no zero, one zero and two zeros, and so is its second order`` () =
     let direction = T.init (Shape.Vector 4) (fun k -> float (k % 7 - 3) / 4.0 + 1.0)
 
@@ -164,7 +160,6 @@ let ``prod and its gradient are right with no zero, one zero and two zeros, and 
 
 // ------------------------------------------------------------------ relations to the existing ops
 
-[<Test>]
 let ``softmax along axis 1 is the row softmax, along axis 0 the softmax of the transpose, bit for bit`` () =
     let x = Expr.Var("x", T.toValue m)
     assertBitIdentical "softmax axis 1" (Expr.Softmax x).Value (Expr.Softmax(x, 1)).Value
@@ -172,7 +167,6 @@ let ``softmax along axis 1 is the row softmax, along axis 0 the softmax of the t
     let v = Expr.Var("v", Value.FromArray [| 0.5; -1.0; 2.0 |])
     assertBitIdentical "log_softmax of a vector, axis 0" (Expr.LogSoftmax v).Value (Expr.LogSoftmax(v, 0)).Value
 
-[<Test>]
 let ``log-sum-exp is finite at logits of ±1e15 and its gradient is the softmax, with no NaN`` () =
     let x = Expr.Var("x", T.toValue huge)
     let g = AD.Gradients(Expr.LogSumExp(x, 1) |> Expr.Sum, x)
@@ -183,7 +177,6 @@ let ``log-sum-exp is finite at logits of ±1e15 and its gradient is the softmax,
     let rows = (Expr.Sum(Expr.Softmax(x, 1), 1)).Value.ToArray()
     Assert.That(rows, Is.EqualTo([| 1.0; 1.0; 1.0 |]).Within 1e-15)
 
-[<Test>]
 let ``max, min and log-sum-exp of infinities and NaN: NaN propagates, −∞ everywhere gives −∞`` () =
     let v (xs: float[]) = Expr.Const(Value.FromArray xs)
     Assert.That((Expr.Max(v [| 1.0; nan; 2.0 |])).Value.ToScalar(), Is.NaN)
@@ -192,7 +185,6 @@ let ``max, min and log-sum-exp of infinities and NaN: NaN propagates, −∞ eve
     Assert.That((Expr.LogSumExp(v [| 1.0; infinity |])).Value.ToScalar(), Is.EqualTo infinity)
     Assert.That((Expr.LogSumExp(v [| 1.0; nan |])).Value.ToScalar(), Is.NaN)
 
-[<Test>]
 let ``a composed function of the new reductions passes GradCheck at orders 1 and 2`` () =
     let x0 = T.toValue m
 
@@ -215,7 +207,6 @@ let private assertMentions (ex: exn) (parts: string list) =
     for p in parts do
         Assert.That(ex.Message, Does.Contain p, $"the message should mention '{p}'")
 
-[<Test>]
 let ``an axis other than 0 or 1 is refused where the node is built, naming the op and the axes there are`` () =
     for name, build in
         [ "max", (fun x -> Expr.Max(x, 2)); "min", (fun x -> Expr.Min(x, -1)); "log_sum_exp", (fun x -> Expr.LogSumExp(x, 2))
@@ -226,7 +217,6 @@ let ``an axis other than 0 or 1 is refused where the node is built, naming the o
 
     throws<ArgumentOutOfRangeException> (fun () -> MaxOp 2 |> ignore) |> ignore
 
-[<Test>]
 let ``a vector given axis 1, or a scalar given an axis, is refused naming the op, the shape and the fix`` () =
     for name, build in
         [ "max", (fun (x: Expr) -> x.Max 1); "min", (fun x -> x.Min 1); "log_sum_exp", (fun x -> x.LogSumExp 1)
@@ -237,7 +227,6 @@ let ``a vector given axis 1, or a scalar given an axis, is refused naming the op
         let ex = throws<ShapeMismatchException> (fun () -> build (Expr.Const 1.0) |> ignore)
         assertMentions ex [ name; "scalar"; "no axis"; "Reshape" ]
 
-[<Test>]
 let ``reductions over all elements take any shape, a scalar included`` () =
     let s = Expr.Var("s", Value.Scalar -2.5)
 
@@ -245,3 +234,21 @@ let ``reductions over all elements take any shape, a scalar included`` () =
         let y = f s
         Assert.That(y.Value.ToScalar(), Is.EqualTo -2.5)
         Assert.That((AD.Gradients(y, s)[0]).Value.ToScalar(), Is.EqualTo 1.0)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "AxisReductions" [
+        testCase "max and min split the gradient evenly among ties, as torch.amax and torch.amin" ``max and min split the gradient evenly among ties, as torch.amax and torch.amin``
+        testCase "sums and means along an axis match PyTorch, and are the existing sum nodes" ``sums and means along an axis match PyTorch, and are the existing sum nodes``
+        testCase "log-sum-exp, softmax and log-softmax along an axis match PyTorch at ordinary logits and at ±1e15" ``log-sum-exp, softmax and log-softmax along an axis match PyTorch at ordinary logits and at ±1e15``
+        testCase "prod and its gradient are right with no zero, one zero and two zeros, and so is its second order" ``prod and its gradient are right with no zero, one zero and two zeros, and so is its second order``
+        testCase "softmax along axis 1 is the row softmax, along axis 0 the softmax of the transpose, bit for bit" ``softmax along axis 1 is the row softmax, along axis 0 the softmax of the transpose, bit for bit``
+        testCase "log-sum-exp is finite at logits of ±1e15 and its gradient is the softmax, with no NaN" ``log-sum-exp is finite at logits of ±1e15 and its gradient is the softmax, with no NaN``
+        testCase "max, min and log-sum-exp of infinities and NaN: NaN propagates, −∞ everywhere gives −∞" ``max, min and log-sum-exp of infinities and NaN: NaN propagates, −∞ everywhere gives −∞``
+        testCase "a composed function of the new reductions passes GradCheck at orders 1 and 2" ``a composed function of the new reductions passes GradCheck at orders 1 and 2``
+        testCase "an axis other than 0 or 1 is refused where the node is built, naming the op and the axes there are" ``an axis other than 0 or 1 is refused where the node is built, naming the op and the axes there are``
+        testCase "a vector given axis 1, or a scalar given an axis, is refused naming the op, the shape and the fix" ``a vector given axis 1, or a scalar given an axis, is refused naming the op, the shape and the fix``
+        testCase "reductions over all elements take any shape, a scalar included" ``reductions over all elements take any shape, a scalar included``
+    ]

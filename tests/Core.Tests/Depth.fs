@@ -57,7 +57,6 @@ let private relative = { Absolute = 0.0; Relative = 1e-9 }
 
 // Each test builds its own graphs and lets them go: a million-node graph and its gradient take hundreds of MB.
 
-[<Test>]
 let ``a traced million-node chain: Value, PostOrder, StructurallyEqual, ToString, and Gradients`` () =
     let v, d = reference x0
 
@@ -78,13 +77,11 @@ let ``a traced million-node chain: Value, PostOrder, StructurallyEqual, ToString
     Assert.That(Graph.PostOrder(g).Count, Is.GreaterThan n)
     Assert.That(g.ToString().Length, Is.LessThan 2000)
 
-[<Test>]
 let ``AD.Grad of a million-node chain`` () =
     let _, d = reference x0
     let g = AD.Grad(Func<Expr, Expr> chain).Invoke(Value.Scalar x0)
     Assert.That(within relative d (g.ToScalar()), $"gradient {g17 (g.ToScalar())}, reference {g17 d}")
 
-[<Test>]
 let ``a million-node chain over a symbolic variable: unbound Value, and AD.Eval with a binding`` () =
     let v, _ = reference x0
     let s = Expr.Var("s", Shape.Scalar)
@@ -93,3 +90,13 @@ let ``a million-node chain over a symbolic variable: unbound Value, and AD.Eval 
     Assert.That(ex.Message, Does.Contain "'s'")
     let value = AD.Eval(y, bindings [ s, Value.Scalar x0 ])
     Assert.That(within relative v (value.ToScalar()), $"AD.Eval gave {g17 (value.ToScalar())}, reference {g17 v}")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Depth" [
+        testCase "a traced million-node chain: Value, PostOrder, StructurallyEqual, ToString, and Gradients" ``a traced million-node chain: Value, PostOrder, StructurallyEqual, ToString, and Gradients``
+        testCase "AD.Grad of a million-node chain" ``AD.Grad of a million-node chain``
+        testCase "a million-node chain over a symbolic variable: unbound Value, and AD.Eval with a binding" ``a million-node chain over a symbolic variable: unbound Value, and AD.Eval with a binding``
+    ]

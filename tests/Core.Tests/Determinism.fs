@@ -11,7 +11,6 @@ open System.Collections.Generic
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Tests.Common
 
@@ -126,7 +125,6 @@ let binaryOps =
 
 let binaryNames = binaryOps.Keys |> Array.ofSeq
 
-[<Test>]
 let ``the element-wise ops are enumerated from Ops.All`` () =
     let inAll =
         Ops.All |> Seq.filter (fun op -> op :? ElementwiseOp) |> Seq.map (fun op -> op.Name) |> Set.ofSeq
@@ -188,7 +186,6 @@ let assertLikeScalars (what: string) (scalar: float -> float) (xs: float[]) (ys:
 
 // ------------------------------------------------------------------ one input: every length, position, neighbour
 
-[<TestCaseSource(nameof unaryNames)>]
 let ``an element's result is its scalar result at every length and position, whatever its neighbours`` (name: string) =
     let op = unaryByName[name]
     let scalar = scalarCache (onScalar op)
@@ -215,7 +212,6 @@ let ``an element's result is its scalar result at every length and position, wha
     let ym = (Expr.Create(op, Expr.Const(T.toValue m))).Value.ToArray()
     assertLikeScalars $"{op} on matrix(7, 9)" scalar m.Data ym
 
-[<TestCaseSource(nameof unaryNames)>]
 let ``the derivative graph of an element gives its scalar derivative at every length and position`` (name: string) =
     let op = unaryByName[name]
     let rng = Random(stableSeed ("derivative/" + name))
@@ -229,7 +225,6 @@ let ``the derivative graph of an element gives its scalar derivative at every le
             let xs = Array.init n (fun _ -> wide rng)
             assertLikeScalars $"the derivative graph of {op} on vector({n})" scalar xs (derivativeVector op xs).Value
 
-[<TestCaseSource(nameof unaryNames)>]
 let ``repeated calls give the same bits`` (name: string) =
     let op = unaryByName[name]
     let rng = Random(stableSeed ("repeat/" + name))
@@ -249,7 +244,6 @@ let ``repeated calls give the same bits`` (name: string) =
         | Some a, Some b when Array.map bits a <> Array.map bits b -> Assert.Fail $"{op}: the derivative changed on call {call}"
         | _ -> ()
 
-[<Property(Replay = Seed, MaxTest = 300)>]
 let ``an element's bits do not depend on its neighbours or position (every op, random vectors)`` () =
     let placed =
         gen {
@@ -280,7 +274,6 @@ let ``an element's bits do not depend on its neighbours or position (every op, r
 
 // ------------------------------------------------------------------ the issue's cases
 
-[<Test>]
 let ``cos(-0.7537537537537538) has the same bits next to 0.5 and next to 3.0, and as a scalar`` () =
     let x = -0.7537537537537538
     let a = onVector CosOp.Instance [| x; 0.5 |]
@@ -289,7 +282,6 @@ let ``cos(-0.7537537537537538) has the same bits next to 0.5 and next to 3.0, an
     Assert.That(bits a[0], Is.EqualTo(bits b[0]), $"[x, 0.5] gives {show a[0]}, [x, 3.0] gives {show b[0]}")
     Assert.That(bits a[0], Is.EqualTo(bits s), $"[x, 0.5] gives {show a[0]}, the scalar {show s}")
 
-[<Test>]
 let ``300 identical Expr.Cos calls on a vector(1000) give the same bits`` () =
     // The issue's vector(1000), and a vector(200): its arrays are small enough to share the allocator's chunks, so
     // the small allocation before each call moves them to a different alignment (the old kernel's results followed
@@ -320,7 +312,6 @@ let ulps (a: float) (b: float) =
     elif Double.IsNaN a || Double.IsNaN b then Int64.MaxValue
     else abs (ordered a - ordered b)
 
-[<Test>]
 let ``tanh near 0 on a vector is within 2 ulp of Math.Tanh (the vectorised kernel was 34 ulp off)`` () =
     let rng = Random(stableSeed "tanh-near-0")
 
@@ -369,7 +360,6 @@ let correctlyRounded =
             355.0, -0.999999999545659; 100000.0, -0.9993608074382124; 1000000.0, 0.9367521275331447 ]
     ]
 
-[<Test>]
 let ``exp, log, sin, cos and tanh are within 1 ulp of the correctly rounded values`` () =
     for op, table in correctlyRounded do
         let xs = table |> List.map fst |> Array.ofList
@@ -392,7 +382,6 @@ let mathReferences =
         TanhOp.Instance, Math.Tanh, 2L
     ]
 
-[<Test>]
 let ``exp, log, sin, cos and tanh agree with System.Math to 1 ulp (tanh 2) over wide samples and the specials`` () =
     let rng = Random(stableSeed "math-agreement")
 
@@ -413,7 +402,6 @@ let ``exp, log, sin, cos and tanh agree with System.Math to 1 ulp (tanh 2) over 
 
 // ------------------------------------------------------------------ the kernels at every width
 
-[<Test>]
 let ``the kernels give the same bits at vector widths 128, 256 and 512, and as scalars`` () =
     let rng = Random(stableSeed "widths")
     let xs = Array.append specials (Array.init 20_000 (fun _ -> wide rng))
@@ -446,7 +434,6 @@ let ``the kernels give the same bits at vector widths 128, 256 and 512, and as s
 /// result is only required to be a NaN (a comparison's 0 there is pinned). Every other input pair is pinned bit for bit.
 let bothNaN (a: float) (b: float) = Double.IsNaN a && Double.IsNaN b
 
-[<TestCaseSource(nameof binaryNames)>]
 let ``a binary element-wise result is its scalar result in every broadcast form and at every position`` (name: string) =
     let op = binaryOps[name]
     let rng = Random(stableSeed ("binary/" + name))
@@ -525,7 +512,6 @@ let chain (x: Expr) =
 
     y
 
-[<Test>]
 let ``a chain on scalars and the same chain on vectors give identical values and gradients`` () =
     let rng = Random(stableSeed "chain")
     let xs = Array.init 37 (fun k -> if k < 30 then uniform rng -3.0 3.0 else wide rng)
@@ -542,3 +528,24 @@ let ``a chain on scalars and the same chain on vectors give identical values and
 
         if not (sameBits grad grads[k]) then
             Assert.Fail $"d chain/dx at {show xs[k]}: the scalar chain gives {show grad}, element {k} of the vector chain {show grads[k]}"
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Determinism" [
+        testCase "the element-wise ops are enumerated from Ops.All" ``the element-wise ops are enumerated from Ops.All``
+        testList "an element's result is its scalar result at every length and position, whatever its neighbours" [ for c in unaryNames -> testCase c (fun () -> ``an element's result is its scalar result at every length and position, whatever its neighbours`` c) ]
+        testList "the derivative graph of an element gives its scalar derivative at every length and position" [ for c in unaryNames -> testCase c (fun () -> ``the derivative graph of an element gives its scalar derivative at every length and position`` c) ]
+        testList "repeated calls give the same bits" [ for c in unaryNames -> testCase c (fun () -> ``repeated calls give the same bits`` c) ]
+        testPropertyWithConfig { replay Seed with maxTest = 300 } "an element's bits do not depend on its neighbours or position (every op, random vectors)" ``an element's bits do not depend on its neighbours or position (every op, random vectors)``
+        testCase "cos(-0.7537537537537538) has the same bits next to 0.5 and next to 3.0, and as a scalar" ``cos(-0.7537537537537538) has the same bits next to 0.5 and next to 3.0, and as a scalar``
+        testCase "300 identical Expr.Cos calls on a vector(1000) give the same bits" ``300 identical Expr.Cos calls on a vector(1000) give the same bits``
+        testCase "tanh near 0 on a vector is within 2 ulp of Math.Tanh (the vectorised kernel was 34 ulp off)" ``tanh near 0 on a vector is within 2 ulp of Math.Tanh (the vectorised kernel was 34 ulp off)``
+        testCase "exp, log, sin, cos and tanh are within 1 ulp of the correctly rounded values" ``exp, log, sin, cos and tanh are within 1 ulp of the correctly rounded values``
+        testCase "exp, log, sin, cos and tanh agree with System.Math to 1 ulp (tanh 2) over wide samples and the specials" ``exp, log, sin, cos and tanh agree with System.Math to 1 ulp (tanh 2) over wide samples and the specials``
+        testCase "the kernels give the same bits at vector widths 128, 256 and 512, and as scalars" ``the kernels give the same bits at vector widths 128, 256 and 512, and as scalars``
+        testList "a binary element-wise result is its scalar result in every broadcast form and at every position" [ for c in binaryNames -> testCase c (fun () -> ``a binary element-wise result is its scalar result in every broadcast form and at every position`` c) ]
+        testCase "a chain on scalars and the same chain on vectors give identical values and gradients" ``a chain on scalars and the same chain on vectors give identical values and gradients``
+    ]

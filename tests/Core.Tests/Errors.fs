@@ -23,7 +23,6 @@ let assertMentions (ex: exn) (parts: string list) =
 
 // ------------------------------------------------------------------ non-scalar outputs
 
-[<Test>]
 let ``Grad of a non-scalar output says to use Vjp or Jacobian`` () =
     let grad = AD.Grad(Func<Expr, Expr>(fun x -> x * 2.0))
 
@@ -33,7 +32,6 @@ let ``Grad of a non-scalar output says to use Vjp or Jacobian`` () =
     assertMentions ex [ "Grad"; "vector(3)"; "Vjp"; "Jacobian"; "Sum" ]
     Assert.That(ex.Output, Is.EqualTo(Shape.Vector 3))
 
-[<Test>]
 let ``ValueAndGrad and Params Grad of a non-scalar output throw too`` () =
     let vg = AD.ValueAndGrad(Func<Expr, Expr>(fun x -> Expr.Outer(x, x)))
 
@@ -49,7 +47,6 @@ let ``ValueAndGrad and Params Grad of a non-scalar output throw too`` () =
 
     assertMentions ex [ "vector(1)"; "Vjp" ]
 
-[<Test>]
 let ``Gradients without a cotangent needs a scalar output`` () =
     let x = Expr.Var("x", Value.FromArray [| 1.0; 2.0 |])
 
@@ -60,10 +57,6 @@ let ``Gradients without a cotangent needs a scalar output`` () =
 
 // ------------------------------------------------------------------ shape mismatches
 
-[<TestCase("add")>]
-[<TestCase("sub")>]
-[<TestCase("mul")>]
-[<TestCase("div")>]
 let ``a binary element-wise op refuses shapes that do not fit`` (name: string) =
     let op = Ops.All |> Seq.find (fun o -> o.Name = name)
 
@@ -73,61 +66,52 @@ let ``a binary element-wise op refuses shapes that do not fit`` (name: string) =
     assertMentions ex [ name; "vector(3)"; "vector(4)"; "one shape"; "MatMul" ]
     Assert.That((ex.Op, ex.Left, ex.Right), Is.EqualTo((name, Shape.Vector 3, Shape.Vector 4)))
 
-[<Test>]
 let ``every binary element-wise op refuses shapes that do not broadcast, naming the op, the shapes and the rule`` () =
     for op in Ops.All |> Seq.filter (fun o -> o :? BinaryElementwiseOp) do
         for a, b in [ matOf 2 3, vecOf 2; matOf 2 3, matOf 3 1; matOf 2 3, matOf 1 2; matOf 2 3, matOf 3 3 ] do
             let ex = throws<ShapeMismatchException>(fun () -> Expr.Create(op, a, b) |> ignore)
             assertMentions ex [ op.Name; string a.Shape; string b.Shape; "broadcast as NumPy"; "matrix(m, 1)"; "Errors.fs:" ]
 
-[<Test>]
 let ``where refuses choices or a condition that do not broadcast`` () =
     let ex = throws<ShapeMismatchException>(fun () -> Expr.Where(vecOf 3, vecOf 3, vecOf 4) |> ignore)
     assertMentions ex [ "where"; "vector(3)"; "vector(4)"; "Errors.fs:" ]
     let ex = throws<ShapeMismatchException>(fun () -> Expr.Where(vecOf 2, matOf 2 3, 0.0) |> ignore)
     assertMentions ex [ "where"; "condition"; "vector(2)"; "matrix(2, 3)"; "Errors.fs:" ]
 
-[<Test>]
 let ``clamp refuses NaN bounds and min above max`` () =
     let ex = throws<ArgumentOutOfRangeException>(fun () -> Expr.Clamp(vecOf 2, 1.0, -1.0) |> ignore)
     assertMentions ex [ "clamp"; "min ≤ max"; "Errors.fs:" ]
     let ex = throws<ArgumentOutOfRangeException>(fun () -> Expr.Clamp(vecOf 2, nan, 1.0) |> ignore)
     assertMentions ex [ "clamp"; "NaN"; "Errors.fs:" ]
 
-[<Test>]
 let ``add refuses a vector that does not match the matrix's columns`` () =
     let ex = throws<ShapeMismatchException>(fun () -> matOf 2 3 + vecOf 2 |> ignore)
     assertMentions ex [ "add"; "matrix(2, 3)"; "vector(2)"; "every row" ]
 
-[<Test>]
 let ``dot refuses vectors of different lengths`` () =
     let ex =
         throws<ShapeMismatchException>(fun () -> Expr.Dot(vecOf 3, vecOf 4) |> ignore)
 
     assertMentions ex [ "dot"; "vector(3)"; "vector(4)"; "MatMul" ]
 
-[<Test>]
 let ``matvec refuses a vector that does not match the matrix's columns`` () =
     let ex =
         throws<ShapeMismatchException>(fun () -> Expr.MatMul(matOf 2 3, vecOf 4) |> ignore)
 
     assertMentions ex [ "matvec"; "matrix(2, 3)"; "vector(4)"; "columns" ]
 
-[<Test>]
 let ``vecmat refuses a vector that does not match the matrix's rows`` () =
     let ex =
         throws<ShapeMismatchException>(fun () -> Expr.MatMul(vecOf 3, matOf 2 3) |> ignore)
 
     assertMentions ex [ "vecmat"; "vector(3)"; "matrix(2, 3)"; "rows" ]
 
-[<Test>]
 let ``matmul refuses inner dimensions that differ`` () =
     let ex =
         throws<ShapeMismatchException>(fun () -> Expr.MatMul(matOf 2 3, matOf 4 5) |> ignore)
 
     assertMentions ex [ "matmul"; "matrix(2, 3)"; "matrix(4, 5)"; "columns" ]
 
-[<Test>]
 let ``binary cross-entropy refuses logits and targets of different shapes`` () =
     let ex =
         throws<ShapeMismatchException>(fun () -> Expr.BinaryCrossEntropyWithLogits(vecOf 3, vecOf 2) |> ignore)
@@ -136,7 +120,6 @@ let ``binary cross-entropy refuses logits and targets of different shapes`` () =
 
 // ------------------------------------------------------------------ cotangents and bindings
 
-[<Test>]
 let ``a pullback given a cotangent of the wrong shape names both shapes`` () =
     let struct (_, pullback) =
         AD.Vjp(Func<Expr, Expr>(fun x -> Expr.Sin x)).Invoke(Value.FromArray [| 1.0; 2.0; 3.0 |])
@@ -146,7 +129,6 @@ let ``a pullback given a cotangent of the wrong shape names both shapes`` () =
 
     assertMentions ex [ "Vjp pullback"; "vector(3)"; "vector(2)"; "output's shape" ]
 
-[<Test>]
 let ``Gradients given a cotangent of the wrong shape names both shapes`` () =
     let x = Expr.Var("x", Value.FromArray [| 1.0; 2.0; 3.0 |])
 
@@ -155,7 +137,6 @@ let ``Gradients given a cotangent of the wrong shape names both shapes`` () =
 
     assertMentions ex [ "Gradients"; "vector(3)"; "scalar"; "cotangent" ]
 
-[<Test>]
 let ``the Value of a graph over an unbound variable names it`` () =
     let w = Expr.Var("weights", Shape.Vector 3)
     let y = Expr.Sum(Expr.Sin w + 1.0)
@@ -169,7 +150,6 @@ let ``the Value of a graph over an unbound variable names it`` () =
 
     assertMentions ex [ "'weights'" ]
 
-[<Test>]
 let ``AD.Eval with a binding of the wrong shape names the variable and both shapes`` () =
     let w = Expr.Var("weights", Shape.Vector 3)
 
@@ -181,20 +161,17 @@ let ``AD.Eval with a binding of the wrong shape names the variable and both shap
 
 // ------------------------------------------------------------------ indices and labels
 
-[<Test>]
 let ``an index outside a vector gives the valid range`` () =
     let ex = throws<ArgumentOutOfRangeException>(fun () -> (vecOf 3)[5] |> ignore)
     assertMentions ex [ "5"; "vector(3)"; "0 to 2" ]
     let ex = throws<ArgumentOutOfRangeException>(fun () -> (vecOf 3)[-1] |> ignore)
     assertMentions ex [ "-1"; "0 to 2" ]
 
-[<Test>]
 let ``an index outside a matrix names the dimension and the valid range`` () =
     let ex = throws<ArgumentOutOfRangeException>(fun () -> (matOf 2 3)[1, 7] |> ignore)
     assertMentions ex [ "j"; "7"; "matrix(2, 3)"; "0 to 2" ]
     Assert.That(ex.ParamName, Is.EqualTo "j")
 
-[<Test>]
 let ``a cross-entropy label outside the classes gives the valid range`` () =
     let ex =
         throws<ArgumentOutOfRangeException>(fun () -> Expr.SoftmaxCrossEntropy(vecOf 3, 3) |> ignore)
@@ -206,7 +183,6 @@ let ``a cross-entropy label outside the classes gives the valid range`` () =
 
     assertMentions ex [ "label -1"; "row 1" ]
 
-[<Test>]
 let ``cross-entropy needs one label per row`` () =
     let ex =
         throws<ArgumentException>(fun () -> Expr.SoftmaxCrossEntropy(matOf 2 3, [ 0 ]) |> ignore)
@@ -221,7 +197,6 @@ let ``cross-entropy needs one label per row`` () =
             "one class label per row"
         ]
 
-[<Test>]
 let ``labels bound later are checked by the kernel with the same messages`` () =
     // A labels input that is not a validated constant: the shapes fit when the node is built, the values are
     // checked when it is evaluated, so nothing reads outside the logits.
@@ -248,7 +223,6 @@ let ``labels bound later are checked by the kernel with the same messages`` () =
 
     assertMentions ex [ "one_hot"; "label 4"; "row 1"; "0 to 2" ]
 
-[<Test>]
 let ``a labels input of the wrong shape names both shapes`` () =
     let ex =
         throws<ShapeMismatchException>(fun () ->
@@ -307,12 +281,10 @@ let nullCases: (string * (unit -> unit)) list =
 
 let nullCaseNames = nullCases |> List.map fst |> Array.ofList
 
-[<TestCaseSource(nameof nullCaseNames)>]
 let ``a null argument throws ArgumentNullException`` (name: string) =
     let action = nullCases |> List.find (fst >> (=) name) |> snd
     throws<ArgumentNullException> action |> ignore
 
-[<Test>]
 let ``a function that returns null is refused with a message`` () =
     let grad = AD.Grad(Func<Expr, Expr>(fun _ -> nil<Expr>))
 
@@ -323,7 +295,6 @@ let ``a function that returns null is refused with a message`` () =
 
 // ------------------------------------------------------------------ parameters
 
-[<Test>]
 let ``Params refuse a repeated name and name the parameters there are`` () =
     let ex =
         throws<ArgumentException>(fun () ->
@@ -344,7 +315,40 @@ let ``Params refuse a repeated name and name the parameters there are`` () =
 
     assertMentions ex [ "'bias'"; "w, b" ]
 
-[<Test>]
 let ``scatter names itself when its position is outside the target`` () =
     let e = throws<ArgumentOutOfRangeException> (fun () -> ScatterOp(Shape.Vector 3, 5) |> ignore)
     Assert.That(e.Message, Does.StartWith "scatter: i = 5 is outside vector(3)")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Errors" [
+        testCase "Grad of a non-scalar output says to use Vjp or Jacobian" ``Grad of a non-scalar output says to use Vjp or Jacobian``
+        testCase "ValueAndGrad and Params Grad of a non-scalar output throw too" ``ValueAndGrad and Params Grad of a non-scalar output throw too``
+        testCase "Gradients without a cotangent needs a scalar output" ``Gradients without a cotangent needs a scalar output``
+        testList "a binary element-wise op refuses shapes that do not fit" [ for c in [ "add"; "sub"; "mul"; "div" ] -> testCase c (fun () -> ``a binary element-wise op refuses shapes that do not fit`` c) ]
+        testCase "every binary element-wise op refuses shapes that do not broadcast, naming the op, the shapes and the rule" ``every binary element-wise op refuses shapes that do not broadcast, naming the op, the shapes and the rule``
+        testCase "where refuses choices or a condition that do not broadcast" ``where refuses choices or a condition that do not broadcast``
+        testCase "clamp refuses NaN bounds and min above max" ``clamp refuses NaN bounds and min above max``
+        testCase "add refuses a vector that does not match the matrix's columns" ``add refuses a vector that does not match the matrix's columns``
+        testCase "dot refuses vectors of different lengths" ``dot refuses vectors of different lengths``
+        testCase "matvec refuses a vector that does not match the matrix's columns" ``matvec refuses a vector that does not match the matrix's columns``
+        testCase "vecmat refuses a vector that does not match the matrix's rows" ``vecmat refuses a vector that does not match the matrix's rows``
+        testCase "matmul refuses inner dimensions that differ" ``matmul refuses inner dimensions that differ``
+        testCase "binary cross-entropy refuses logits and targets of different shapes" ``binary cross-entropy refuses logits and targets of different shapes``
+        testCase "a pullback given a cotangent of the wrong shape names both shapes" ``a pullback given a cotangent of the wrong shape names both shapes``
+        testCase "Gradients given a cotangent of the wrong shape names both shapes" ``Gradients given a cotangent of the wrong shape names both shapes``
+        testCase "the Value of a graph over an unbound variable names it" ``the Value of a graph over an unbound variable names it``
+        testCase "AD.Eval with a binding of the wrong shape names the variable and both shapes" ``AD.Eval with a binding of the wrong shape names the variable and both shapes``
+        testCase "an index outside a vector gives the valid range" ``an index outside a vector gives the valid range``
+        testCase "an index outside a matrix names the dimension and the valid range" ``an index outside a matrix names the dimension and the valid range``
+        testCase "a cross-entropy label outside the classes gives the valid range" ``a cross-entropy label outside the classes gives the valid range``
+        testCase "cross-entropy needs one label per row" ``cross-entropy needs one label per row``
+        testCase "labels bound later are checked by the kernel with the same messages" ``labels bound later are checked by the kernel with the same messages``
+        testCase "a labels input of the wrong shape names both shapes" ``a labels input of the wrong shape names both shapes``
+        testList "a null argument throws ArgumentNullException" [ for c in nullCaseNames -> testCase c (fun () -> ``a null argument throws ArgumentNullException`` c) ]
+        testCase "a function that returns null is refused with a message" ``a function that returns null is refused with a message``
+        testCase "Params refuse a repeated name and name the parameters there are" ``Params refuse a repeated name and name the parameters there are``
+        testCase "scatter names itself when its position is outside the target" ``scatter names itself when its position is outside the target``
+    ]

@@ -20,7 +20,6 @@ let private ulps = { Absolute = 0.0; Relative = 1e-15 }
 
 // ------------------------------------------------------------------ softmax, log-softmax, cross-entropy
 
-[<Test>]
 let ``softmax and log-softmax of huge equal logits are exact`` () =
     // Formed as x − log Σ eˣ, log Σ eˣ rounds to the spacing of doubles near 1e15 (0.125) and softmax was 0.4724.
     let x = Expr.Const(vector [ 1e15; 1e15 ])
@@ -31,7 +30,6 @@ let ``softmax and log-softmax of huge equal logits are exact`` () =
         (vector [ -0.6931471805599453; -0.6931471805599453 ])
         (Expr.LogSoftmax x).Value
 
-[<Test>]
 let ``cross-entropy at logits near 1e13 matches PyTorch to rounding`` () =
     // One example: logits [1e13, 1e13 + 1, 1e13 − 2], class 0 (the spacing of doubles there is 0.002).
     let z = vector [ 1e13; 1e13 + 1.0; 1e13 - 2.0 ]
@@ -80,7 +78,6 @@ let ``cross-entropy at logits near 1e13 matches PyTorch to rounding`` () =
 
 // ------------------------------------------------------------------ binary cross-entropy with logits
 
-[<Test>]
 let ``binary cross-entropy with logits keeps its tiny terms`` () =
     // log(1 + e^−40) rounds to 0; log1p(e^−40) = 4.248354255291589e-18. (PyTorch 1.13's own
     // binary_cross_entropy_with_logits also gives 0 here; the reference is the log1p form evaluated by PyTorch.)
@@ -110,7 +107,6 @@ let private normHessian (u: float[]) (r: float) =
 let private ofMatrix (m: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
     T.matrix m.RowCount m.ColumnCount (fun i j -> m[i, j])
 
-[<Test>]
 let ``the norm's gradient is x over its norm and its Hessian (I − uuᵀ) over its norm, at every scale`` () =
     // ‖x‖ = r·s for x = s·d: d = [3, 4] (r = 5) and d = [1, −2, 2] (r = 3). Old rules went through 1/‖x‖², which
     // overflows for ‖x‖ ≲ 1.4e-154 (a Hessian of −∞) and underflows past 1e154 (losing −uuᵀ/‖x‖).
@@ -141,7 +137,6 @@ let ``the norm's gradient is x over its norm and its Hessian (I − uuᵀ) over 
                 expected
                 (ofMatrix (AD.JacobianRev(Diff.Grad f).Invoke x))
 
-[<Test>]
 let ``the norm's gradient and Hessian at zero are zero`` () =
     let x = Value.Zeros(Shape.Vector 3)
     let f = Func<Expr, Expr> Expr.Norm
@@ -151,7 +146,6 @@ let ``the norm's gradient and Hessian at zero are zero`` () =
 
 // ------------------------------------------------------------------ log-sigmoid
 
-[<Test>]
 let ``log_sigmoid and its derivative are finite and right at the extremes`` () =
     // log(sigmoid(−1000)) is log 0 = −∞ with a NaN derivative; log_sigmoid(−1000) is −1000 with derivative 1.
     let x = vector [ -1000.0; -40.0; -1.0; 0.0; 1.0; 40.0; 1000.0 ]
@@ -203,3 +197,16 @@ let ``log_sigmoid and its derivative are finite and right at the extremes`` () =
 
     Assert.That(second[0, 0], Is.EqualTo 0.0)
     Assert.That(second[3, 3], Is.EqualTo(-0.25).Within(1e-16))
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Extremes" [
+        testCase "softmax and log-softmax of huge equal logits are exact" ``softmax and log-softmax of huge equal logits are exact``
+        testCase "cross-entropy at logits near 1e13 matches PyTorch to rounding" ``cross-entropy at logits near 1e13 matches PyTorch to rounding``
+        testCase "binary cross-entropy with logits keeps its tiny terms" ``binary cross-entropy with logits keeps its tiny terms``
+        testCase "the norm's gradient is x over its norm and its Hessian (I − uuᵀ) over its norm, at every scale" ``the norm's gradient is x over its norm and its Hessian (I − uuᵀ) over its norm, at every scale``
+        testCase "the norm's gradient and Hessian at zero are zero" ``the norm's gradient and Hessian at zero are zero``
+        testCase "log_sigmoid and its derivative are finite and right at the extremes" ``log_sigmoid and its derivative are finite and right at the extremes``
+    ]

@@ -12,7 +12,6 @@ open Functional.Autodiff.Tests.Common
 
 // ------------------------------------------------------------------ equality is identity
 
-[<Test>]
 let ``structurally equal nodes are not Equal, and StructurallyEqual says they are alike`` () =
     let x = Expr.Var("x", Shape.Vector 3)
     let a = Expr.Sin(x * 2.0)
@@ -40,14 +39,12 @@ let ``structurally equal nodes are not Equal, and StructurallyEqual says they ar
     Assert.That(Graph.StructurallyEqual(x[0], x[0]), Is.True)
     Assert.That(Graph.StructurallyEqual(x[0], x[1]), Is.False, "different indices")
 
-[<Test>]
 let ``structural comparison does not see sharing`` () =
     let x = Expr.Var("x", Shape.Vector 2)
     let s = Expr.Sin x
     Assert.That(Graph.StructurallyEqual(s * s, Expr.Sin x * Expr.Sin x), Is.True, "a shared input against two copies")
     Assert.That(Graph.StructurallyEqual(s * s, s * Expr.Cos x), Is.False)
 
-[<Test>]
 let ``structural comparison of a heavily shared DAG is linear, not exponential`` () =
     let x = Expr.Var("x", Value.Scalar 1e-3)
     // 2^200 paths from the root to x: a recursive comparison would never finish.
@@ -63,7 +60,6 @@ let ``structural comparison of a heavily shared DAG is linear, not exponential``
     Assert.That(Graph.StructurallyEqual(build 1.0, build 2.0), Is.False)
     Assert.That(Graph.PostOrder(build 1.0).Count, Is.EqualTo(1 + 200 * 3 + 2))
 
-[<Test>]
 let ``parameterised ops are equal by their parameters`` () =
     let pairs: (Op * Op * bool) list =
         [
@@ -88,7 +84,6 @@ let ``parameterised ops are equal by their parameters`` () =
 
 // ------------------------------------------------------------------ identity rewrites
 
-[<Test>]
 let ``WithInputs with the same inputs returns the same instance`` () =
     let x = Expr.Var("x", Value.FromArray [| 1.0; 2.0 |])
     let y = Expr.Var("y", Value.FromArray [| 3.0; 4.0 |])
@@ -117,7 +112,6 @@ let ``WithInputs with the same inputs returns the same instance`` () =
 
 // ------------------------------------------------------------------ constants own their data
 
-[<Test>]
 let ``a constant does not alias the vector it was built from or the vector it hands out`` () =
     let v = Vector<float>.Build.DenseOfArray [| 1.0; 2.0; 3.0 |]
     let c = Expr.Const v
@@ -134,7 +128,6 @@ let ``a constant does not alias the vector it was built from or the vector it ha
     v[1] <- 1e6
     Assert.That(s.Value.ToScalar(), Is.EqualTo 6.0)
 
-[<Test>]
 let ``a constant does not alias a matrix or an array`` () =
     let m = Matrix<float>.Build.DenseOfArray(array2D [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ])
     let c = Expr.Const m
@@ -152,7 +145,6 @@ let ``a constant does not alias a matrix or an array`` () =
     v[0] <- 10.0
     Assert.That(traced.Value[0], Is.EqualTo 1.0, "a traced variable does not alias either")
 
-[<Test>]
 let ``Value arithmetic never mutates its operands`` () =
     let a = Value.FromArray [| 1.0; 2.0 |]
     let b = Value.FromArray [| 3.0; 5.0 |]
@@ -173,8 +165,6 @@ let ``Value arithmetic never mutates its operands`` () =
     assertBitIdentical "a" (Value.FromArray [| 1.0; 2.0 |]) a
     assertBitIdentical "b" (Value.FromArray [| 3.0; 5.0 |]) b
     assertBitIdentical "SetItem's copy" (Value.FromArray [| 9.0; 2.0 |]) results[5]
-
-[<Test>]
 
 let ``default(Value) is the scalar 0, as documented`` () =
     // default(Value) turns up in every new Value[n] and default struct field.
@@ -201,7 +191,6 @@ let ``default(Value) is the scalar 0, as documented`` () =
 
 // ------------------------------------------------------------------ traversals and printing
 
-[<Test>]
 let ``PostOrder visits every node once, inputs first, the root last`` () =
     let rng = Random 20261122
     let x = Expr.Var("x", Value.FromArray [| 0.5; -0.25 |])
@@ -232,7 +221,6 @@ let ``PostOrder visits every node once, inputs first, the root last`` () =
         for input in node.Inputs do
             Assert.That(position[input], Is.LessThan(position[node]), "an input comes before its user")
 
-[<Test>]
 let ``ToString of a big graph is bounded`` () =
     let x = Expr.Var("x", Value.FromArray(Array.init 1000 (fun k -> float k / 1000.0)))
     let mutable e: Expr = x
@@ -252,7 +240,6 @@ let ``ToString of a big graph is bounded`` () =
         Assert.That(s.Length, Is.LessThan 2000, $"{name}: {s.Length} characters")
         Assert.That(s, Does.Contain "vector(1000)", $"{name} shows its shape")
 
-[<Test>]
 let ``an op that says it is commutative gives the same value with its inputs swapped`` () =
     let commutative = Ops.All |> Seq.filter (fun op -> op.IsCommutative) |> Seq.map (fun op -> op.Name) |> Set.ofSeq
     Assert.That(commutative, Is.EquivalentTo [ "add"; "mul"; "dot"; "equal"; "maximum"; "minimum" ])
@@ -260,3 +247,22 @@ let ``an op that says it is commutative gives the same value with its inputs swa
     let b = Expr.Const(Value.FromArray(1.1, 0.4, -0.9))
     for op in Ops.All |> Seq.filter (fun op -> op.IsCommutative) do
         Assert.That((Expr.Create(op, a, b)).Value, Is.EqualTo((Expr.Create(op, b, a)).Value), op.Name)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "GraphInvariants" [
+        testCase "structurally equal nodes are not Equal, and StructurallyEqual says they are alike" ``structurally equal nodes are not Equal, and StructurallyEqual says they are alike``
+        testCase "structural comparison does not see sharing" ``structural comparison does not see sharing``
+        testCase "structural comparison of a heavily shared DAG is linear, not exponential" ``structural comparison of a heavily shared DAG is linear, not exponential``
+        testCase "parameterised ops are equal by their parameters" ``parameterised ops are equal by their parameters``
+        testCase "WithInputs with the same inputs returns the same instance" ``WithInputs with the same inputs returns the same instance``
+        testCase "a constant does not alias the vector it was built from or the vector it hands out" ``a constant does not alias the vector it was built from or the vector it hands out``
+        testCase "a constant does not alias a matrix or an array" ``a constant does not alias a matrix or an array``
+        testCase "Value arithmetic never mutates its operands" ``Value arithmetic never mutates its operands``
+        testCase "default(Value) is the scalar 0, as documented" ``default(Value) is the scalar 0, as documented``
+        testCase "PostOrder visits every node once, inputs first, the root last" ``PostOrder visits every node once, inputs first, the root last``
+        testCase "ToString of a big graph is bounded" ``ToString of a big graph is bounded``
+        testCase "an op that says it is commutative gives the same value with its inputs swapped" ``an op that says it is commutative gives the same value with its inputs swapped``
+    ]

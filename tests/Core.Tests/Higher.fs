@@ -151,7 +151,6 @@ let assertCloseToScale (what: string) (context: string) (scale: T) (expected: T)
 
 // ------------------------------------------------------------------ a. AD.Jvp against finite differences
 
-[<TestCaseSource(nameof opNames)>]
 let ``AD.Jvp matches finite differences in a random direction`` (name: string) =
     forEachPointOf name "jvp-fd" (fun rng spec case xs context ->
         let shapes = shapesOf xs
@@ -203,7 +202,6 @@ let assertAdjoint (what: string) (context: string) (f: Func<Expr, Expr>) (x: T) 
             + $"  u = {fmt u}\n  v = {fmt v}\n  J v = {fmt jv}\n  J^T u = {fmt jtu}\n{context}"
         )
 
-[<TestCaseSource(nameof opNames)>]
 let ``AD.Jvp and AD.Vjp are adjoint to rounding`` (name: string) =
     forEachPointOf name "jvp-vjp-adjoint" (fun rng _ case xs context ->
         let shapes = shapesOf xs
@@ -219,7 +217,6 @@ let ``AD.Jvp and AD.Vjp are adjoint to rounding`` (name: string) =
 
 // ------------------------------------------------------------------ c. Jacobians
 
-[<TestCaseSource(nameof opNames)>]
 let ``JacobianRev equals JacobianFwd, Jacobian equals both, and all match finite differences`` (name: string) =
     forEachPointOf name "jacobian" (fun _ spec case xs context ->
         let shapes = shapesOf xs
@@ -278,7 +275,6 @@ let gradientDifference (g: Func<Expr, Expr>) (x: T) (v: T) =
     let gm = T.ofValue (grad.Invoke(T.toValue (T.axpy -h v x)))
     T.init gp.Shape (fun k -> (gp.Data[k] - gm.Data[k]) / (2.0 * h))
 
-[<TestCaseSource(nameof opNames)>]
 let ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences of the gradient`` (name: string) =
     forEachPointOf name "hessian" (fun rng spec case xs context ->
         let shapes = shapesOf xs
@@ -339,7 +335,6 @@ let ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences 
 
 // ------------------------------------------------------------------ e. Hessian-vector products
 
-[<TestCaseSource(nameof opNames)>]
 let ``Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of the gradient`` (name: string) =
     forEachPointOf name "hvp" (fun rng spec case xs context ->
         let shapes = shapesOf xs
@@ -381,3 +376,15 @@ let ``Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of
                 (context [ $"v{i}", vi ])
                 (gradientDifference gi xs[i] vi)
                 actual)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Higher" [
+        testList "AD.Jvp matches finite differences in a random direction" [ for c in opNames -> testCase c (fun () -> ``AD.Jvp matches finite differences in a random direction`` c) ]
+        testList "AD.Jvp and AD.Vjp are adjoint to rounding" [ for c in opNames -> testCase c (fun () -> ``AD.Jvp and AD.Vjp are adjoint to rounding`` c) ]
+        testList "JacobianRev equals JacobianFwd, Jacobian equals both, and all match finite differences" [ for c in opNames -> testCase c (fun () -> ``JacobianRev equals JacobianFwd, Jacobian equals both, and all match finite differences`` c) ]
+        testList "the Hessian of sum(u * op(x)) is symmetric and matches finite differences of the gradient" [ for c in opNames -> testCase c (fun () -> ``the Hessian of sum(u * op(x)) is symmetric and matches finite differences of the gradient`` c) ]
+        testList "Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of the gradient" [ for c in opNames -> testCase c (fun () -> ``Hvp equals Hessian times v, AD.Jvp of Diff.Grad, and finite differences of the gradient`` c) ]
+    ]

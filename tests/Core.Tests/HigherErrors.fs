@@ -26,7 +26,6 @@ let private assertShapes (ex: ShapeMismatchException) (op: string) (left: Shape)
 
 // ------------------------------------------------------------------ tangents and directions of the wrong shape
 
-[<Test>]
 let ``AD.Jvp with a tangent of the wrong shape`` () =
     let jvp = AD.Jvp(fn Expr.Sin)
 
@@ -47,7 +46,6 @@ let ``AD.Jvp with a tangent of the wrong shape`` () =
 
     assertMentions ex [ "Jvp"; "matrix(2, 3)"; "matrix(3, 2)" ]
 
-[<Test>]
 let ``AD.Hvp with a direction of the wrong shape`` () =
     let hvp = AD.Hvp(fn (fun x -> Expr.Sum(Expr.Exp x)))
 
@@ -62,7 +60,6 @@ let ``AD.Hvp with a direction of the wrong shape`` () =
 
     assertMentions ex [ "Hvp"; "vector(2)"; "scalar" ]
 
-[<Test>]
 let ``Diff.Jvp with a tangent of the wrong shape`` () =
     let x = Expr.Var("x", vector 3)
 
@@ -72,7 +69,6 @@ let ``Diff.Jvp with a tangent of the wrong shape`` () =
     assertMentions ex [ "Diff.Jvp"; "vector(3)"; "vector(2)"; "tangent" ]
     assertShapes ex "Diff.Jvp" (Shape.Vector 3) (Shape.Vector 2)
 
-[<Test>]
 let ``Diff.Vjp with a cotangent of the wrong shape`` () =
     let x = Expr.Var("x", vector 3)
     // The output is a matrix(3, 3); a vector(3) cotangent does not fit.
@@ -102,7 +98,6 @@ let jacobians: (string * (Func<Expr, Expr> -> Func<Value, MathNet.Numerics.Linea
 let jacobianNames = jacobians |> List.map fst |> Array.ofList
 
 // Matrices were refused here until structured inputs; they are now taken with their elements in row-major order.
-[<TestCaseSource(nameof jacobianNames)>]
 let ``a Jacobian of a matrix input counts its elements row-major`` (name: string) =
     // f(X) = sin X, element-wise, summed with row weights: d/dX[i, j] of sum_ij (i + 1) sin X[i, j].
     let weights = T.toValue (T.matrix 2 3 (fun i _ -> float (i + 1)))
@@ -115,7 +110,6 @@ let ``a Jacobian of a matrix input counts its elements row-major`` (name: string
         let i, c = k / 3, k % 3
         Assert.That(j.[0, k], Is.EqualTo(float (i + 1) * cos xm.[i, c]), $"element {k} is X[{i}, {c}]")
 
-[<TestCaseSource(nameof jacobianNames)>]
 let ``a Jacobian of a matrix output counts its elements row-major`` (name: string) =
     let jac = (jacobians |> List.find (fst >> (=) name) |> snd) (fn (fun x -> Expr.Outer(x, x)))
     let x = Value.FromArray [| 2.0; 3.0 |]
@@ -126,7 +120,6 @@ let ``a Jacobian of a matrix output counts its elements row-major`` (name: strin
 
 // ------------------------------------------------------------------ Hessians of non-scalar functions
 
-[<Test>]
 let ``the Hessian of a non-scalar output`` () =
     let hess = AD.Hessian(fn (fun x -> Expr.Sin x))
 
@@ -141,7 +134,6 @@ let ``the Hessian of a non-scalar output`` () =
     assertMentions ex [ "Hessian"; "matrix(2, 2)" ]
     Assert.That(ex.Output, Is.EqualTo(Shape.Matrix(2, 2)))
 
-[<Test>]
 let ``the Hessian of a matrix input counts its elements row-major`` () =
     // f(X) = X[0,0] * X[1,2]: the only second derivatives pair elements 0 and 5 (row-major).
     let hess = AD.Hessian(fn (fun x -> Expr.Sum(Expr.Const(T.toValue (T.matrix 2 3 (fun i j -> if i = 0 && j = 0 then 1.0 else 0.0))) * x)
@@ -153,7 +145,6 @@ let ``the Hessian of a matrix input counts its elements row-major`` () =
             let expected = if (r, c) = (0, 5) || (r, c) = (5, 0) then 1.0 else 0.0
             Assert.That(h.[r, c], Is.EqualTo expected, $"H[{r}, {c}]")
 
-[<Test>]
 let ``Hvp of a non-scalar output`` () =
     let hvp = AD.Hvp(fn (fun x -> x * x))
 
@@ -163,7 +154,6 @@ let ``Hvp of a non-scalar output`` () =
     assertMentions ex [ "Hvp"; "vector(3)" ]
     Assert.That(ex.Output, Is.EqualTo(Shape.Vector 3))
 
-[<Test>]
 let ``Diff.Grad of a non-scalar output, also when nested in AD.Grad`` () =
     let x = Expr.Var("x", vector 3)
 
@@ -182,7 +172,6 @@ let ``Diff.Grad of a non-scalar output, also when nested in AD.Grad`` () =
 
 // ------------------------------------------------------------------ null functions and results
 
-[<Test>]
 let ``null functions and functions returning null are refused`` () =
     let nullFn = Unchecked.defaultof<Func<Expr, Expr>>
 
@@ -216,3 +205,21 @@ let ``null functions and functions returning null are refused`` () =
         ] do
         let ex = throws<ArgumentException> call
         assertMentions ex [ "returned null" ]
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "HigherErrors" [
+        testCase "AD.Jvp with a tangent of the wrong shape" ``AD.Jvp with a tangent of the wrong shape``
+        testCase "AD.Hvp with a direction of the wrong shape" ``AD.Hvp with a direction of the wrong shape``
+        testCase "Diff.Jvp with a tangent of the wrong shape" ``Diff.Jvp with a tangent of the wrong shape``
+        testCase "Diff.Vjp with a cotangent of the wrong shape" ``Diff.Vjp with a cotangent of the wrong shape``
+        testList "a Jacobian of a matrix input counts its elements row-major" [ for c in jacobianNames -> testCase c (fun () -> ``a Jacobian of a matrix input counts its elements row-major`` c) ]
+        testList "a Jacobian of a matrix output counts its elements row-major" [ for c in jacobianNames -> testCase c (fun () -> ``a Jacobian of a matrix output counts its elements row-major`` c) ]
+        testCase "the Hessian of a non-scalar output" ``the Hessian of a non-scalar output``
+        testCase "the Hessian of a matrix input counts its elements row-major" ``the Hessian of a matrix input counts its elements row-major``
+        testCase "Hvp of a non-scalar output" ``Hvp of a non-scalar output``
+        testCase "Diff.Grad of a non-scalar output, also when nested in AD.Grad" ``Diff.Grad of a non-scalar output, also when nested in AD.Grad``
+        testCase "null functions and functions returning null are refused" ``null functions and functions returning null are refused``
+    ]

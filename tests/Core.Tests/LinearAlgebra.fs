@@ -6,7 +6,6 @@ module Functional.Autodiff.Tests.LinearAlgebra
 
 open System
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Generators
 open Functional.Autodiff.Tests.Common
@@ -61,14 +60,12 @@ let private close what expected actual =
 
 // ------------------------------------------------------------------ pinned against PyTorch
 
-[<Test>]
 let ``inverse and the gradient of sum(inverse(A) * W) match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.Inverse xs[0]) (Some W) [ A ]
 
     close "inverse(A)" (columns 3 3 [ 0.32098765432098764; -0.08641975308641975; -0.09876543209876543; -0.2222222222222222; 0.4444444444444444; 0.22222222222222218; -0.1728395061728395; 0.12345679012345678; 0.2839506172839506 ]) y
     close "its gradient" (columns 3 3 [ -0.09590001524157903; 0.007133058984910831; 0.13805822283188537; 0.20236244474927598; -0.22414266117969817; -0.22453894223441545; 0.05049535131839657; -0.024417009602194756; -0.09224203627495806 ]) g[0]
 
-[<Test>]
 let ``solve with a vector and with a matrix right-hand side, and its gradients, match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.Solve(xs[0], xs[1])) (Some w) [ A; b ]
     close "solve(A, b)" (vector [ 0.6790123456790124; -0.9135802469135802; -0.4012345679012345 ]) y
@@ -80,7 +77,6 @@ let ``solve with a vector and with a matrix right-hand side, and its gradients, 
     close "grad_A" (columns 3 3 [ -0.04406340496875476; -0.20548696844993142; 0.04689833866788599; 0.16110349032159732; 0.08010973936899862; -0.1758268556622466; 0.011896052431031846; 0.14869684499314126; -0.012056089010821511 ]) g[0]
     close "grad_B" (columns 3 2 [ -0.00864197530864197; 0.4444444444444444; 0.01234567901234567; -0.3111111111111111; 0.6; 0.34444444444444444 ]) g[1]
 
-[<Test>]
 let ``det of positive and negative determinants, and its gradient, match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.Det xs[0]) None [ A ]
     close "det(A)" (T.scalar 40.5) y
@@ -90,7 +86,6 @@ let ``det of positive and negative determinants, and its gradient, match PyTorch
     close "det(N)" (T.scalar -40.49999999999999) y
     close "grad det(N)" (columns 3 3 [ 9.0; -12.999999999999998; 7.0; -17.999999999999996; 3.499999999999999; -4.999999999999999; -9.0; 3.9999999999999996; -11.5 ]) g[0]
 
-[<Test>]
 let ``logdet, its gradient and its Hessian times a direction match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.LogDet xs[0]) None [ A ]
     close "logdet(A)" (T.scalar 3.7013019741124933) y
@@ -101,7 +96,6 @@ let ``logdet, its gradient and its Hessian times a direction match PyTorch`` () 
     close "logdet(S)" (T.scalar 3.708682081410116) y
     close "grad logdet(S)" (columns 3 3 [ 0.3125; -0.125; 0.0; -0.125; 0.2852941176470588; -0.1176470588235294; 0.0; -0.11764705882352938; 0.392156862745098 ]) g[0]
 
-[<Test>]
 let ``cholesky, the gradient of sum(cholesky(S) * W) and its Hessian times a direction match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.Cholesky xs[0]) (Some W) [ S ]
     close "cholesky(S)" (columns 3 3 [ 2.0; 1.0; 0.3; 0.0; 2.0; 0.6; 0.0; 0.0; 1.5968719422671314 ]) y
@@ -112,7 +106,6 @@ let ``cholesky, the gradient of sum(cholesky(S) * W) and its Hessian times a dir
         (columns 3 3 [ 0.19226562500000005; -0.22996458165085654; 0.1722777721695216; -0.22996458165085654; 0.12230542830920575; -0.021124084801631075; 0.1722777721695216; -0.021124084801631075; -0.0757608603136347 ])
         (hvp (fun s -> Expr.Sum(Expr.Cholesky s * Expr.Const W)) S A)
 
-[<Test>]
 let ``trace, diag and diagonal, and their gradients, match PyTorch`` () =
     let y, g = valueAndGrads (fun xs -> Expr.Trace xs[0]) None [ A ]
     close "trace(A)" (T.scalar 12.0) y
@@ -133,20 +126,18 @@ let ``trace, diag and diagonal, and their gradients, match PyTorch`` () =
 
 let matrixPowers =
     [|
-        TestCaseData(0, [ 1.0; 0.0; 0.0; 0.0; 1.0; 0.0; 0.0; 0.0; 1.0 ], [ 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0 ])
-        TestCaseData(1, [ 4.0; 0.5; 1.0; 1.0; 3.0; -2.0; 2.0; -1.0; 5.0 ], [ 0.3; 1.1; -0.8; -1.2; 0.4; 0.9; 0.7; -0.5; 0.2 ])
-        TestCaseData(2, [ 18.5; 2.5; 8.0; 3.0; 11.5; -15.0; 17.0; -7.0; 29.0 ], [ 2.3499999999999996; 9.0; -6.4; -7.85; 0.4500000000000002; 3.8000000000000003; 8.95; -3.4000000000000004; 1.2999999999999998 ])
-        TestCaseData(3, [ 92.5; 8.75; 53.5; -6.5; 51.0; -95.0; 119.0; -41.5; 176.0 ], [ 21.349999999999998; 55.2; -45.000000000000014; -45.324999999999996; -3.2499999999999982; 9.800000000000004; 76.1; -15.550000000000002; 13.699999999999996 ])
-        TestCaseData(5, [ 2647.0; -42.625; 2160.25; -1582.25; 1235.25; -3572.0; 5069.0; -1411.75; 6678.5 ], [ 1506.425; 1798.8250000000003; -1790.4500000000003; -1519.4499999999998; -77.5499999999999; -379.7249999999999; 3925.25; -315.67500000000007; 1325.25 ])
+        (0, [ 1.0; 0.0; 0.0; 0.0; 1.0; 0.0; 0.0; 0.0; 1.0 ], [ 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0; 0.0 ])
+        (1, [ 4.0; 0.5; 1.0; 1.0; 3.0; -2.0; 2.0; -1.0; 5.0 ], [ 0.3; 1.1; -0.8; -1.2; 0.4; 0.9; 0.7; -0.5; 0.2 ])
+        (2, [ 18.5; 2.5; 8.0; 3.0; 11.5; -15.0; 17.0; -7.0; 29.0 ], [ 2.3499999999999996; 9.0; -6.4; -7.85; 0.4500000000000002; 3.8000000000000003; 8.95; -3.4000000000000004; 1.2999999999999998 ])
+        (3, [ 92.5; 8.75; 53.5; -6.5; 51.0; -95.0; 119.0; -41.5; 176.0 ], [ 21.349999999999998; 55.2; -45.000000000000014; -45.324999999999996; -3.2499999999999982; 9.800000000000004; 76.1; -15.550000000000002; 13.699999999999996 ])
+        (5, [ 2647.0; -42.625; 2160.25; -1582.25; 1235.25; -3572.0; 5069.0; -1411.75; 6678.5 ], [ 1506.425; 1798.8250000000003; -1790.4500000000003; -1519.4499999999998; -77.5499999999999; -379.7249999999999; 3925.25; -315.67500000000007; 1325.25 ])
     |]
 
-[<TestCaseSource(nameof matrixPowers)>]
 let ``matrix_power and the gradient of sum(matrix_power(A, k) * W) match PyTorch`` (k: int, value: float list, grad: float list) =
     let y, g = valueAndGrads (fun xs -> Expr.MatrixPower(xs[0], k)) (Some W) [ A ]
     close $"matrix_power(A, {k})" (columns 3 3 value) y
     close "its gradient" (columns 3 3 grad) g[0]
 
-[<Test>]
 let ``matrix_power is a graph of matmuls: k = 5 is two squarings and one more product`` () =
     let a = Expr.Var("A", A)
     let p = Expr.MatrixPower(a, 5)
@@ -172,7 +163,6 @@ let private toRounding (expected: T) =
         Relative = 1e-12
     }
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``Solve(A, A·x) is x, for a vector and a matrix x`` (seed: int) =
     let rng, a = draw seed Invertible
     let n = a.Shape.Rows
@@ -182,7 +172,6 @@ let ``Solve(A, A·x) is x, for a vector and a matrix x`` (seed: int) =
         let solved = Expr.Solve(ae, Expr.MatMul(ae, Expr.Const(T.toValue x)))
         assertAllClose (toRounding x) "Solve(A, A x)" $"seed {seed}, A = {fmt a}" x (T.ofValue solved.Value)
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``Inverse(A)·A and A·Inverse(A) are the identity`` (seed: int) =
     let _, a = draw seed Invertible
     let n = a.Shape.Rows
@@ -192,7 +181,6 @@ let ``Inverse(A)·A and A·Inverse(A) are the identity`` (seed: int) =
     assertAllClose (toRounding eye) "Inverse(A) A" context eye (T.ofValue (Expr.MatMul(Expr.Inverse ae, ae)).Value)
     assertAllClose (toRounding eye) "A Inverse(A)" context eye (T.ofValue (Expr.MatMul(ae, Expr.Inverse ae)).Value)
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0`` (seed: int) =
     let rng, a = draw seed Invertible
     let bm = OpSpecs.sampleTensor rng Invertible a.Shape
@@ -212,7 +200,6 @@ let ``Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0`` (seed: 
         (T.scalar (log ((Expr.Det pe).Value.ToScalar())))
         (T.ofValue (Expr.LogDet pe).Value)
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``Cholesky(A)·Cholesky(A)ᵀ is A, and the factor is lower triangular with a positive diagonal`` (seed: int) =
     let _, a = draw seed SymmetricPositiveDefinite
     let l = Expr.Cholesky(Expr.Const(T.toValue a))
@@ -234,7 +221,6 @@ let private singular = rows [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ]; [ 1.0; 2.0; 
 let private assertAtThisFile (ex: exn) =
     Assert.That(ex.Message, Does.Contain "(at LinearAlgebra.fs:", "the message ends with the user's line")
 
-[<Test>]
 let ``inverse of a singular matrix is refused, naming the op and the zero pivot, not answered with NaNs`` () =
     let ex = throws<LinearAlgebraException>(fun () -> Expr.Inverse(Expr.Const singular) |> ignore)
     assertMentions ex [ "inverse"; "matrix(3, 3)"; "singular"; "zero pivot"; "Solve" ]
@@ -242,12 +228,10 @@ let ``inverse of a singular matrix is refused, naming the op and the zero pivot,
     Assert.That(ex, Is.InstanceOf<InvalidOperationException>())
     assertAtThisFile ex
 
-[<Test>]
 let ``inverse of a matrix whose inverse overflows is refused as singular to working precision`` () =
     let ex = throws<LinearAlgebraException>(fun () -> Expr.Inverse(Expr.Const(rows [ [ 1e-320 ] ])) |> ignore)
     assertMentions ex [ "inverse"; "singular to working precision"; "overflowed" ]
 
-[<Test>]
 let ``solve with a singular A is refused at evaluation, also when the graph is symbolic`` () =
     let ex =
         throws<LinearAlgebraException>(fun () -> Expr.Solve(Expr.Const singular, Expr.Const b) |> ignore)
@@ -262,7 +246,6 @@ let ``solve with a singular A is refused at evaluation, also when the graph is s
 
     assertMentions ex [ "solve"; "singular" ]
 
-[<Test>]
 let ``solve refuses a non-square A and a mismatched right-hand side where the node is built`` () =
     let a = Expr.Var("A", Shape.Matrix(2, 3))
     let ex = throws<ShapeMismatchException>(fun () -> Expr.Solve(a, Expr.Var("b", Shape.Vector 2)) |> ignore)
@@ -276,7 +259,6 @@ let ``solve refuses a non-square A and a mismatched right-hand side where the no
         let ex = throws<ShapeMismatchException>(fun () -> Expr.Solve(a, Expr.Var("b", rhs)) |> ignore)
         assertMentions ex [ "solve"; "matrix(3, 3)"; string rhs; "vector(3)"; "matrix(3, k)" ]
 
-[<Test>]
 let ``cholesky of a matrix that is not positive definite is refused, naming the op`` () =
     let indefinite = rows [ [ 1.0; 2.0 ]; [ 2.0; 1.0 ] ]
     let ex = throws<LinearAlgebraException>(fun () -> Expr.Cholesky(Expr.Const indefinite) |> ignore)
@@ -284,7 +266,6 @@ let ``cholesky of a matrix that is not positive definite is refused, naming the 
     Assert.That(ex.Op, Is.EqualTo "cholesky")
     assertAtThisFile ex
 
-[<Test>]
 let ``cholesky factors the symmetric part of its input, as JAX does`` () =
     let lower = rows [ [ 4.0; 0.0 ]; [ 4.0; 5.0 ] ]
     let symmetric = rows [ [ 4.0; 2.0 ]; [ 2.0; 5.0 ] ]
@@ -294,7 +275,6 @@ let ``cholesky factors the symmetric part of its input, as JAX does`` () =
         (Expr.Cholesky(Expr.Const symmetric)).Value
         (Expr.Cholesky(Expr.Const lower)).Value
 
-[<Test>]
 let ``logdet of a negative or zero determinant is refused, naming the sign`` () =
     let ex = throws<LinearAlgebraException>(fun () -> Expr.LogDet(Expr.Const N) |> ignore)
     assertMentions ex [ "logdet"; "negative"; "sign −1"; "Log(Abs(Det(A)))" ]
@@ -302,14 +282,12 @@ let ``logdet of a negative or zero determinant is refused, naming the sign`` () 
     let ex = throws<LinearAlgebraException>(fun () -> Expr.LogDet(Expr.Const singular) |> ignore)
     assertMentions ex [ "logdet"; "singular"; "sign 0" ]
 
-[<Test>]
 let ``det of a singular matrix is 0; its gradient, which needs the inverse, is refused`` () =
     Assert.That((Expr.Det(Expr.Const singular)).Value.ToScalar(), Is.EqualTo 0.0)
     let grad = AD.Grad(Func<Expr, Expr>(fun a -> Expr.Det a))
     let ex = throws<LinearAlgebraException>(fun () -> grad.Invoke singular |> ignore)
     assertMentions ex [ "inverse"; "singular"; "det" ]
 
-[<Test>]
 let ``the square-matrix ops refuse other shapes where the node is built`` () =
     let builders: (string * (Expr -> Expr)) list =
         [
@@ -326,7 +304,6 @@ let ``the square-matrix ops refuse other shapes where the node is built`` () =
             assertMentions ex [ name; string s; "matrix(n, n)" ]
             Assert.That(ex.Op, Is.EqualTo name)
 
-[<Test>]
 let ``trace, diag and diagonal refuse the shapes they cannot take`` () =
     let ex = throws<ShapeMismatchException>(fun () -> Expr.Trace(Expr.Var("x", Shape.Vector 3)) |> ignore)
     assertMentions ex [ "trace"; "vector(3)"; "Sum" ]
@@ -335,9 +312,39 @@ let ``trace, diag and diagonal refuse the shapes they cannot take`` () =
     let ex = throws<ShapeMismatchException>(fun () -> Expr.Diagonal(Expr.Var("x", Shape.Vector 3)) |> ignore)
     assertMentions ex [ "diagonal"; "vector(3)"; "Diag" ]
 
-[<Test>]
 let ``matrix_power refuses a negative power, pointing to Inverse`` () =
     let ex =
         throws<ArgumentOutOfRangeException>(fun () -> Expr.MatrixPower(Expr.Const A, -2) |> ignore)
 
     assertMentions ex [ "matrix_power"; "-2"; "Inverse" ]
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "LinearAlgebra" [
+        testCase "inverse and the gradient of sum(inverse(A) * W) match PyTorch" ``inverse and the gradient of sum(inverse(A) * W) match PyTorch``
+        testCase "solve with a vector and with a matrix right-hand side, and its gradients, match PyTorch" ``solve with a vector and with a matrix right-hand side, and its gradients, match PyTorch``
+        testCase "det of positive and negative determinants, and its gradient, match PyTorch" ``det of positive and negative determinants, and its gradient, match PyTorch``
+        testCase "logdet, its gradient and its Hessian times a direction match PyTorch" ``logdet, its gradient and its Hessian times a direction match PyTorch``
+        testCase "cholesky, the gradient of sum(cholesky(S) * W) and its Hessian times a direction match PyTorch" ``cholesky, the gradient of sum(cholesky(S) * W) and its Hessian times a direction match PyTorch``
+        testCase "trace, diag and diagonal, and their gradients, match PyTorch" ``trace, diag and diagonal, and their gradients, match PyTorch``
+        testList "matrix_power and the gradient of sum(matrix_power(A, k) * W) match PyTorch" [ for (k, _, _) as c in matrixPowers -> testCase $"k = {k}" (fun () -> ``matrix_power and the gradient of sum(matrix_power(A, k) * W) match PyTorch`` c) ]
+        testCase "matrix_power is a graph of matmuls: k = 5 is two squarings and one more product" ``matrix_power is a graph of matmuls: k = 5 is two squarings and one more product``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "Solve(A, A·x) is x, for a vector and a matrix x" ``Solve(A, A·x) is x, for a vector and a matrix x``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "Inverse(A)·A and A·Inverse(A) are the identity" ``Inverse(A)·A and A·Inverse(A) are the identity``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0" ``Det(A·B) is Det(A)·Det(B), and LogDet is log Det where det > 0``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "Cholesky(A)·Cholesky(A)ᵀ is A, and the factor is lower triangular with a positive diagonal" ``Cholesky(A)·Cholesky(A)ᵀ is A, and the factor is lower triangular with a positive diagonal``
+        testCase "inverse of a singular matrix is refused, naming the op and the zero pivot, not answered with NaNs" ``inverse of a singular matrix is refused, naming the op and the zero pivot, not answered with NaNs``
+        testCase "inverse of a matrix whose inverse overflows is refused as singular to working precision" ``inverse of a matrix whose inverse overflows is refused as singular to working precision``
+        testCase "solve with a singular A is refused at evaluation, also when the graph is symbolic" ``solve with a singular A is refused at evaluation, also when the graph is symbolic``
+        testCase "solve refuses a non-square A and a mismatched right-hand side where the node is built" ``solve refuses a non-square A and a mismatched right-hand side where the node is built``
+        testCase "cholesky of a matrix that is not positive definite is refused, naming the op" ``cholesky of a matrix that is not positive definite is refused, naming the op``
+        testCase "cholesky factors the symmetric part of its input, as JAX does" ``cholesky factors the symmetric part of its input, as JAX does``
+        testCase "logdet of a negative or zero determinant is refused, naming the sign" ``logdet of a negative or zero determinant is refused, naming the sign``
+        testCase "det of a singular matrix is 0; its gradient, which needs the inverse, is refused" ``det of a singular matrix is 0; its gradient, which needs the inverse, is refused``
+        testCase "the square-matrix ops refuse other shapes where the node is built" ``the square-matrix ops refuse other shapes where the node is built``
+        testCase "trace, diag and diagonal refuse the shapes they cannot take" ``trace, diag and diagonal refuse the shapes they cannot take``
+        testCase "matrix_power refuses a negative power, pointing to Inverse" ``matrix_power refuses a negative power, pointing to Inverse``
+    ]

@@ -37,7 +37,6 @@ let vec (xs: float list) = Value.FromArray(Array.ofList xs)
 
 // ------------------------------------------------------------------ closed forms
 
-[<Test>]
 let ``the third derivative of sin is -cos and the fourth is sin`` () =
     let sin = fn Expr.Sin
     let third = AD.Grad(Diff.Grad(Diff.Grad sin))
@@ -52,7 +51,6 @@ let ``the third derivative of sin is -cos and the fourth is sin`` () =
         assertClose rounding $"sin'' at {g17 x}" (-(Math.Sin x)) (v.ToScalar())
         assertClose rounding $"AD.Jvp(sin'') at {g17 x}" (-(cos x)) (t.ToScalar())
 
-[<Test>]
 let ``element-wise third derivative of sin on a vector`` () =
     let sumOf (f: Func<Expr, Expr>) = fn (fun e -> Expr.Sum(f.Invoke e))
 
@@ -68,7 +66,6 @@ let ``element-wise third derivative of sin on a vector`` () =
         (T.vector (Array.map (fun x -> -(cos x)) xs))
         (T.ofValue (third.Invoke(Value.FromArray(Array.copy xs))))
 
-[<Test>]
 let ``d2/dx2 exp at 3 is e cubed`` () =
     let exp = fn Expr.Exp
     let e3 = Math.Exp 3.0
@@ -87,7 +84,6 @@ let ``d2/dx2 exp at 3 is e cubed`` () =
         (-2.0 * e3)
         ((AD.Hvp(exp).Invoke(Value.Scalar 3.0, Value.Scalar -2.0)).ToScalar())
 
-[<Test>]
 let ``the Hessian of 2 xT x is 4 I exactly`` () =
     let f = fn (fun x -> 2.0 * Expr.Dot(x, x))
     let rng = Random 20261123
@@ -138,7 +134,6 @@ let rosenbrockHessian (x: float[]) =
         else
             0.0)
 
-[<Test>]
 let ``the Hessian of the Rosenbrock function at several points`` () =
     let rng = Random 20261125
 
@@ -168,7 +163,6 @@ let mixedClosedForms (x: float) (y: float) =
     let e = Math.Exp s
     y * y * e * (2.0 + s), x * x * e * (2.0 + s), e * (1.0 + 3.0 * s + s * s)
 
-[<Test>]
 let ``mixed partials of x y exp(x y)`` () =
     let tol = { Absolute = 1e-12; Relative = 1e-12 }
 
@@ -201,7 +195,6 @@ let ``mixed partials of x y exp(x y)`` () =
         assertClose tol $"d/dx (df/dy) from the two-input Grad {where}" fxy (gx.ToScalar())
         assertClose tol $"d/dy (df/dy) from the two-input Grad {where}" fyy (gy.ToScalar())
 
-[<Test>]
 let ``Grad of the sum of a Diff.Vjp and a Diff.Jvp`` () =
     // f(x) = sin x ⊙ x: J = diag(cos x ⊙ x + sin x), and the derivative of that diagonal is 2 cos x − x sin x.
     let f = fn (fun x -> Expr.Sin x * x)
@@ -248,7 +241,6 @@ let ``Grad of the sum of a Diff.Vjp and a Diff.Jvp`` () =
         expected
         (T.ofValue (AD.Hvp(g).Invoke(x, Value.FromArray(Array.copy vs))))
 
-[<Test>]
 let ``Diff.Grad of a symbolic variable evaluates to AD.Grad`` () =
     let f = fn (fun x -> Expr.Sum(Expr.Sin x * x))
     let s = Expr.Var("s", Shape.Vector 3)
@@ -263,7 +255,6 @@ let ``Diff.Grad of a symbolic variable evaluates to AD.Grad`` () =
             (AD.Grad(f).Invoke x)
             (AD.Eval(g, bindings [ s, x ]))
 
-[<Test>]
 let ``Diff.Grad of a function that ignores its argument is zero, and the outer derivative still flows`` () =
     // d/dx [x + Σ Diff.Grad(y => x²)(x)] = 1: the inner derivative is 0 whatever x is.
     let outer =
@@ -316,7 +307,6 @@ let confusionNames = confusionCases |> List.map (fun (n, _, _) -> n) |> Array.of
 let confusionCase (name: string) =
     confusionCases |> List.find (fun (n, _, _) -> n = name)
 
-[<TestCaseSource(nameof confusionNames)>]
 let ``no perturbation confusion, reverse outer derivative`` (name: string) =
     let _, f, d = confusionCase name
     let grad = AD.Grad(fn f)
@@ -324,7 +314,6 @@ let ``no perturbation confusion, reverse outer derivative`` (name: string) =
     for x in points do
         assertClose { Absolute = 1e-13; Relative = 1e-12 } $"{name} at x = {g17 x}" (d x) (at grad x)
 
-[<TestCaseSource(nameof confusionNames)>]
 let ``no perturbation confusion, forward outer derivative`` (name: string) =
     let _, f, d = confusionCase name
     let jvp = AD.Jvp(fn f)
@@ -333,7 +322,6 @@ let ``no perturbation confusion, forward outer derivative`` (name: string) =
         let struct (_, t) = jvp.Invoke(Value.Scalar x, Value.Scalar 1.0)
         assertClose { Absolute = 1e-13; Relative = 1e-12 } $"{name} at x = {g17 x}, AD.Jvp" (d x) (t.ToScalar())
 
-[<TestCaseSource(nameof confusionNames)>]
 let ``no perturbation confusion, outer derivative taken twice (Diff.Grad inside AD.Grad)`` (name: string) =
     let _, f, d = confusionCase name
     // The derivative of the outer derivative, checked against central differences of the closed form.
@@ -349,7 +337,6 @@ let ``no perturbation confusion, outer derivative taken twice (Diff.Grad inside 
             expected
             (at second x)
 
-[<Test>]
 let ``the three-deep case has second derivative 12x, through AD.Hessian and AD.Grad of Diff.Grad`` () =
     let _, f, _ =
         confusionCase "d/dx [x * d/dy [y * d/dz (x y z) at z = y] at y = x] = 6 x^2"
@@ -395,7 +382,6 @@ let scalarDetachCases: (string * (Expr -> Expr) * float * (float * float * float
 let scalarDetachNames =
     scalarDetachCases |> List.map (fun (n, _, _, _) -> n) |> Array.ofList
 
-[<TestCaseSource(nameof scalarDetachNames)>]
 let ``stop_gradient stops first and second order alike (PyTorch detach, double backward)`` (name: string) =
     let _, f, x, (y, d1, d2) =
         scalarDetachCases |> List.find (fun (n, _, _, _) -> n = name)
@@ -453,7 +439,6 @@ let f3Hessian =
             [ 0.66; -1.7600000000000002; 5.362060057042769 ]
         ]
 
-[<Test>]
 let ``stop_gradient in a vector function: gradient and Hessian match PyTorch`` () =
     let x () = Value.FromArray(Array.copy f3At)
     let tol = { Absolute = 1e-13; Relative = 1e-12 }
@@ -474,7 +459,6 @@ let ``stop_gradient in a vector function: gradient and Hessian match PyTorch`` (
             (T.vector (Array.init 3 (fun i -> f3Hessian[i, j])))
             (T.ofValue (AD.Hvp(f3).Invoke(x (), Value.FromArray e)))
 
-[<Test>]
 let ``stop_gradient of an inner derivative: d/dx [x * sg(d/dy y^2 at y = x)] = 2x, second derivative 0`` () =
     // As PyTorch's x * torch.autograd.grad(y**2, y, create_graph=True)[0].detach() at y = x: x * sg(2x), whose
     // gradient graph is sg(2x) itself, a constant to the next derivative.
@@ -486,7 +470,6 @@ let ``stop_gradient of an inner derivative: d/dx [x * sg(d/dy y^2 at y = x)] = 2
 
 // ------------------------------------------------------------------ degenerate functions
 
-[<Test>]
 let ``identity, constant and linear functions`` () =
     let x = Value.FromArray [| 0.5; -1.5; 2.0 |]
     let v = Value.FromArray [| 1.0; 0.25; -3.0 |]
@@ -539,7 +522,6 @@ let ``identity, constant and linear functions`` () =
         assertMatrix exact $"Hessian of a {name} function" (Array2D.zeroCreate 3 3) (AD.Hessian(f).Invoke x)
         assertBitIdentical $"Hvp of a {name} function" (Value.Zeros(Shape.Vector 3)) (AD.Hvp(f).Invoke(x, v))
 
-[<Test>]
 let ``Jacobians of scalar functions and of functions of a scalar`` () =
     // f(x) = [x, x², sin x] at a scalar: a 3×1 Jacobian [1, 2x, cos x]ᵀ.
     let curve =
@@ -581,7 +563,6 @@ let ``Jacobians of scalar functions and of functions of a scalar`` () =
 
 // ------------------------------------------------------------------ arguments that are intermediate nodes, host branching
 
-[<Test>]
 let ``the chain rule runs through an intermediate argument of Diff.Grad, Diff.Vjp and Diff.Jvp`` () =
     // d/dz [(d/dy y³)(sin z)] = d/dz 3 sin² z = 6 sin z cos z.
     let cube = fn (fun y -> Expr.Pow(y, 3.0))
@@ -596,7 +577,6 @@ let ``the chain rule runs through an intermediate argument of Diff.Grad, Diff.Vj
         assertClose rounding $"Vjp through sin at {g17 z}" (6.0 * s * c * z + 3.0 * s * s) (at viaVjp z)
         assertClose rounding $"Jvp through sin at {g17 z}" (6.0 * s * c * z + 3.0 * s * s) (at viaJvp z)
 
-[<Test>]
 let ``nested combinators trace with values, so the function may branch on them`` () =
     // f(x) = x³ for x > 0, −x² otherwise, chosen on the host from .Value: f'' = 6x or −2.
     let f =
@@ -622,7 +602,6 @@ let varsOf (e: Expr) =
         | _ -> None)
     |> List.ofSeq
 
-[<Test>]
 let ``the fresh variables of Diff combinators never leak into their results`` () =
     let x = Expr.Var("x", Shape.Vector 3)
     let w = Expr.Var("w", Shape.Vector 3)
@@ -648,7 +627,6 @@ let ``the fresh variables of Diff combinators never leak into their results`` ()
         Assert.That(foreign |> List.map (fun v -> v.Name), Is.Empty, $"{name}: variables other than x and w in {r}")
         Assert.That(vars |> List.exists (fun v -> obj.ReferenceEquals(v, x)), $"{name}: the result reads x")
 
-[<Test>]
 let ``nested derivative graphs of a symbolic variable evaluate to the numeric ones`` () =
     // f(x) = Σ sin(x ⊙ w) with w a second symbolic variable the function closes over.
     let s = Expr.Var("s", Shape.Vector 3)
@@ -728,7 +706,6 @@ let innerNamed (name: string) =
 /// f(x) = sin x · e^{x/2}: f'' = e^{x/2} (cos x − ¾ sin x), f''' = −e^{x/2} (¼ cos x + 11/8 sin x).
 let wave = fn (fun x -> Expr.Sin x * Expr.Exp(x * 0.5))
 
-[<TestCaseSource(nameof pairings)>]
 let ``every outer combinator of every inner one is the second derivative`` (name: string) =
     let parts = name.Split " of "
     let d2 = (outerNamed parts[0]) ((innerNamed parts[1]) wave)
@@ -740,7 +717,6 @@ let ``every outer combinator of every inner one is the second derivative`` (name
             (exp (x / 2.0) * (cos x - 0.75 * sin x))
             (d2 x)
 
-[<TestCaseSource(nameof triples)>]
 let ``every outer combinator of two inner ones is the third derivative`` (name: string) =
     let parts = name.Split " of "
     let d3 = (outerNamed parts[0]) ((innerNamed parts[1]) ((innerNamed parts[2]) wave))
@@ -752,7 +728,6 @@ let ``every outer combinator of two inner ones is the third derivative`` (name: 
             (-(exp (x / 2.0)) * (0.25 * cos x + 1.375 * sin x))
             (d3 x)
 
-[<TestCaseSource(nameof pairings)>]
 let ``no perturbation confusion for any pairing: d/dx [x * D(y => x y)(x)] = 2x`` (name: string) =
     let parts = name.Split " of "
     let inner = innerNamed parts[1]
@@ -762,3 +737,35 @@ let ``no perturbation confusion for any pairing: d/dx [x * D(y => x y)(x)] = 2x`
 
     for x in points do
         assertClose { Absolute = 1e-13; Relative = 1e-12 } $"{name} at {g17 x}" (2.0 * x) (d x)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Nesting" [
+        testCase "the third derivative of sin is -cos and the fourth is sin" ``the third derivative of sin is -cos and the fourth is sin``
+        testCase "element-wise third derivative of sin on a vector" ``element-wise third derivative of sin on a vector``
+        testCase "d2/dx2 exp at 3 is e cubed" ``d2/dx2 exp at 3 is e cubed``
+        testCase "the Hessian of 2 xT x is 4 I exactly" ``the Hessian of 2 xT x is 4 I exactly``
+        testCase "the Hessian of the Rosenbrock function at several points" ``the Hessian of the Rosenbrock function at several points``
+        testCase "mixed partials of x y exp(x y)" ``mixed partials of x y exp(x y)``
+        testCase "Grad of the sum of a Diff.Vjp and a Diff.Jvp" ``Grad of the sum of a Diff.Vjp and a Diff.Jvp``
+        testCase "Diff.Grad of a symbolic variable evaluates to AD.Grad" ``Diff.Grad of a symbolic variable evaluates to AD.Grad``
+        testCase "Diff.Grad of a function that ignores its argument is zero, and the outer derivative still flows" ``Diff.Grad of a function that ignores its argument is zero, and the outer derivative still flows``
+        testList "no perturbation confusion, reverse outer derivative" [ for c in confusionNames -> testCase c (fun () -> ``no perturbation confusion, reverse outer derivative`` c) ]
+        testList "no perturbation confusion, forward outer derivative" [ for c in confusionNames -> testCase c (fun () -> ``no perturbation confusion, forward outer derivative`` c) ]
+        testList "no perturbation confusion, outer derivative taken twice (Diff.Grad inside AD.Grad)" [ for c in confusionNames -> testCase c (fun () -> ``no perturbation confusion, outer derivative taken twice (Diff.Grad inside AD.Grad)`` c) ]
+        testCase "the three-deep case has second derivative 12x, through AD.Hessian and AD.Grad of Diff.Grad" ``the three-deep case has second derivative 12x, through AD.Hessian and AD.Grad of Diff.Grad``
+        testList "stop_gradient stops first and second order alike (PyTorch detach, double backward)" [ for c in scalarDetachNames -> testCase c (fun () -> ``stop_gradient stops first and second order alike (PyTorch detach, double backward)`` c) ]
+        testCase "stop_gradient in a vector function: gradient and Hessian match PyTorch" ``stop_gradient in a vector function: gradient and Hessian match PyTorch``
+        testCase "stop_gradient of an inner derivative: d/dx [x * sg(d/dy y^2 at y = x)] = 2x, second derivative 0" ``stop_gradient of an inner derivative: d/dx [x * sg(d/dy y^2 at y = x)] = 2x, second derivative 0``
+        testCase "identity, constant and linear functions" ``identity, constant and linear functions``
+        testCase "Jacobians of scalar functions and of functions of a scalar" ``Jacobians of scalar functions and of functions of a scalar``
+        testCase "the chain rule runs through an intermediate argument of Diff.Grad, Diff.Vjp and Diff.Jvp" ``the chain rule runs through an intermediate argument of Diff.Grad, Diff.Vjp and Diff.Jvp``
+        testCase "nested combinators trace with values, so the function may branch on them" ``nested combinators trace with values, so the function may branch on them``
+        testCase "the fresh variables of Diff combinators never leak into their results" ``the fresh variables of Diff combinators never leak into their results``
+        testCase "nested derivative graphs of a symbolic variable evaluate to the numeric ones" ``nested derivative graphs of a symbolic variable evaluate to the numeric ones``
+        testList "every outer combinator of every inner one is the second derivative" [ for c in pairings -> testCase c (fun () -> ``every outer combinator of every inner one is the second derivative`` c) ]
+        testList "every outer combinator of two inner ones is the third derivative" [ for c in triples -> testCase c (fun () -> ``every outer combinator of two inner ones is the third derivative`` c) ]
+        testList "no perturbation confusion for any pairing: d/dx [x * D(y => x y)(x)] = 2x" [ for c in pairings -> testCase c (fun () -> ``no perturbation confusion for any pairing: d/dx [x * D(y => x y)(x)] = 2x`` c) ]
+    ]

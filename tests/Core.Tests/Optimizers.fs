@@ -258,9 +258,8 @@ let private flat (p: Params) =
     Array.append (p["w"].ToArray()) (p["b"].ToArray())
 
 let private cases =
-    expected |> List.map (fun ((o, f), steps) -> TestCaseData(o, f, steps).SetName(sprintf "%s on the %s matches torch.optim" o f))
+    expected |> List.map (fun ((o, f), steps) -> sprintf "%s on the %s matches torch.optim" o f, o, f, steps)
 
-[<TestCaseSource(nameof cases)>]
 let ``five steps match torch.optim to 1e-12 relative`` (opt: string) (problem': string) (steps: float list list) =
     let got = run (optimizer opt) (problem problem') |> List.map (fst >> flat)
     List.zip got steps
@@ -274,7 +273,6 @@ let ``five steps match torch.optim to 1e-12 relative`` (opt: string) (problem': 
 
 let private names = expected |> List.map (fst >> fst) |> List.distinct
 
-[<TestCaseSource(nameof names)>]
 let ``the named optimizer is its chain, bit for bit`` (opt: string) =
     for f in [ "quadratic"; "logistic" ] do
         let named = run (optimizer opt) (problem f)
@@ -283,7 +281,6 @@ let ``the named optimizer is its chain, bit for bit`` (opt: string) =
             Assert.That(flat p |> Array.map BitConverter.DoubleToInt64Bits, Is.EqualTo(flat q |> Array.map BitConverter.DoubleToInt64Bits))
             Assert.That(s, Is.EqualTo t)
 
-[<TestCaseSource(nameof names)>]
 let ``the state round-trips through JSON and the run continues from it bit for bit`` (opt: string) =
     let o = optimizer opt
     let grad = problem "logistic"
@@ -301,7 +298,6 @@ let ``the state round-trips through JSON and the run continues from it bit for b
     Assert.That(s3, Is.EqualTo(snd steps[2]))
     Assert.That(JsonSerializer.Serialize s3, Is.EqualTo(JsonSerializer.Serialize(snd steps[2])))
 
-[<Test>]
 let ``a step changes nothing it is given`` () =
     let o = Optimizer.Adam(0.1)
     let s0 = o.Init p0
@@ -324,15 +320,13 @@ let private scheduleOf name =
     | other -> failwithf "no schedule %s" other
 
 let private scheduleCases =
-    schedules |> List.map (fun (n, rates) -> TestCaseData(n, rates).SetName(sprintf "%s gives torch's rates" n))
+    schedules |> List.map (fun (n, rates) -> sprintf "%s gives torch's rates" n, n, rates)
 
-[<TestCaseSource(nameof scheduleCases)>]
 let ``schedules give torch.optim.lr_scheduler's rates`` (name: string) (rates: float list) =
     let s = scheduleOf name
     rates |> List.iteri (fun t r -> Assert.That(s.Invoke t, Is.EqualTo(r).Within(1e-12 * r), sprintf "%s at step %d" name t))
     Assert.That((Schedules.Constant 0.5).Invoke 7, Is.EqualTo 0.5)
 
-[<Test>]
 let ``a schedule drives the rate through the chain`` () =
     let grad = problem "quadratic"
     let sched = Schedules.StepDecay(0.1, 2, 0.5)
@@ -345,7 +339,6 @@ let ``a schedule drives the rate through the chain`` () =
     for (s, h) in List.zip scheduled byHand do
         Assert.That(flat s, Is.EqualTo(flat h))
 
-[<Test>]
 let ``clip by global norm scales the gradient down to the norm and leaves a small one alone`` () =
     let g = Params.Of(struct ("w", Value.FromArray(3.0, 0.0)), struct ("b", Value.Scalar 4.0))
     let p = g.ZerosLike()
@@ -370,7 +363,6 @@ let private throws<'E when 'E :> exn> (f: unit -> unit) : 'E =
         Assert.That(e.Message, Does.Contain "Optimizers.fs:", "the message names the user's line")
         e
 
-[<Test>]
 let ``state from other parameters names the first parameter that differs`` () =
     let o = Optimizer.Adam()
     let g = (problem "quadratic").Invoke p0
@@ -385,7 +377,6 @@ let ``state from other parameters names the first parameter that differs`` () =
     let e = throws<ArgumentException> (fun () -> o.Step(p0, other, o.Init p0) |> ignore)
     Assert.That(e.Message, Does.Contain("gradients").And.Contain("'bias'"))
 
-[<Test>]
 let ``a non-finite gradient names the parameter and the step, or skips the step by option`` () =
     let o = Optimizer.Sgd(0.1, momentum = 0.9)
     let grad = problem "quadratic"
@@ -405,7 +396,6 @@ let ``a non-finite gradient names the parameter and the step, or skips the step 
     let struct (q3, _) = o.Step(p1, grad.Invoke p1, s1)
     Assert.That(flat p3, Is.EqualTo(flat q3))
 
-[<Test>]
 let ``a learning rate at or below 0, or NaN, is refused where the optimizer is made`` () =
     for lr in [ 0.0; -0.1; nan; infinity ] do
         for make in
@@ -427,3 +417,20 @@ let ``a learning rate at or below 0, or NaN, is refused where the optimizer is m
     let struct (p1, s1) = bad.Step(p0, p0, bad.Init p0)
     let e = throws<ArgumentOutOfRangeException> (fun () -> bad.Step(p1, p0, s1) |> ignore)
     Assert.That(e.Message, Does.Contain "at step 1")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Optimizers" [
+        testList "five steps match torch.optim to 1e-12 relative" [ for n, o, f, steps in cases -> testCase n (fun () -> ``five steps match torch.optim to 1e-12 relative`` o f steps) ]
+        testList "the named optimizer is its chain, bit for bit" [ for c in names -> testCase c (fun () -> ``the named optimizer is its chain, bit for bit`` c) ]
+        testList "the state round-trips through JSON and the run continues from it bit for bit" [ for c in names -> testCase c (fun () -> ``the state round-trips through JSON and the run continues from it bit for bit`` c) ]
+        testCase "a step changes nothing it is given" ``a step changes nothing it is given``
+        testList "schedules give torch.optim.lr_scheduler's rates" [ for n, s, rates in scheduleCases -> testCase n (fun () -> ``schedules give torch.optim.lr_scheduler's rates`` s rates) ]
+        testCase "a schedule drives the rate through the chain" ``a schedule drives the rate through the chain``
+        testCase "clip by global norm scales the gradient down to the norm and leaves a small one alone" ``clip by global norm scales the gradient down to the norm and leaves a small one alone``
+        testCase "state from other parameters names the first parameter that differs" ``state from other parameters names the first parameter that differs``
+        testCase "a non-finite gradient names the parameter and the step, or skips the step by option" ``a non-finite gradient names the parameter and the step, or skips the step by option``
+        testCase "a learning rate at or below 0, or NaN, is refused where the optimizer is made" ``a learning rate at or below 0, or NaN, is refused where the optimizer is made``
+    ]

@@ -1,14 +1,13 @@
 /// The shipped FsCheck generators (Functional.Autodiff.FsCheck): random graphs are valid and pass GradCheck, every
 /// shrink candidate is a valid smaller graph, shrinking cuts a wrong rule hidden in a random graph down to at most three
 /// nodes, deep graphs are printed and shrunk without recursion, and the arbitraries of Value, Params and Shape work
-/// through FsCheck.NUnit's registration.
+/// through Expecto.FsCheck's registration.
 module Functional.Autodiff.Tests.PropertyGenerators
 
 open System
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Generators
 open Functional.Autodiff.Tests.Common
@@ -57,13 +56,11 @@ let private run (startSize: int) (property: Property) =
 
 // ------------------------------------------------------------------ the table
 
-[<Test>]
 let ``the generators' op table has a row for every op in Ops.All, in the order of the test specs`` () =
     let names = OpTable.all |> List.map (fun e -> e.Name)
     Assert.That(names, Is.EquivalentTo(Ops.All |> Seq.map (fun op -> op.Name)), "one row per op")
     Assert.That(names, Is.EqualTo(OpSpecs.all |> List.map (fun s -> s.Name)), "the specs follow the table")
 
-[<Test>]
 let ``every row draws nodes that build, with inputs in their domains`` () =
     let rng = Random 20261202
 
@@ -82,7 +79,6 @@ let ``every row draws nodes that build, with inputs in their domains`` () =
 
 // ------------------------------------------------------------------ random graphs
 
-[<Property(Replay = Seed, MaxTest = 200, Arbitrary = [| typeof<Arbitraries> |])>]
 let ``random graphs are valid, reach every node, and pass GradCheck at orders 1 and 2`` (g: RandomGraph) =
     Assert.That(RandomGraph.tryCreate g.Nodes |> Option.isSome, $"valid: {g}")
     Assert.That(RandomGraph.compact g.Nodes (g.NodeCount - 1), Is.EqualTo g.Nodes, $"every node reached: {g}")
@@ -90,7 +86,6 @@ let ``random graphs are valid, reach every node, and pass GradCheck at orders 1 
     Assert.That(g.Variables |> Array.map (fun v -> v.Name), Is.EqualTo(Array.init g.Variables.Length (sprintf "x%d")))
     GradProperties.OfGraph g
 
-[<Property(Replay = Seed, MaxTest = 60, StartSize = 50, Arbitrary = [| typeof<Arbitraries> |])>]
 let ``every shrink candidate is a valid graph, smaller than the original`` (g: RandomGraph) =
     let leafSize (r: RandomGraph) =
         r.Nodes
@@ -112,7 +107,6 @@ let ``every shrink candidate is a valid graph, smaller than the original`` (g: R
         Assert.That(smaller, $"{c}\nis not smaller than\n{g}")
         Assert.That(c.NodeCount, Is.LessThanOrEqualTo g.NodeCount)
 
-[<Test>]
 let ``a wrong rule hidden in a random graph is reported as a graph of at most three nodes`` () =
     match run 60 (GradProperties.InGraphs(OpEntry.Unary(wrongSin, Real, true), 8)) with
     | TestResult.Failed(data, original, shrunk, _, _, _, _) ->
@@ -125,7 +119,6 @@ let ``a wrong rule hidden in a random graph is reported as a graph of at most th
         Assert.That(GradProperties.CheckGraph shrunk |> Option.isSome, "the shrunk graph still fails")
     | r -> Assert.Fail $"the property did not fail: {r}"
 
-[<Test>]
 let ``FsCheck's failure message shows the shrunk graph in the library's text form`` () =
     let config = Config.QuickThrowOnFailure.WithReplay(replay).WithStartSize 60
 
@@ -137,13 +130,11 @@ let ``FsCheck's failure message shows the shrunk graph in the library's text for
     Assert.That(e.Message, Does.Contain "Shrunk:\nwrong_sin(x0) : ")
     Assert.That(e.Message, Does.Contain "FAIL order 1: VJP dot-product test")
 
-[<Test>]
 let ``the right rule in random graphs passes`` () =
     match run 1 (GradProperties.InGraphs(OpEntry.Unary(rightSin, Real, true), 8)) with
     | TestResult.Passed _ -> ()
     | r -> Assert.Fail $"{r}"
 
-[<Test>]
 let ``ForOp checks each input of an op at random valid points`` () =
     match run 1 (GradProperties.ForOp(OpTable.find "pow_tensor")) with
     | TestResult.Passed _ -> ()
@@ -157,7 +148,6 @@ let ``ForOp checks each input of an op at random valid points`` () =
         Assert.That(xs.Head.ToArray() |> Array.forall ((=) 0.5), $"shrunk to the plainest point: {xs.Head}")
     | r -> Assert.Fail $"the property did not fail: {r}"
 
-[<Test>]
 let ``a deep graph is printed, checked and shrunk without recursion over its depth`` () =
     let depth = 100_000
 
@@ -178,14 +168,12 @@ let ``a deep graph is printed, checked and shrunk without recursion over its dep
 
 // ------------------------------------------------------------------ Value, Params, Shape
 
-[<Property(Replay = Seed, MaxTest = 100, Arbitrary = [| typeof<Arbitraries> |])>]
 let ``the registered arbitraries give values, parameter sets and shapes`` (x: Value) (p: Params) (s: Shape) =
     Assert.That(x.ToArray() |> Array.forall (fun v -> v >= -2.0 && v < 2.0), $"{x}")
     Assert.That(p.Count, Is.InRange(0, 4))
     Assert.That(s.Rows, Is.InRange(1, 5))
     Assert.That(s.Cols, Is.InRange(1, 5))
 
-[<Test>]
 let ``values, parameter sets and shapes shrink to smaller ones in their domain`` () =
     let rng = Random 7
 
@@ -205,7 +193,6 @@ let ``values, parameter sets and shapes shrink to smaller ones in their domain``
     Assert.That(Shrinks.Shape(Shape.Matrix(2, 3)) |> List.ofSeq, Does.Contain Shape.Scalar)
     Assert.That(Shrinks.Shape Shape.Scalar, Is.Empty)
 
-[<Test>]
 let ``a failing property over values shrinks to a simple value`` () =
     // A property that fails for vectors of more than one element: shrinks to vector(2) of plain elements.
     let property = Prop.forAll (Arbitraries.Value()) (fun x -> x.Shape.Size <= 1)
@@ -216,3 +203,23 @@ let ``a failing property over values shrinks to a simple value`` () =
         Assert.That(x.Shape.Size, Is.EqualTo 2, $"{x}")
         Assert.That(x.ToArray(), Is.EqualTo [| 0.5; 0.5 |])
     | r -> Assert.Fail $"{r}"
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "PropertyGenerators" [
+        testCase "the generators' op table has a row for every op in Ops.All, in the order of the test specs" ``the generators' op table has a row for every op in Ops.All, in the order of the test specs``
+        testCase "every row draws nodes that build, with inputs in their domains" ``every row draws nodes that build, with inputs in their domains``
+        testPropertyWithConfig { replay Seed with maxTest = 200; arbitrary = [ typeof<Arbitraries> ] } "random graphs are valid, reach every node, and pass GradCheck at orders 1 and 2" ``random graphs are valid, reach every node, and pass GradCheck at orders 1 and 2``
+        testPropertyWithConfig { replay Seed with maxTest = 60; startSize = 50; arbitrary = [ typeof<Arbitraries> ] } "every shrink candidate is a valid graph, smaller than the original" ``every shrink candidate is a valid graph, smaller than the original``
+        testCase "a wrong rule hidden in a random graph is reported as a graph of at most three nodes" ``a wrong rule hidden in a random graph is reported as a graph of at most three nodes``
+        testCase "FsCheck's failure message shows the shrunk graph in the library's text form" ``FsCheck's failure message shows the shrunk graph in the library's text form``
+        testCase "the right rule in random graphs passes" ``the right rule in random graphs passes``
+        testCase "ForOp checks each input of an op at random valid points" ``ForOp checks each input of an op at random valid points``
+        testCase "a deep graph is printed, checked and shrunk without recursion over its depth" ``a deep graph is printed, checked and shrunk without recursion over its depth``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbitraries> ] } "the registered arbitraries give values, parameter sets and shapes" ``the registered arbitraries give values, parameter sets and shapes``
+        testCase "values, parameter sets and shapes shrink to smaller ones in their domain" ``values, parameter sets and shapes shrink to smaller ones in their domain``
+        testCase "a failing property over values shrinks to a simple value" ``a failing property over values shrinks to a simple value``
+    ]

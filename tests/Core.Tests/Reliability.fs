@@ -39,7 +39,6 @@ let private heap () =
 
 // ------------------------------------------------------------------ custom ops: one answer in every transform
 
-[<Test>]
 let ``a custom op whose rule reads captured state gives the current gradient in Grad, Gradients and Jvp`` () =
     // A gradient-reversal layer: the identity forward, −λ·ȳ backward, with λ changed between calls.
     let lam = ref 3.0
@@ -58,7 +57,6 @@ let ``a custom op whose rule reads captured state gives the current gradient in 
         let struct (_, t) = AD.Jvp(unary f).Invoke(Value.Scalar 0.7, Value.Scalar 1.0)
         Assert.That(t.ToScalar(), Is.EqualTo expected, $"AD.Jvp at λ = {l}")
 
-[<Test>]
 let ``a custom op's rule may read its inputs' values, in AD.Grad as in AD.Gradients`` () =
     // x ↦ x³ with a rule computed from the input's number: 3x².
     let cube =
@@ -80,7 +78,6 @@ let ``a custom op's rule may read its inputs' values, in AD.Grad as in AD.Gradie
     let x = Expr.Var("x", Value.Scalar 2.0)
     Assert.That((AD.Gradients(f x, x)[0]).Value.ToScalar(), Is.EqualTo 12.0)
 
-[<Test>]
 let ``a custom op's rule may use a traced variable it captured, in AD.Grad as in AD.Gradients`` () =
     let k = Expr.Var("k", Value.Scalar 5.0)
     let scaled = customOp "scaled_by_k" (fun _ ybar -> ybar * k) (fun _ dx -> dx * k)
@@ -89,7 +86,6 @@ let ``a custom op's rule may use a traced variable it captured, in AD.Grad as in
     let x = Expr.Var("x", Value.Scalar 0.5)
     Assert.That((AD.Gradients(f x, x)[0]).Value.ToScalar(), Is.EqualTo 5.0)
 
-[<Test>]
 let ``a class derived from Op runs its rule on the real nodes too`` () =
     // An op written by deriving from Op (not CustomOp) whose VJP reads the input's value.
     let op =
@@ -110,7 +106,6 @@ let ``a class derived from Op runs its rule on the real nodes too`` () =
 
     Assert.That(grad (fun x -> Expr.Create(op, x)) 3.0, Is.EqualTo 6.0)
 
-[<Test>]
 let ``a custom op whose forward returns another shape than its shape rule is refused where the node is built`` () =
     let liar =
         CustomOp(
@@ -138,7 +133,6 @@ let ``a custom op whose forward returns another shape than its shape rule is ref
 
 // ------------------------------------------------------------------ shapes too large for one array
 
-[<Test>]
 let ``a matrix shape with more elements than an array holds is refused where it is made`` () =
     let ex =
         throws<ArgumentOutOfRangeException> (fun () -> Shape.Matrix(65536, 65537) |> ignore)
@@ -166,7 +160,6 @@ let ``a matrix shape with more elements than an array holds is refused where it 
 
 // ------------------------------------------------------------------ bounded memory over long runs
 
-[<Test>]
 let ``custom ops made per call and capturing data are not kept alive`` () =
     let before = heap ()
 
@@ -182,7 +175,6 @@ let ``custom ops made per call and capturing data are not kept alive`` () =
     let grown = float (heap () - before) / 1e6
     Assert.That(grown, Is.LessThan 20.0, $"the heap grew by {grown:F1} MB over 1000 calls")
 
-[<Test>]
 let ``ten thousand cross-entropy gradients with fresh labels hold the heap under 20 MB`` () =
     // The issue's soak, at 32×100 logits to stay well under 30 s in a Debug build: new labels every step (before,
     // each step kept a 25.6 KB one-hot alive in the memo, about 105 MB over 4,096 entries).
@@ -202,7 +194,6 @@ let ``ten thousand cross-entropy gradients with fresh labels hold the heap under
     let grown = float (heap () - before) / 1e6
     Assert.That(grown, Is.LessThan 20.0, $"the heap grew by {grown:F1} MB over 10,000 steps")
 
-[<Test>]
 let ``the compiled-rule memo is bounded in bytes, not only in entries`` () =
     // pow 1's derivative is a constant of ones of x's shape, so each vector length compiles a rule holding 8·n bytes
     // (128 KB per rule at the last length); 4096 entries of such rules held 268 MB.
@@ -222,14 +213,12 @@ let ``the compiled-rule memo is bounded in bytes, not only in entries`` () =
 
 // ------------------------------------------------------------------ the smaller things
 
-[<Test>]
 let ``OnesLike, ZerosLike and the text renderings refuse null`` () =
     throws<ArgumentNullException> (fun () -> Expr.OnesLike nil |> ignore) |> ignore
     throws<ArgumentNullException> (fun () -> Expr.ZerosLike nil |> ignore) |> ignore
     throws<ArgumentNullException> (fun () -> Export.Text.Render nil |> ignore) |> ignore
     throws<ArgumentNullException> (fun () -> Export.Text.Expression nil |> ignore) |> ignore
 
-[<Test>]
 let ``Eval names a same-name binding of another variable, and refuses unknown and duplicate bindings`` () =
     let x = Expr.Var("x", Shape.Scalar)
     let y = Expr.Var("y", Shape.Scalar)
@@ -268,7 +257,6 @@ let ``Eval names a same-name binding of another variable, and refuses unknown an
 
     Assert.That(ex.Message, Does.Contain "bound twice")
 
-[<Test>]
 let ``leaves made on many short-lived threads get different identity hashes`` () =
     let hashes = Collections.Concurrent.ConcurrentBag<int>()
 
@@ -280,7 +268,6 @@ let ``leaves made on many short-lived threads get different identity hashes`` ()
     let distinct = Seq.length (Seq.distinct hashes)
     Assert.That(distinct, Is.EqualTo 500, "one leaf on each of 500 fresh threads")
 
-[<Test>]
 let ``GradCheck catches a 2x-wrong rule on a function of magnitude 1e-7, and passes the right one`` () =
     let sinWith factor =
         CustomOp(
@@ -309,7 +296,6 @@ let ``GradCheck catches a 2x-wrong rule on a function of magnitude 1e-7, and pas
 let private namesLine (line: int) (ex: exn) =
     Assert.That(ex.Message, Does.Contain $"(at Reliability.fs:{line})", ex.Message)
 
-[<Test>]
 let ``exceptions for bad input name the file and line of the user's code`` () =
     let a = Expr.Const(Value.FromArray [| 1.0; 2.0 |])
     let b = Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |])
@@ -337,3 +323,27 @@ let ``exceptions for bad input name the file and line of the user's code`` () =
 
     throws<ShapeMismatchException> (fun () -> AD.Grad(unary (fun x -> Expr.Sum(f x))).Invoke(Value.FromArray [| 1.0; 2.0 |]) |> ignore)
     |> namesLine line
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Reliability" [
+        testCase "a custom op whose rule reads captured state gives the current gradient in Grad, Gradients and Jvp" ``a custom op whose rule reads captured state gives the current gradient in Grad, Gradients and Jvp``
+        testCase "a custom op's rule may read its inputs' values, in AD.Grad as in AD.Gradients" ``a custom op's rule may read its inputs' values, in AD.Grad as in AD.Gradients``
+        testCase "a custom op's rule may use a traced variable it captured, in AD.Grad as in AD.Gradients" ``a custom op's rule may use a traced variable it captured, in AD.Grad as in AD.Gradients``
+        testCase "a class derived from Op runs its rule on the real nodes too" ``a class derived from Op runs its rule on the real nodes too``
+        testCase "a custom op whose forward returns another shape than its shape rule is refused where the node is built" ``a custom op whose forward returns another shape than its shape rule is refused where the node is built``
+        testCase "a matrix shape with more elements than an array holds is refused where it is made" ``a matrix shape with more elements than an array holds is refused where it is made``
+        // It measures the process heap: no other test may allocate meanwhile.
+        testSequenced <| testCase "custom ops made per call and capturing data are not kept alive" ``custom ops made per call and capturing data are not kept alive``
+        // It measures the process heap: no other test may allocate meanwhile.
+        testSequenced <| testCase "ten thousand cross-entropy gradients with fresh labels hold the heap under 20 MB" ``ten thousand cross-entropy gradients with fresh labels hold the heap under 20 MB``
+        // It measures the process heap: no other test may allocate meanwhile.
+        testSequenced <| testCase "the compiled-rule memo is bounded in bytes, not only in entries" ``the compiled-rule memo is bounded in bytes, not only in entries``
+        testCase "OnesLike, ZerosLike and the text renderings refuse null" ``OnesLike, ZerosLike and the text renderings refuse null``
+        testCase "Eval names a same-name binding of another variable, and refuses unknown and duplicate bindings" ``Eval names a same-name binding of another variable, and refuses unknown and duplicate bindings``
+        testCase "leaves made on many short-lived threads get different identity hashes" ``leaves made on many short-lived threads get different identity hashes``
+        testCase "GradCheck catches a 2x-wrong rule on a function of magnitude 1e-7, and passes the right one" ``GradCheck catches a 2x-wrong rule on a function of magnitude 1e-7, and passes the right one``
+        testCase "exceptions for bad input name the file and line of the user's code" ``exceptions for bad input name the file and line of the user's code``
+    ]

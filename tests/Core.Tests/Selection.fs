@@ -268,7 +268,6 @@ let private binaries: (string * (Expr -> Expr -> Expr)) list =
         "minimum", fun a b -> Expr.Minimum(a, b)
     ]
 
-[<Test>]
 let ``every broadcasting pair of every binary op: values and gradients summed back over the broadcast axes, as PyTorch`` () =
     for opName, f in binaries do
         for pairName, a, b in pairs do
@@ -277,7 +276,6 @@ let ``every broadcasting pair of every binary op: values and gradients summed ba
     for pairName, a, b in [ "P,r", P, r; "c+2,M", c + 2.0, M; "P,c", P, c ] do
         check ulps $"pow {pairName}" (fun xs -> Expr.Pow(xs[0], xs[1])) [ a; b ] (Some W)
 
-[<Test>]
 let ``where broadcasts its condition and choices; the gradient goes to the chosen input only`` () =
     let cond = value [ [ 1.0 ]; [ 0.0 ] ]
     check close "where c,M,r" (fun xs -> Expr.Where(Expr.Const cond, xs[0], xs[1])) [ M; r ] (Some W)
@@ -288,7 +286,6 @@ let ``where broadcasts its condition and choices; the gradient goes to the chose
     let inputs = [ Value.FromArray [| 2.0; 3.0 |]; Value.FromArray [| infinity; 4.0 |] ]
     check close "where, inf unselected" (fun xs -> Expr.Where(Expr.Const(Value.FromArray [| 1.0; 0.0 |]), xs[0], xs[1])) inputs None
 
-[<Test>]
 let ``maximum and minimum split the gradient evenly at ties, as torch.maximum and torch.minimum`` () =
     let a, b = Value.FromArray [| 1.0; 2.0; 3.0; 2.0; -1.0 |], Value.FromArray [| 1.0; 3.0; 2.0; 2.0; -1.0 |]
     check close "maximum ties" (fun xs -> Expr.Maximum(xs[0], xs[1])) [ a; b ] None
@@ -299,14 +296,12 @@ let ``maximum and minimum split the gradient evenly at ties, as torch.maximum an
     let struct (_, t) = AD.Jvp(Func<Expr, Expr>(fun x -> Expr.Maximum(x, Expr.Const b))).Invoke(a, Value.FromArray [| 1.0; 1.0; 1.0; 1.0; 1.0 |]).ToTuple() |> fun (v, t) -> struct (v, t)
     Assert.That(t.ToArray(), Is.EqualTo reference["maximum ties d0"])
 
-[<Test>]
 let ``clamp passes the gradient inside and at its bounds, as torch.clamp; an infinite bound clamps one side`` () =
     let x = Value.FromArray [| -2.0; -1.0; -0.5; 0.0; 1.0; 1.5 |]
     check close "clamp -1 1" (fun xs -> Expr.Clamp(xs[0], -1.0, 1.0)) [ x ] None
     check close "clamp 0 inf" (fun xs -> Expr.Clamp(xs[0], 0.0, infinity)) [ x ] None
     Assert.That(Double.IsNaN((Expr.Clamp(Expr.Const nan, -1.0, 1.0)).Value.ToScalar()), "NaN stays NaN")
 
-[<Test>]
 let ``the comparisons give 0/1 masks as PyTorch's, NaN comparing false, and no gradient`` () =
     let u, v = Value.FromArray [| 1.0; 2.0; 3.0; nan; -0.0 |], Value.FromArray [| 2.0; 2.0; 2.0; 2.0; 0.0 |]
 
@@ -330,7 +325,6 @@ let ``the comparisons give 0/1 masks as PyTorch's, NaN comparing false, and no g
     Assert.That((Expr.op_LessThan(a, b)).Value.ToArray(), Is.EqualTo reference["less u,v"])
     Assert.That((Expr.op_LessThanOrEqual(a, b)).Value.ToArray(), Is.EqualTo reference["less_equal u,v"])
 
-[<Test>]
 let ``log1p, expm1, reciprocal, erf, gelu, sign and pow with a tensor exponent match PyTorch float64`` () =
     let v (xs: float list) = Value.FromArray(Array.ofList xs)
     check ulps "log1p" (fun xs -> Expr.Log1p xs[0]) [ v [ 1e-10; -0.5; 0.3; 5.0; -1e-300 ] ] None
@@ -356,7 +350,6 @@ let ``log1p, expm1, reciprocal, erf, gelu, sign and pow with a tensor exponent m
     Assert.That((Expr.Reciprocal(Expr.Const 0.0)).Value.ToScalar(), Is.EqualTo infinity)
     Assert.That((Expr.Reciprocal(Expr.Const -0.0)).Value.ToScalar(), Is.EqualTo -infinity)
 
-[<Test>]
 let ``values broadcast as graphs do: a column onto a matrix, a column with a row`` () =
     let mc = M + c
     Assert.That(mc.ToRowMajorArray(), Is.EqualTo [| 1.75; 0.0; 3.25; 0.75; 0.0; -1.25 |])
@@ -364,7 +357,6 @@ let ``values broadcast as graphs do: a column onto a matrix, a column with a row
     assertBitIdentical "c * r" (Expr.Const c * Expr.Const r).Value (c * r)
     throws<ShapeMismatchException> (fun () -> M + Value.FromArray [| 1.0; 2.0 |] |> ignore) |> ignore
 
-[<Test>]
 let ``BroadcastTo and SumTo are each other's transposes for every broadcast form`` () =
     let rng = Random(stableSeed "sumto")
 
@@ -393,9 +385,24 @@ let private model (x: Expr) (b: Expr) =
     let g = Expr.Maximum(h, Expr.Minimum(x, b)) + Expr.Clamp(x, -0.8, 0.8) * Expr.Erf x
     Expr.Sum(g * g) + Expr.Sum(Expr.Log1p(Expr.Pow(Expr.Exp x, b) * 0.5) + Expr.Expm1(0.1 * x))
 
-[<Test>]
 let ``a model of the new ops passes GradCheck at orders 1 and 2, in x and in a column bias`` () =
     let x = value [ [ 0.3; -1.1; 0.6 ]; [ -0.35; 0.9; -0.2 ] ]
     let b = value [ [ 0.45 ]; [ -0.7 ] ]
     assertGradCheckOrders12 "in x, " (fun x -> model x (Expr.Const b)) x
     assertGradCheckOrders12 "in b, " (fun b -> model (Expr.Const x) b) b
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "Selection" [
+        testCase "every broadcasting pair of every binary op: values and gradients summed back over the broadcast axes, as PyTorch" ``every broadcasting pair of every binary op: values and gradients summed back over the broadcast axes, as PyTorch``
+        testCase "where broadcasts its condition and choices; the gradient goes to the chosen input only" ``where broadcasts its condition and choices; the gradient goes to the chosen input only``
+        testCase "maximum and minimum split the gradient evenly at ties, as torch.maximum and torch.minimum" ``maximum and minimum split the gradient evenly at ties, as torch.maximum and torch.minimum``
+        testCase "clamp passes the gradient inside and at its bounds, as torch.clamp; an infinite bound clamps one side" ``clamp passes the gradient inside and at its bounds, as torch.clamp; an infinite bound clamps one side``
+        testCase "the comparisons give 0/1 masks as PyTorch's, NaN comparing false, and no gradient" ``the comparisons give 0/1 masks as PyTorch's, NaN comparing false, and no gradient``
+        testCase "log1p, expm1, reciprocal, erf, gelu, sign and pow with a tensor exponent match PyTorch float64" ``log1p, expm1, reciprocal, erf, gelu, sign and pow with a tensor exponent match PyTorch float64``
+        testCase "values broadcast as graphs do: a column onto a matrix, a column with a row" ``values broadcast as graphs do: a column onto a matrix, a column with a row``
+        testCase "BroadcastTo and SumTo are each other's transposes for every broadcast form" ``BroadcastTo and SumTo are each other's transposes for every broadcast form``
+        testCase "a model of the new ops passes GradCheck at orders 1 and 2, in x and in a column bias" ``a model of the new ops passes GradCheck at orders 1 and 2, in x and in a column bias``
+    ]

@@ -7,7 +7,6 @@ open System.Collections.Immutable
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Tests.Common
 
@@ -119,7 +118,6 @@ let grad1 (f: Expr -> Expr) (x: Value) = AD.Grad(Func<Expr, Expr> f).Invoke x
 
 // ------------------------------------------------------------------ stop-gradient
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``stop_gradient passes the value through and has zero gradient`` (x: Vec) =
     let v = Expr.Var("x", x.Value)
     assertBitIdentical "value of stop_gradient(x)" x.Value (Expr.StopGradient v).Value
@@ -134,7 +132,6 @@ let ``stop_gradient passes the value through and has zero gradient`` (x: Vec) =
     let g = AD.Gradients(Expr.Sum(Expr.Sin(Expr.StopGradient v)), v)[0]
     assertBitIdentical "Gradients through stop_gradient only" (Value.Zeros v.Shape) g.Value
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``stop_gradient stops the second derivative too`` (x: Vec) =
     let v = Expr.Var("x", x.Value)
     let y = Expr.Sum(Expr.Sin v * Expr.StopGradient(Expr.Square v))
@@ -164,7 +161,6 @@ let f (x: Expr) = Expr.Sum(Expr.Sin x * x)
 let g (x: Expr) =
     Expr.Sum(Expr.Exp(x * 0.3) / (1.0 + Expr.Square x))
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``grad f + grad g = grad (f + g)`` (x: Vec) =
     let sum = grad1 f x.Value + grad1 g x.Value
     let together = grad1 (fun e -> f e + g e) x.Value
@@ -180,7 +176,6 @@ let ``grad f + grad g = grad (f + g)`` (x: Vec) =
 let loss (t: Value) (p: ParamVars) =
     Expr.Sum(Expr.Square(Expr.Tanh(Expr.MatMul(p["M"], p["w"]) + p["b"]) - Expr.Const t))
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``accumulating gradients over batches with a fold is the gradient of the total`` (t: Triple) =
     let m = t.P["M"].Shape.Rows
 
@@ -207,7 +202,6 @@ let ``accumulating gradients over batches with a fold is the gradient of the tot
 
 // ------------------------------------------------------------------ Params laws
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``Params addition, subtraction and scaling laws`` (t: Triple) =
     let p, q, r, a, b = t.P, t.Q, t.R, t.A, t.B
     let snapshot = flat p, flat q, flat r
@@ -224,7 +218,6 @@ let ``Params addition, subtraction and scaling laws`` (t: Triple) =
     Assert.That(flat (0.0 * p) |> Array.forall (fun x -> x = 0.0), "0 p is zeros")
     Assert.That((flat p, flat q, flat r), Is.EqualTo snapshot, "the operands are unchanged")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``Params ZerosLike keeps names, order and shapes`` (t: Triple) =
     let before = flat t.P
     let z = t.P.ZerosLike()
@@ -236,7 +229,6 @@ let ``Params ZerosLike keeps names, order and shapes`` (t: Triple) =
 
     Assert.That(flat t.P, Is.EqualTo before, "p is unchanged")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``Params SetItem replaces one entry in a copy`` (t: Triple) =
     let p = t.P
     let before = flat p
@@ -256,7 +248,6 @@ let ``Params SetItem replaces one entry in a copy`` (t: Triple) =
 
     Assert.That(ex.Message, Does.Contain "b")
 
-[<Test>]
 let ``Params of different names do not combine`` () =
     let p = Params.Of(struct ("w", Value.Scalar 1.0))
     let q = Params.Of(struct ("v", Value.Scalar 1.0))
@@ -265,7 +256,6 @@ let ``Params of different names do not combine`` () =
 
 // ------------------------------------------------------------------ purity
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``Grad is pure: repeated calls give bit-identical results and leave the input alone`` (x: Vec) =
     let input = x.Value
     let before = input.ToArray()
@@ -282,7 +272,6 @@ let ``Grad is pure: repeated calls give bit-identical results and leave the inpu
     assertBitIdentical "ValueAndGrad's value" (h (Expr.Const input)).Value value
     Assert.That(input.ToArray(), Is.EqualTo before, "the input is unchanged")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``a Vjp pullback is pure and linear`` (x: Vec) =
     let struct (y, pullback) =
         AD.Vjp(Func<Expr, Expr>(fun e -> Expr.Sin e * e)).Invoke x.Value
@@ -307,7 +296,6 @@ let ``a Vjp pullback is pure and linear`` (x: Vec) =
         (T.vector (x.Elements |> Array.map (fun v -> sin v * v)))
         (T.ofValue y)
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``the Params pullback of a vector output is the gradient of <u, f(p)>`` (t: Triple) =
     let f (p: ParamVars) =
         Expr.Tanh(Expr.MatMul(p["M"], p["w"]) + p["b"])
@@ -324,7 +312,6 @@ let ``the Params pullback of a vector output is the gradient of <u, f(p)>`` (t: 
 
 // ------------------------------------------------------------------ zero gradients
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 20)>]
 let ``an output that does not depend on the input has a zero gradient`` (x: Vec) =
     let zeros = Value.Zeros(Shape.Vector x.Elements.Length)
     assertBitIdentical "constant output" zeros (grad1 (fun _ -> Expr.Const 3.0) x.Value)
@@ -346,7 +333,6 @@ let ``an output that does not depend on the input has a zero gradient`` (x: Vec)
 
 // ------------------------------------------------------------------ intermediate nodes
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``gradients with respect to intermediate nodes`` (x: Vec) =
     let v = Expr.Var("x", x.Value)
     let q = v * v
@@ -371,7 +357,6 @@ let ``gradients with respect to intermediate nodes`` (x: Vec) =
 
     assertBitIdentical "dy/dy = 1" (Value.Scalar 1.0) gs[2].Value
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``a node used several times accumulates its cotangents`` (x: Vec) =
     let context = $"x = {x.Display}"
     let xs = x.Elements
@@ -390,7 +375,6 @@ let ``a node used several times accumulates its cotangents`` (x: Vec) =
 
 // ------------------------------------------------------------------ nesting
 
-[<Test>]
 let ``no perturbation confusion: d/dx [x d/dy (x + y)] = 1`` () =
     for x0 in [ -2.0; 0.0; 0.5; 3.0 ] do
         let outer (x: Expr) =
@@ -405,7 +389,6 @@ let ``no perturbation confusion: d/dx [x d/dy (x + y)] = 1`` () =
         let d = AD.Gradients(x * inner, x)[0]
         Assert.That(d.Value.ToScalar(), Is.EqualTo 1.0, $"graph level at x = {g17 x0}")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``AD.Eval of a traced graph with a new binding equals re-tracing at the new value`` (x: Vec) =
     let build (v: Expr) =
         Expr.Sum(Expr.Tanh(v * 1.5) * Expr.Exp(Expr.Cos v)) + Expr.Norm v
@@ -419,7 +402,6 @@ let ``AD.Eval of a traced graph with a new binding equals re-tracing at the new 
 
 // ------------------------------------------------------------------ documented conventions at kinks
 
-[<Test>]
 let ``derivatives at kinks follow the documented conventions`` () =
     let zero3 = Value.Zeros(Shape.Vector 3)
     assertBitIdentical "relu'(0) = 0" zero3 (grad1 (fun e -> Expr.Sum(Expr.Relu e)) zero3)
@@ -428,7 +410,6 @@ let ``derivatives at kinks follow the documented conventions`` () =
     let r = Expr.Create(SafeReciprocalOp.Instance, Expr.Const 0.0)
     Assert.That(r.Value.ToScalar(), Is.EqualTo 0.0, "safe_reciprocal(0) = 0")
 
-[<Test>]
 let ``losses and their gradients stay finite for large logits`` () =
     let z = Value.FromArray [| 800.0; -800.0; 0.0 |]
 
@@ -459,7 +440,6 @@ let ``losses and their gradients stay finite for large logits`` () =
     let struct (v, _) = ce
     Assert.That(v.ToScalar(), Is.EqualTo(1600.0).Within(1e-9), "cross-entropy of the class 1600 below the max")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 50)>]
 let ``Grad of a function that returns a gradient graph is the second derivative`` (x: Vec) =
     // d/dx Σ d/dx Σ sin(x)·x = d/dx Σ (cos x · x + sin x) = −sin x · x + 2 cos x
     let inner (e: Expr) =
@@ -475,7 +455,6 @@ let ``Grad of a function that returns a gradient graph is the second derivative`
         (T.vector expected)
         (T.ofValue second)
 
-[<Test>]
 let ``the norm and its gradient are right for very large and very small elements`` () =
     // ‖[3s, 4s]‖ = 5s, ∇ = [0.6, 0.8], at every scale s whose result is a normal double.
     for s in [ 1e-200; 1e-160; 1e-100; 1.0; 1e100; 1e154; 1e200 ] do
@@ -485,7 +464,6 @@ let ``the norm and its gradient are right for very large and very small elements
         assertAllClose { Absolute = 0.0; Relative = 1e-14 } "norm" context (T.scalar (5.0 * s)) (T.ofValue n)
         assertAllClose rounding "gradient of the norm" context (T.vector [| 0.6; 0.8 |]) (T.ofValue g)
 
-[<Test>]
 let ``softplus keeps its tiny values for very negative inputs`` () =
     // ln(1 + e^-40) = 4.248354255291589e-18; a naive log(1 + exp x) rounds it to 0.
     let y = Expr.Softplus(Expr.Const -40.0).Value.ToScalar()
@@ -504,7 +482,6 @@ let private labelsOf (k: int) =
         | 1 -> k / 100 % 100
         | _ -> r * 17 % 100)
 
-[<Test>]
 let ``softmax cross-entropy is one op whatever the labels, which are a constant input`` () =
     let z = Expr.Const logits16x100
 
@@ -523,7 +500,6 @@ let ``softmax cross-entropy is one op whatever the labels, which are a constant 
     let v = Expr.SoftmaxCrossEntropy(Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0 |]), 2)
     assertBitIdentical "the class of one vector of logits is a scalar" (Value.Scalar 2.0) v.Inputs[1].Value
 
-[<Test>]
 let ``gradients with fresh labels on every call do not grow the heap`` () =
     // The issue's measurement, scaled down: with the labels inside the op, each call added a compiled-rule memo entry
     // holding a 16×100 one-hot matrix (12.8 kB), 1,000 calls about 13 MB that were never released.
@@ -541,7 +517,6 @@ let ``gradients with fresh labels on every call do not grow the heap`` () =
     let grown = GC.GetTotalMemory true - before
     Assert.That(grown, Is.LessThan(2_000_000L), $"the heap grew by {grown} bytes over 1,000 calls")
 
-[<Test>]
 let ``the cross-entropy's compiled rule holds no labels: it reads them from its input`` () =
     // The VJP rule on placeholders, as CompiledRules compiles it: a pure function of the input shapes.
     let z, c = Expr.Var("z", Shape.Matrix(2, 3)), Expr.Var("c", Shape.Vector 2)
@@ -578,7 +553,6 @@ let ``the cross-entropy's compiled rule holds no labels: it reads them from its 
 
         assertAllClose rounding "the rule's cotangent" $"labels {labels}" expected (T.ofValue actual)
 
-[<Test>]
 let ``no derivative flows to the labels`` () =
     let z = Expr.Const(T.toValue (T.matrix 2 3 (fun i j -> float (i + j))))
     let c = Expr.Var("c", Value.FromArray [| 0.0; 2.0 |])
@@ -594,3 +568,37 @@ let ``no derivative flows to the labels`` () =
         AD.Jvp(Func<Expr, Expr>(fun e -> Expr.Create(loss, z, e))).Invoke(c.Value, Value.FromArray [| 1.0; -1.0 |])
 
     assertBitIdentical "the tangent along the labels" (Value.Scalar 0.0) tangent
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "Semantics" [
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "stop_gradient passes the value through and has zero gradient" ``stop_gradient passes the value through and has zero gradient``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "stop_gradient stops the second derivative too" ``stop_gradient stops the second derivative too``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "grad f + grad g = grad (f + g)" ``grad f + grad g = grad (f + g)``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "accumulating gradients over batches with a fold is the gradient of the total" ``accumulating gradients over batches with a fold is the gradient of the total``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "Params addition, subtraction and scaling laws" ``Params addition, subtraction and scaling laws``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "Params ZerosLike keeps names, order and shapes" ``Params ZerosLike keeps names, order and shapes``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "Params SetItem replaces one entry in a copy" ``Params SetItem replaces one entry in a copy``
+        testCase "Params of different names do not combine" ``Params of different names do not combine``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "Grad is pure: repeated calls give bit-identical results and leave the input alone" ``Grad is pure: repeated calls give bit-identical results and leave the input alone``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "a Vjp pullback is pure and linear" ``a Vjp pullback is pure and linear``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "the Params pullback of a vector output is the gradient of <u, f(p)>" ``the Params pullback of a vector output is the gradient of <u, f(p)>``
+        testPropertyWithConfig { replay Seed with maxTest = 20; arbitrary = [ typeof<Arbs> ] } "an output that does not depend on the input has a zero gradient" ``an output that does not depend on the input has a zero gradient``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "gradients with respect to intermediate nodes" ``gradients with respect to intermediate nodes``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "a node used several times accumulates its cotangents" ``a node used several times accumulates its cotangents``
+        testCase "no perturbation confusion: d/dx [x d/dy (x + y)] = 1" ``no perturbation confusion: d/dx [x d/dy (x + y)] = 1``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "AD.Eval of a traced graph with a new binding equals re-tracing at the new value" ``AD.Eval of a traced graph with a new binding equals re-tracing at the new value``
+        testCase "derivatives at kinks follow the documented conventions" ``derivatives at kinks follow the documented conventions``
+        testCase "losses and their gradients stay finite for large logits" ``losses and their gradients stay finite for large logits``
+        testPropertyWithConfig { replay Seed with maxTest = 50; arbitrary = [ typeof<Arbs> ] } "Grad of a function that returns a gradient graph is the second derivative" ``Grad of a function that returns a gradient graph is the second derivative``
+        testCase "the norm and its gradient are right for very large and very small elements" ``the norm and its gradient are right for very large and very small elements``
+        testCase "softplus keeps its tiny values for very negative inputs" ``softplus keeps its tiny values for very negative inputs``
+        testCase "softmax cross-entropy is one op whatever the labels, which are a constant input" ``softmax cross-entropy is one op whatever the labels, which are a constant input``
+        // It measures the process heap: no other test may allocate meanwhile.
+        testSequenced <| testCase "gradients with fresh labels on every call do not grow the heap" ``gradients with fresh labels on every call do not grow the heap``
+        testCase "the cross-entropy's compiled rule holds no labels: it reads them from its input" ``the cross-entropy's compiled rule holds no labels: it reads them from its input``
+        testCase "no derivative flows to the labels" ``no derivative flows to the labels``
+    ]

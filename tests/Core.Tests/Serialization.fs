@@ -12,7 +12,6 @@ open System.Text.Json
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Serialization
 open Functional.Autodiff.Generators
@@ -144,12 +143,10 @@ let assertParamsBits (expected: Params) (actual: Params) =
 
 // ------------------------------------------------------------------ values and parameters
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 300)>]
 let ``a Value round-trips through JsonSerializer bit for bit`` (x: AnyValue) =
     let json = JsonSerializer.Serialize x.V
     assertBitIdentical $"the value read back from {json}" x.V (fromJson<Value> json)
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 200)>]
 let ``Params round-trip through JsonSerializer bit for bit, keeping names and order`` (p: AnyParams) =
     let json = JsonSerializer.Serialize p.P
     assertParamsBits p.P (fromJson<Params> json)
@@ -157,7 +154,6 @@ let ``Params round-trip through JsonSerializer bit for bit, keeping names and or
     let indented = JsonSerializer.Serialize(p.P, JsonSerializerOptions(WriteIndented = true))
     assertParamsBits p.P (fromJson<Params> indented)
 
-[<Test>]
 let ``every special double round-trips bit for bit, as a scalar, in a vector and in a matrix`` () =
     for x in specials do
         let s = Value.Scalar x
@@ -168,7 +164,6 @@ let ``every special double round-trips bit for bit, as a scalar, in a vector and
     let m = T.toValue { Shape = Shape.Matrix(3, 7); Data = Array.copy specials }
     assertBitIdentical "matrix" m (fromJson<Value>(JsonSerializer.Serialize m))
 
-[<Test>]
 let ``the JSON form: shape and row-major data, numbers in shortest form, named strings for the rest`` () =
     Assert.That(JsonSerializer.Serialize(Value.Scalar 1.5), Is.EqualTo """{"shape":[],"data":1.5}""")
     Assert.That(JsonSerializer.Serialize(Value.FromArray [| 0.1; -0.0; 5e-324 |]), Is.EqualTo """{"shape":[3],"data":[0.1,-0,5E-324]}""")
@@ -191,7 +186,6 @@ let ``the JSON form: shape and row-major data, numbers in shortest form, named s
     for s in [ Shape.Scalar; Shape.Vector 4; Shape.Matrix(2, 3) ] do
         Assert.That(fromJson<Shape>(JsonSerializer.Serialize s), Is.EqualTo s)
 
-[<Test>]
 let ``plain JsonSerializer.Serialize of Params writes the numbers (before the converters it wrote only shapes)`` () =
     // Before issue 9 this printed [{"Key":"w","Value":{"Shape":{"Rank":1,…}}},…]: no number at all.
     let p = Params.Of(struct ("w", Value.FromArray [| 1.25; -2.5 |]), struct ("b", Value.Scalar 0.75))
@@ -200,7 +194,6 @@ let ``plain JsonSerializer.Serialize of Params writes the numbers (before the co
     Assert.That(json, Is.EqualTo """{"w":{"shape":[2],"data":[1.25,-2.5]},"b":{"shape":[],"data":0.75}}""")
     assertParamsBits p (fromJson<Params> json)
 
-[<Test>]
 let ``a scalar's data may also be a one-element array, and the properties may come in either order`` () =
     assertBitIdentical "[2.5]" (Value.Scalar 2.5) (fromJson<Value> """{"shape":[],"data":[2.5]}""")
 
@@ -209,7 +202,6 @@ let ``a scalar's data may also be a one-element array, and the properties may co
         (Value.FromRows([| 1.0; 2.0 |], [| 3.0; 4.0 |]))
         (fromJson<Value> """{"data":[1,2,3,4],"shape":[2,2]}""")
 
-[<Test>]
 let ``values and Params inside structures use the converters too`` () =
     let d = Dictionary<string, Value>()
     d["a"] <- Value.FromArray [| -0.0; nan |]
@@ -235,7 +227,6 @@ let readFails<'T> (json: string) (parts: string list) =
     assertMentions ex parts
     ex
 
-[<Test>]
 let ``bad values are refused with the problem, the path and the line`` () =
     let ex =
         readFails<Params> "{\"w\":\n {\"shape\":[2,3],\"data\":[1,2]}}" [ "parameter \"w\""; "2 numbers"; "[2, 3]"; "needs 6"; "row-major"; "Path: $"; "LineNumber: 1" ]
@@ -262,12 +253,10 @@ let ``bad values are refused with the problem, the path and the line`` () =
     readFails<Params> "[]" [ "an array"; "object" ] |> ignore
     readFails<Shape> "[1,2,3]" [ "more than two dimensions" ] |> ignore
 
-[<Test>]
 let ``the message of a bad value ends with the user's line`` () =
     let ex = readFails<Value> """{"shape":[2],"data":[1]}""" [ "1 number," ]
     Assert.That(ex.Message, Does.Match @"\(at Serialization\.fs:\d+\)$")
 
-[<Test>]
 let ``every truncation of saved Params is refused`` () =
     let p = Params.Of(struct ("w", Value.FromRows([| 1.5; nan |], [| -0.0; 1e-310 |])), struct ("b", Value.Scalar 2.0))
     let json = JsonSerializer.Serialize p
@@ -348,13 +337,11 @@ let assertRoundTrip (root: Expr) (vars: Var list) =
     Assert.That(GraphJson.Serialize loaded.Root, Is.EqualTo json, "saving the loaded graph gives the same file")
     loaded
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``random graphs of traced variables round-trip structurally equal and evaluate to the same bits`` (seed: int) =
     let root, vars = randomGraph seed true
     let loaded = assertRoundTrip root vars
     assertBitIdentical $"the value of the loaded graph (seed {seed})" root.Value loaded.Root.Value
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``random graphs of symbolic variables round-trip structurally equal and evaluate to the same bits`` (seed: int) =
     let root, vars = randomGraph seed false
     let loaded = assertRoundTrip root vars
@@ -367,11 +354,9 @@ let ``random graphs of symbolic variables round-trip structurally equal and eval
 
 let opNames = Ops.All |> Seq.map (fun op -> op.Name) |> Array.ofSeq
 
-[<Test>]
 let ``the registry names every op in Ops.All, and no other`` () =
     Assert.That(List.ofSeq OpRegistry.BuiltIn.Names, Is.EquivalentTo opNames, "ops in Ops.All that the graph format cannot save: add them in Serialization/OpRegistry.cs")
 
-[<TestCaseSource(nameof opNames)>]
 let ``every op in Ops.All round-trips through the graph format`` (name: string) =
     let spec = OpSpecs.find name
     let rng = Random(stableSeed ("json " + name))
@@ -386,7 +371,6 @@ let ``every op in Ops.All round-trips through the graph format`` (name: string) 
         Assert.That(loaded.Root.Op, Is.EqualTo case.Op, $"{case.Op} comes back with its parameters")
         assertBitIdentical $"value of {case.Op}" node.Value loaded.Root.Value
 
-[<Test>]
 let ``a shared node is saved once and stays shared; one variable is one node`` () =
     let x = Expr.Var("x", Shape.Vector 2)
     let s = Expr.Sin x
@@ -400,7 +384,6 @@ let ``a shared node is saved once and stays shared; one variable is one node`` (
     Assert.That(obj.ReferenceEquals(product.Inputs[0].Inputs[0], loaded.Root.Inputs[1]), Is.True, "x is one variable")
     Assert.That(loaded.Variables.Length, Is.EqualTo 1)
 
-[<Test>]
 let ``distinct variables with one name stay distinct`` () =
     let a, b = Expr.Var("x", Value.Scalar 2.0), Expr.Var("x", Value.Scalar 3.0)
     let loaded = GraphJson.Deserialize(GraphJson.Serialize(a * b))
@@ -412,7 +395,6 @@ let ``distinct variables with one name stay distinct`` () =
     let ex = throws<GraphFormatException>(fun () -> GraphJson.Deserialize(GraphJson.Serialize(a * b), bind [ a ]) |> ignore)
     assertMentions ex [ "more than one variable named 'x'"; "ambiguous" ]
 
-[<Test>]
 let ``the file lists nodes in post-order with their ops, parameters and values`` () =
     let x = Expr.Var("x", Shape.Vector 3)
     let y = Expr.Sum(Expr.Sin x * 2.0 + Expr.Pow(x, 3.0))
@@ -429,7 +411,6 @@ let ``the file lists nodes in post-order with their ops, parameters and values``
     let w = Expr.Var("w", Value.FromArray [| 1.0; -0.0 |])
     Assert.That(GraphJson.Serialize(Expr.Sum w), Does.StartWith """{"format":"functional-autodiff-graph","version":1,"nodes":[{"var":"w","shape":[2],"value":{"shape":[2],"data":[1,-0]}}""")
 
-[<Test>]
 let ``streams and writers: a graph saved beside the parameters in one document loads back`` () =
     let w = Expr.Var("w", Value.FromArray [| 0.5; -1.5 |])
     let y = Expr.Sum(Expr.Tanh(w * 3.0))
@@ -459,7 +440,6 @@ let ``streams and writers: a graph saved beside the parameters in one document l
 
 // ------------------------------------------------------------------ graphs: depth
 
-[<Test>]
 let ``a million-node chain saves and loads without recursion, and computes the same number`` () =
     // The chain of Depth: a traced x, the n op nodes, and a constant for each add, mul and sub.
     let x = Expr.Var("x", Value.Scalar Depth.x0)
@@ -496,7 +476,6 @@ type ScaleOp(k: float) =
 
     override _.GetHashCode() = k.GetHashCode()
 
-[<Test>]
 let ``a CustomOp without a registered name cannot be saved, and the message says how to register it`` () =
     let x = Expr.Var("x", Value.FromArray [| 1.0; 2.0 |])
     let ex = throws<ArgumentException>(fun () -> GraphJson.Serialize(Expr.Create(logSumExp, x)) |> ignore)
@@ -504,7 +483,6 @@ let ``a CustomOp without a registered name cannot be saved, and the message says
     let ex = throws<ArgumentException>(fun () -> GraphJson.Serialize(Expr.Create(ScaleOp 2.0, x)) |> ignore)
     assertMentions ex [ "'scale'"; "ScaleOp"; "no registered name" ]
 
-[<Test>]
 let ``a file naming an op that is not registered is refused with how to register it`` () =
     let x = Expr.Var("x", Value.FromArray [| 1.0; 2.0 |])
     let ops = OpRegistry.BuiltIn.With("logsumexp", fun () -> logSumExp :> Op)
@@ -513,7 +491,6 @@ let ``a file naming an op that is not registered is refused with how to register
     assertMentions ex [ "node 1"; "'logsumexp'"; "neither a library op nor registered"; "OpRegistry.BuiltIn.With(\"logsumexp\""; "GraphJsonOptions.Ops" ]
     Assert.That(ex.Node, Is.EqualTo(Nullable 1))
 
-[<Test>]
 let ``registered ops of one's own round-trip, with their parameters`` () =
     let x = Expr.Var("x", Value.FromArray [| 1000.0; 1000.0; 999.0 |])
     let y = Expr.Create(logSumExp, Expr.Create(ScaleOp 0.5, x)) * Expr.Create(ScaleOp -3.0, x)[0]
@@ -532,7 +509,6 @@ let ``registered ops of one's own round-trip, with their parameters`` () =
     Assert.That(List.ofSeq ops.Names, Does.Contain "scale")
     Assert.That(ops.Contains "logsumexp" && not (OpRegistry.BuiltIn.Contains "logsumexp"), Is.True)
 
-[<Test>]
 let ``the registry refuses a library op's name, a name twice, and a factory that makes another op`` () =
     assertMentions (throws<ArgumentException>(fun () -> OpRegistry.BuiltIn.With("add", fun () -> logSumExp :> Op) |> ignore)) [ "'add'"; "library op" ]
     let ops = OpRegistry.BuiltIn.With("logsumexp", fun () -> logSumExp :> Op)
@@ -568,7 +544,6 @@ let loadFails (json: string) (parts: string list) =
     Assert.That(ex.Message, Does.Match @"\(at Serialization\.fs:\d+\)$", "the message ends with the user's line")
     ex
 
-[<Test>]
 let ``malformed JSON is refused with its line and column`` () =
     let ex = loadFails "{\"format\":\"functional-autodiff-graph\",\n  \"version\":1 \"nodes\":[]}" [ "not valid JSON"; "line 2, column" ]
     Assert.That(ex.Line, Is.EqualTo 2L)
@@ -576,7 +551,6 @@ let ``malformed JSON is refused with its line and column`` () =
     loadFails "" [ "not valid JSON" ] |> ignore
     loadFails (file [ vec3 ] 0 + " {}") [ "not valid JSON" ] |> ignore
 
-[<Test>]
 let ``every truncation of a saved graph is refused, never half loaded`` () =
     let x = Expr.Var("x", Value.FromRows([| 1.0; 2.0 |], [| 3.0; 4.0 |]))
     let y = Expr.Sum(Expr.MatMul(x, Expr.Transpose x) + Expr.Create(ScatterOp(Shape.Matrix(2, 2), 1, Nullable 0), x[0, 1]))
@@ -586,7 +560,6 @@ let ``every truncation of a saved graph is refused, never half loaded`` () =
         let ex = throws<GraphFormatException>(fun () -> GraphJson.Deserialize(json.Substring(0, n)) |> ignore)
         Assert.That(ex.BytePosition, Is.InRange(0L, int64 n), $"the position of the error in the first {n} characters")
 
-[<Test>]
 let ``the position is the line and column of the offending node`` () =
     let x = Expr.Var("x", Shape.Vector 3)
     let json = GraphJson.Serialize(Expr.Sum(Expr.Sin x), GraphJsonOptions(Indented = true))
@@ -599,7 +572,6 @@ let ``the position is the line and column of the offending node`` () =
     Assert.That((ex.Line, ex.Column, ex.BytePosition), Is.EqualTo((int64 line, int64 column, int64 at)))
     Assert.That(ex.Message, Does.Contain $"node 1, line {line}, column {column}, byte {at}")
 
-[<Test>]
 let ``an unknown op, a bad input index, a wrong arity: each refused with the node and what was expected`` () =
     loadFails (file [ vec3; """{"op":"frobnicate","inputs":[0]}""" ] 1) [ "node 1"; "'frobnicate'"; "neither a library op nor registered" ] |> ignore
     loadFails (file [ vec3; """{"op":"sin","inputs":[5]}""" ] 1) [ "input 0 of node 1 is node 5"; "does not come before node 1"; "post-order"; "0 to 0" ] |> ignore
@@ -611,7 +583,6 @@ let ``an unknown op, a bad input index, a wrong arity: each refused with the nod
     loadFails (file [ vec3; """{"op":"add","inputs":[0,0,0,0,0]}""" ] 1) [ "more than 4 inputs" ] |> ignore
     loadFails (file [ vec3; """{"op":"sin"}""" ] 1) [ "node 1"; "no \"inputs\"" ] |> ignore
 
-[<Test>]
 let ``shapes that do not fit are refused when the graph is rebuilt`` () =
     let ex =
         loadFails
@@ -625,7 +596,6 @@ let ``shapes that do not fit are refused when the graph is rebuilt`` () =
     // Labels are checked where the node is rebuilt, as where it is built.
     loadFails (file [ """{"const":{"shape":[],"data":7}}"""; """{"op":"one_hot","params":{"classes":3},"inputs":[0]}""" ] 1) [ "node 1 (one_hot)"; "label 7" ] |> ignore
 
-[<Test>]
 let ``bad parameters are refused with the op and the parameter`` () =
     loadFails (file [ vec3; """{"op":"pow","params":{"exponent":"two"},"inputs":[0]}""" ] 1) [ "node 1"; "parameter \"exponent\" of pow"; "\"two\"" ] |> ignore
     loadFails (file [ vec3; """{"op":"pow","params":{"exponent":"Infinity"},"inputs":[0]}""" ] 1) [ "node 1"; "pow"; "finite" ] |> ignore
@@ -637,7 +607,6 @@ let ``bad parameters are refused with the op and the parameter`` () =
     loadFails (file [ vec3; """{"op":"broadcast_rows","params":{"rows":0},"inputs":[0]}""" ] 1) [ "parameter \"rows\" of broadcast_rows"; "at least 1" ] |> ignore
     loadFails (file [ """{"const":{"shape":[],"data":1}}"""; """{"op":"broadcast","params":{"target":[2,2,2]},"inputs":[0]}""" ] 1) [ "parameter \"target\" of broadcast"; "more than two dimensions" ] |> ignore
 
-[<Test>]
 let ``data that do not match their shape, and malformed nodes, are refused`` () =
     loadFails (file [ """{"const":{"shape":[2,2],"data":[1,2,3]}}""" ] 0) [ "node 0"; "the constant of node 0"; "3 numbers"; "needs 4" ] |> ignore
     loadFails (file [ """{"var":"x","shape":[2],"value":{"shape":[2],"data":[1,2,3]}}""" ] 0) [ "the value of node 0"; "3 numbers" ] |> ignore
@@ -651,7 +620,6 @@ let ``data that do not match their shape, and malformed nodes, are refused`` () 
     loadFails (file [ "[]" ] 0) [ "node 0 is an array" ] |> ignore
     loadFails (file [ vec3; """{"op":"sin","inputs":[0],"inputs":[0]}""" ] 1) [ "\"inputs\" twice" ] |> ignore
 
-[<Test>]
 let ``the document: format, version, nodes and root are required and checked`` () =
     loadFails (file [ vec3 ] 3) [ "\"root\" is node 3"; "1 node(s)" ] |> ignore
     loadFails (file [] 0) [ "\"nodes\" is empty" ] |> ignore
@@ -662,7 +630,6 @@ let ``the document: format, version, nodes and root are required and checked`` (
     loadFails ((file [ vec3 ] 0).Replace("\"root\"", "\"extra\":1,\"root\"")) [ "unknown property \"extra\"" ] |> ignore
     loadFails "[1,2]" [ "the file is an array" ] |> ignore
 
-[<Test>]
 let ``a variable bound to one of another shape is refused; unused bindings are ignored`` () =
     let x = Expr.Var("x", Shape.Vector 3)
     let json = GraphJson.Serialize(Expr.Sum x)
@@ -691,7 +658,6 @@ let private assertLeavesBits (what: string) (expected: ImmutableArray<Value>) (a
     for k in 0 .. expected.Length - 1 do
         assertBitIdentical $"{what}: leaf {k}" expected[k] actual[k]
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``a structured value round-trips through Tree.ToJson bit for bit, keeping its form`` () =
     let structure =
         gen {
@@ -716,7 +682,6 @@ let ``a structured value round-trips through Tree.ToJson bit for bit, keeping it
         let struct (l3, _) = Tree.Flatten(Tree.FromJson<struct (Layer<Value> list * Value[] * Params * float * Map<string, Value>)>(Tree.ToJson(x, true)))
         assertLeavesBits "indented" l1 l3)
 
-[<Test>]
 let ``structured JSON: tuples are arrays, records dictionaries and parameters objects`` () =
     let x = struct (1.5, [| Value.FromArray [| 2.0 |] |], { W = Value.Scalar -0.0; B = Value.Scalar nan })
     Assert.That(
@@ -728,7 +693,6 @@ let private fails<'T> (json: string) (parts: string list) =
     let ex = Assert.Catch<JsonException>(TestDelegate(fun () -> Tree.FromJson<'T> json |> ignore)) |> nonNull
     assertMentions ex ("Serialization.fs:" :: parts)
 
-[<Test>]
 let ``structured JSON that does not fit the type names the path, the position and the user's line`` () =
 
 
@@ -741,3 +705,46 @@ let ``structured JSON that does not fit the type names the path, the position an
     fails<Map<string, Value>> """{"a": {"shape":[],"data":1}, "a": {"shape":[],"data":2}}""" [ "the key \"a\" twice" ]
     fails<Value[]> """[{"shape":[],"data":1}""" [ "LineNumber" ]
     fails<Value[]> "null" [ "the JSON is null" ]
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "Serialization" [
+        testPropertyWithConfig { replay Seed with maxTest = 300; arbitrary = [ typeof<Arbs> ] } "a Value round-trips through JsonSerializer bit for bit" ``a Value round-trips through JsonSerializer bit for bit``
+        testPropertyWithConfig { replay Seed with maxTest = 200; arbitrary = [ typeof<Arbs> ] } "Params round-trip through JsonSerializer bit for bit, keeping names and order" ``Params round-trip through JsonSerializer bit for bit, keeping names and order``
+        testCase "every special double round-trips bit for bit, as a scalar, in a vector and in a matrix" ``every special double round-trips bit for bit, as a scalar, in a vector and in a matrix``
+        testCase "the JSON form: shape and row-major data, numbers in shortest form, named strings for the rest" ``the JSON form: shape and row-major data, numbers in shortest form, named strings for the rest``
+        testCase "plain JsonSerializer.Serialize of Params writes the numbers (before the converters it wrote only shapes)" ``plain JsonSerializer.Serialize of Params writes the numbers (before the converters it wrote only shapes)``
+        testCase "a scalar's data may also be a one-element array, and the properties may come in either order" ``a scalar's data may also be a one-element array, and the properties may come in either order``
+        testCase "values and Params inside structures use the converters too" ``values and Params inside structures use the converters too``
+        testCase "bad values are refused with the problem, the path and the line" ``bad values are refused with the problem, the path and the line``
+        testCase "the message of a bad value ends with the user's line" ``the message of a bad value ends with the user's line``
+        testCase "every truncation of saved Params is refused" ``every truncation of saved Params is refused``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "random graphs of traced variables round-trip structurally equal and evaluate to the same bits" ``random graphs of traced variables round-trip structurally equal and evaluate to the same bits``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "random graphs of symbolic variables round-trip structurally equal and evaluate to the same bits" ``random graphs of symbolic variables round-trip structurally equal and evaluate to the same bits``
+        testCase "the registry names every op in Ops.All, and no other" ``the registry names every op in Ops.All, and no other``
+        testList "every op in Ops.All round-trips through the graph format" [ for c in opNames -> testCase c (fun () -> ``every op in Ops.All round-trips through the graph format`` c) ]
+        testCase "a shared node is saved once and stays shared; one variable is one node" ``a shared node is saved once and stays shared; one variable is one node``
+        testCase "distinct variables with one name stay distinct" ``distinct variables with one name stay distinct``
+        testCase "the file lists nodes in post-order with their ops, parameters and values" ``the file lists nodes in post-order with their ops, parameters and values``
+        testCase "streams and writers: a graph saved beside the parameters in one document loads back" ``streams and writers: a graph saved beside the parameters in one document loads back``
+        testCase "a million-node chain saves and loads without recursion, and computes the same number" ``a million-node chain saves and loads without recursion, and computes the same number``
+        testCase "a CustomOp without a registered name cannot be saved, and the message says how to register it" ``a CustomOp without a registered name cannot be saved, and the message says how to register it``
+        testCase "a file naming an op that is not registered is refused with how to register it" ``a file naming an op that is not registered is refused with how to register it``
+        testCase "registered ops of one's own round-trip, with their parameters" ``registered ops of one's own round-trip, with their parameters``
+        testCase "the registry refuses a library op's name, a name twice, and a factory that makes another op" ``the registry refuses a library op's name, a name twice, and a factory that makes another op``
+        testCase "malformed JSON is refused with its line and column" ``malformed JSON is refused with its line and column``
+        testCase "every truncation of a saved graph is refused, never half loaded" ``every truncation of a saved graph is refused, never half loaded``
+        testCase "the position is the line and column of the offending node" ``the position is the line and column of the offending node``
+        testCase "an unknown op, a bad input index, a wrong arity: each refused with the node and what was expected" ``an unknown op, a bad input index, a wrong arity: each refused with the node and what was expected``
+        testCase "shapes that do not fit are refused when the graph is rebuilt" ``shapes that do not fit are refused when the graph is rebuilt``
+        testCase "bad parameters are refused with the op and the parameter" ``bad parameters are refused with the op and the parameter``
+        testCase "data that do not match their shape, and malformed nodes, are refused" ``data that do not match their shape, and malformed nodes, are refused``
+        testCase "the document: format, version, nodes and root are required and checked" ``the document: format, version, nodes and root are required and checked``
+        testCase "a variable bound to one of another shape is refused; unused bindings are ignored" ``a variable bound to one of another shape is refused; unused bindings are ignored``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "a structured value round-trips through Tree.ToJson bit for bit, keeping its form" ``a structured value round-trips through Tree.ToJson bit for bit, keeping its form``
+        testCase "structured JSON: tuples are arrays, records dictionaries and parameters objects" ``structured JSON: tuples are arrays, records dictionaries and parameters objects``
+        testCase "structured JSON that does not fit the type names the path, the position and the user's line" ``structured JSON that does not fit the type names the path, the position and the user's line``
+    ]

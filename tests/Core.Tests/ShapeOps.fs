@@ -7,7 +7,6 @@ module Functional.Autodiff.Tests.ShapeOps
 open System
 open MathNet.Numerics.LinearAlgebra
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Tests.Common
 
@@ -24,7 +23,6 @@ let private assertMentions (ex: exn) (parts: string list) =
 
 // ------------------------------------------------------------------ laws
 
-[<Property(Replay = Seed, MaxTest = 200)>]
 let ``reshape to another shape and back is the input, bit for bit`` (seed: int) =
     let rng = Random seed
     let source = randomShape rng
@@ -38,7 +36,6 @@ let ``reshape to another shape and back is the input, bit for bit`` (seed: int) 
     let g = AD.Gradients(back, [| x :> Expr |], Expr.Const u)
     assertBitIdentical "the gradient of reshape and back" u g[0].Value
 
-[<Test>]
 let ``reshape to its own shape is the very node, and reshape is row-major`` () =
     let x = Expr.Var("x", Shape.Matrix(2, 3))
     Assert.That(obj.ReferenceEquals(Expr.Reshape(x, x.Shape), x), Is.True)
@@ -48,7 +45,6 @@ let ``reshape to its own shape is the very node, and reshape is row-major`` () =
     let m32 = Expr.Reshape(Expr.Const m, Shape.Matrix(3, 2)).Value.ToMatrix()
     Assert.That(m32.ToRowArrays(), Is.EqualTo [| [| 1.0; 2.0 |]; [| 3.0; 4.0 |]; [| 5.0; 6.0 |] |])
 
-[<Property(Replay = Seed, MaxTest = 200)>]
 let ``flatten of a matrix is MathNet's row-major array; of a vector it is the vector; of a scalar, vector(1)`` (seed: int) =
     let rng = Random seed
     let m = (valueOf rng (Shape.Matrix(rng.Next(1, 6), rng.Next(1, 6)))).ToMatrix()
@@ -61,7 +57,6 @@ let ``flatten of a matrix is MathNet's row-major array; of a vector it is the ve
     Assert.That(s.Shape, Is.EqualTo(Shape.Vector 1))
     Assert.That(s.Value.ToArray(), Is.EqualTo [| 2.5 |])
 
-[<Property(Replay = Seed, MaxTest = 200)>]
 let ``concat then slice gives back the parts, bit for bit, and so does the gradient`` (seed: int) =
     let rng = Random seed
     let isVector = rng.Next 3 = 0
@@ -93,7 +88,6 @@ let ``concat then slice gives back the parts, bit for bit, and so does the gradi
     for k in 0 .. count - 1 do
         assertBitIdentical $"gradient of part {k}" (Expr.Slice(Expr.Const u, axis, starts[k], starts[k + 1])).Value gs[k].Value
 
-[<Property(Replay = Seed, MaxTest = 200)>]
 let ``gather by a permutation then by its inverse is the identity`` (seed: int) =
     let rng = Random seed
     let n = rng.Next(1, 9)
@@ -108,7 +102,6 @@ let ``gather by a permutation then by its inverse is the identity`` (seed: int) 
     let g = AD.Gradients(back, [| x :> Expr |], Expr.Const u)
     assertBitIdentical "its gradient" u g[0].Value
 
-[<Test>]
 let ``the gradient of gather adds up repeated indices`` () =
     let g =
         AD.Grad(Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Gather(x, 0, 2, 0, 0) * Expr.Const(Value.FromArray [| 1.0; 2.0; 3.0; 4.0 |]))))
@@ -123,7 +116,6 @@ let ``the gradient of gather adds up repeated indices`` () =
 
     Assert.That(gm.ToMatrix().ToRowArrays(), Is.EqualTo [| [| 0.0; 0.0 |]; [| 2.0; 2.0 |]; [| 0.0; 0.0 |] |])
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``stack makes MathNet's matrix of row or column vectors; stacked scalars are a vector`` (seed: int) =
     let rng = Random seed
     let n, k = rng.Next(1, 6), rng.Next(1, 7)
@@ -136,7 +128,6 @@ let ``stack makes MathNet's matrix of row or column vectors; stacked scalars are
     Assert.That(stacked.Shape, Is.EqualTo(Shape.Vector k))
     Assert.That(stacked.Value.ToArray(), Is.EqualTo(Array.ofList xs))
 
-[<Test>]
 let ``row and column read a matrix without a transpose, and Slice keeps the rank`` () =
     let m = Expr.Const(T.toValue (T.matrix 3 4 (fun i j -> float (10 * i + j))))
     Assert.That(Expr.Row(m, 1).Value.ToArray(), Is.EqualTo [| 10.0; 11.0; 12.0; 13.0 |])
@@ -146,7 +137,6 @@ let ``row and column read a matrix without a transpose, and Slice keeps the rank
     let v = Expr.Const(Value.FromArray [| 10.0; 20.0; 30.0; 40.0 |])
     Assert.That(Expr.Slice(v, 1, 3).Value.ToArray(), Is.EqualTo [| 20.0; 30.0 |])
 
-[<Test>]
 let ``a concat of many parts is a balanced tree of two-input nodes, and one part is itself`` () =
     let parts = Array.init 1000 (fun k -> Expr.Const(Value.FromArray [| float k |]))
     let joined = Expr.Concat(parts)
@@ -202,7 +192,6 @@ let private m0 =
 /// A tensor of shape s from the script's literals (matrices column by column).
 let private literal (s: Shape) (d: float[]) = { Shape = s; Data = d }
 
-[<Test>]
 let ``the shape ops match PyTorch float64: every part bit for bit, a composed function and its gradients to rounding`` () =
     let x = Expr.Var("x", Value.FromArray(Array.copy x0))
     let m = Expr.Var("m", T.toValue m0)
@@ -231,7 +220,6 @@ let ``the shape ops match PyTorch float64: every part bit for bit, a composed fu
         (literal (Shape.Matrix(3, 4)) [| -1.4081869214177796; 1.2591220087704835; 1.4469470987492228; 0.24999999999999994; -0.615317582282529; -0.625; -1.008684541737119; -0.7272162927688887; 0.7266843162829836; 0.6437693591488232; -0.6701575520590243; -1.5830593821136616 |])
         (T.ofValue gs[1].Value)
 
-[<Test>]
 let ``the composed function passes GradCheck at orders 1 and 2 in each input`` () =
     let m = T.toValue m0
     let x = Value.FromArray(Array.copy x0)
@@ -243,13 +231,11 @@ let ``the composed function passes GradCheck at orders 1 and 2 in each input`` (
 let private vecOf n = Expr.Const(Value.FromArray(Array.init n float))
 let private matOf m n = Expr.Const(T.toValue (T.matrix m n (fun i j -> float (i + 2 * j))))
 
-[<Test>]
 let ``reshape to a different size names both shapes and sizes`` () =
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Reshape(matOf 2 3, Shape.Matrix(4, 2)) |> ignore)
     assertMentions ex [ "reshape"; "matrix(2, 3)"; "matrix(4, 2)"; "has 6"; "has 8"; "vector(6)"; "ShapeOps.fs:" ]
     Assert.That((ex.Op, ex.Left, ex.Right), Is.EqualTo(("reshape", Shape.Matrix(2, 3), Shape.Matrix(4, 2))))
 
-[<Test>]
 let ``concat of mismatched sides names the part, the shapes and the axis to use`` () =
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Concat(0, matOf 2 3, matOf 2 3, matOf 2 4) |> ignore)
     assertMentions ex [ "concat"; "matrix(2, 3)"; "matrix(2, 4)"; "part 2"; "columns"; "axis 1"; "ShapeOps.fs:" ]
@@ -265,14 +251,12 @@ let ``concat of mismatched sides names the part, the shapes and the axis to use`
     assertMentions ex [ "concat"; "axis 2" ]
     throws<ArgumentException> (fun () -> Expr.Concat(Array.empty<Expr>) |> ignore) |> ignore
 
-[<Test>]
 let ``stack of different shapes or of matrices says what to use`` () =
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Stack(vecOf 3, vecOf 3, vecOf 2) |> ignore)
     assertMentions ex [ "stack"; "vector(3)"; "vector(2)"; "part 2"; "one shape"; "ShapeOps.fs:" ]
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Stack(matOf 2 2, matOf 2 2) |> ignore)
     assertMentions ex [ "stack"; "matrix(2, 2)"; "Concat" ]
 
-[<Test>]
 let ``slice out of range or empty gives the valid range`` () =
     let ex = throws<ArgumentOutOfRangeException> (fun () -> Expr.Slice(vecOf 4, 2, 6) |> ignore)
     assertMentions ex [ "slice"; "[2, 6)"; "vector(4)"; "stop ≤ 4"; "ShapeOps.fs:" ]
@@ -287,7 +271,6 @@ let ``slice out of range or empty gives the valid range`` () =
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Slice(vecOf 4, 1, 0, 1) |> ignore)
     assertMentions ex [ "slice"; "vector(4)"; "axis 0" ]
 
-[<Test>]
 let ``gather and row and column out of range name the index and the valid range`` () =
     let ex = throws<ArgumentOutOfRangeException> (fun () -> Expr.Gather(vecOf 3, 0, 3) |> ignore)
     assertMentions ex [ "gather"; "indices[1] = 3"; "vector(3)"; "0 to 2"; "ShapeOps.fs:" ]
@@ -305,3 +288,27 @@ let ``gather and row and column out of range name the index and the valid range`
     assertMentions ex [ "column"; "j = 3"; "0 to 2" ]
     let ex = throws<ShapeMismatchException> (fun () -> Expr.Row(vecOf 3, 0) |> ignore)
     assertMentions ex [ "row"; "vector(3)"; "x[i]" ]
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "ShapeOps" [
+        testPropertyWithConfig { replay Seed with maxTest = 200 } "reshape to another shape and back is the input, bit for bit" ``reshape to another shape and back is the input, bit for bit``
+        testCase "reshape to its own shape is the very node, and reshape is row-major" ``reshape to its own shape is the very node, and reshape is row-major``
+        testPropertyWithConfig { replay Seed with maxTest = 200 } "flatten of a matrix is MathNet's row-major array; of a vector it is the vector; of a scalar, vector(1)" ``flatten of a matrix is MathNet's row-major array; of a vector it is the vector; of a scalar, vector(1)``
+        testPropertyWithConfig { replay Seed with maxTest = 200 } "concat then slice gives back the parts, bit for bit, and so does the gradient" ``concat then slice gives back the parts, bit for bit, and so does the gradient``
+        testPropertyWithConfig { replay Seed with maxTest = 200 } "gather by a permutation then by its inverse is the identity" ``gather by a permutation then by its inverse is the identity``
+        testCase "the gradient of gather adds up repeated indices" ``the gradient of gather adds up repeated indices``
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "stack makes MathNet's matrix of row or column vectors; stacked scalars are a vector" ``stack makes MathNet's matrix of row or column vectors; stacked scalars are a vector``
+        testCase "row and column read a matrix without a transpose, and Slice keeps the rank" ``row and column read a matrix without a transpose, and Slice keeps the rank``
+        testCase "a concat of many parts is a balanced tree of two-input nodes, and one part is itself" ``a concat of many parts is a balanced tree of two-input nodes, and one part is itself``
+        testCase "the shape ops match PyTorch float64: every part bit for bit, a composed function and its gradients to rounding" ``the shape ops match PyTorch float64: every part bit for bit, a composed function and its gradients to rounding``
+        testCase "the composed function passes GradCheck at orders 1 and 2 in each input" ``the composed function passes GradCheck at orders 1 and 2 in each input``
+        testCase "reshape to a different size names both shapes and sizes" ``reshape to a different size names both shapes and sizes``
+        testCase "concat of mismatched sides names the part, the shapes and the axis to use" ``concat of mismatched sides names the part, the shapes and the axis to use``
+        testCase "stack of different shapes or of matrices says what to use" ``stack of different shapes or of matrices says what to use``
+        testCase "slice out of range or empty gives the valid range" ``slice out of range or empty gives the valid range``
+        testCase "gather and row and column out of range name the index and the valid range" ``gather and row and column out of range name the index and the valid range``
+    ]

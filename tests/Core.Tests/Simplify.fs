@@ -12,7 +12,6 @@ open System.Collections.Immutable
 open FsCheck
 open FsCheck.FSharp
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Export
 open Functional.Autodiff.Tests.Common
@@ -283,7 +282,6 @@ let private checkSimplified (what: string) (c: Case) (value: Expr -> Value) (gra
     let again = Graph.Simplify(together :> IReadOnlyList<Expr>)
     Assert.That(Seq.forall2 same again together, $"{what}s simplified together: not a fixed point\n{c}")
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 150)>]
 let ``over symbolic variables bound with AD.Eval, a graph, its gradients and a second order gradient keep their bits``
     (c: Case)
     =
@@ -292,12 +290,10 @@ let ``over symbolic variables bound with AD.Eval, a graph, its gradients and a s
     let eval (g: Expr) = AD.Eval(g, bindingsFor g all)
     checkSimplified "graph" c eval (graphsOf (vars |> List.map (fun v -> v :> Expr)) c.Program)
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 150)>]
 let ``over traced variables, a graph, its gradients and a second order gradient keep their bits`` (c: Case) =
     let vars = c.Values |> List.mapi (fun k v -> Expr.Var($"x{k}", v) :> Expr)
     checkSimplified "traced graph" c (fun g -> g.Value) (graphsOf vars c.Program)
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``the graphs Diff.Grad builds keep their bits when simplified, and differentiating them again does too`` (c: Case) =
     let x1 = Expr.Var("x1", c.Values[1])
     let x2 = Expr.Var("x2", c.Values[2])
@@ -335,7 +331,6 @@ let ``the graphs Diff.Grad builds keep their bits when simplified, and different
 
 // ------------------------------------------------------------------ what it prints
 
-[<Test>]
 let ``the gradient of x·x prints as x + x, and the default printing is unchanged`` () =
     let x = scalarVar "x"
     let g = AD.Gradients(x * x, x)[0]
@@ -348,7 +343,6 @@ let ``the gradient of x·x prints as x + x, and the default printing is unchange
     let traced = Expr.Var("x", Value.Scalar 3.0) :> Expr
     Assert.That(Text.Render(AD.Gradients(traced * traced, traced)[0], simplify = true), Is.EqualTo "x + x : scalar = 6")
 
-[<Test>]
 let ``more gradients, before and after`` () =
     let x = scalarVar "x"
     let v = Expr.Var("v", Shape.Vector 3) :> Expr
@@ -378,7 +372,6 @@ let ``more gradients, before and after`` () =
 
 // ------------------------------------------------------------------ identity, sharing, the rules
 
-[<Test>]
 let ``a graph no rule changes comes back as the same instance, and so does every node it did not rebuild`` () =
     let x = scalarVar "x"
     let y = Expr.Var("y", Value.FromArray(1.0, -2.0)) :> Expr
@@ -401,7 +394,6 @@ let ``a graph no rule changes comes back as the same instance, and so does every
     Assert.That(same s.Inputs[0] shared, "the subgraph below the rewrite keeps its identity")
     Assert.That(same (Graph.Simplify(ImmutableArray.Create(shared, x) :> IReadOnlyList<Expr>)[0]) shared)
 
-[<Test>]
 let ``common subexpressions: structurally equal nodes become one, constants by bits, + and * in either order`` () =
     let x = scalarVar "x"
     let y = scalarVar "y"
@@ -433,7 +425,6 @@ let ``common subexpressions: structurally equal nodes become one, constants by b
     Assert.That(same together[0].Inputs[0] together[1].Inputs[0], "cos(x * y) is one node")
     Assert.That(countAll together, Is.LessThan(countAll g))
 
-[<Test>]
 let ``nodes of a user's op are never merged (it may be random), but fold over constants to the value they computed``
     ()
     =
@@ -460,7 +451,6 @@ let ``nodes of a user's op are never merged (it may be random), but fold over co
     Assert.That(s, Is.InstanceOf<Const>())
     assertSameValue "the folded user op" value s.Value
 
-[<Test>]
 let ``x * 0 is not folded: it is NaN at infinity and −0 at negative x; constants times constants are`` () =
     for v in [ infinity; -infinity; nan; -3.0 ] do
         let x = Expr.Var("x", Value.Scalar v) :> Expr
@@ -478,7 +468,6 @@ let ``x * 0 is not folded: it is NaN at infinity and −0 at negative x; constan
     Assert.That(nanFold, Is.InstanceOf<Const>())
     Assert.That(Double.IsNaN(nanFold.Value.ToScalar()), "∞ · 0 folds to the kernel's NaN, not to 0")
 
-[<Test>]
 let ``x + 0 is kept (it turns −0 into +0); x − 0, x + (−0) and (−0) − x are exact and fold`` () =
     let x = Expr.Var("x", Value.Scalar minusZero) :> Expr
     let plus = x + 0.0
@@ -493,7 +482,6 @@ let ``x + 0 is kept (it turns −0 into +0); x − 0, x + (−0) and (−0) − 
     let minusMinusZero = x - minusZero
     Assert.That(same (Graph.Simplify minusMinusZero) minusMinusZero)
 
-[<Test>]
 let ``x · 1 and x + (−0) fold only where the result has x's shape`` () =
     let x = scalarVar "x"
     let v = Expr.Var("v", Shape.Vector 3) :> Expr
@@ -517,7 +505,6 @@ let ``x · 1 and x + (−0) fold only where the result has x's shape`` () =
     Assert.That(same (Graph.Simplify(m / 1.0)) m)
     Assert.That(Text.Expression(Graph.Simplify(v * -1.0)), Is.EqualTo "-v")
 
-[<Test>]
 let ``negation pairs, stop-gradient and transpose pairs`` () =
     let a = scalarVar "a"
     let b = scalarVar "b"
@@ -538,7 +525,6 @@ let ``negation pairs, stop-gradient and transpose pairs`` () =
     let wide = Expr.BroadcastTo(Expr.Const 2.0, Shape.Vector 100)
     Assert.That(same (Graph.Simplify wide) wide)
 
-[<Test>]
 let ``bad arguments: null graphs`` () =
     throws<ArgumentNullException>(fun () -> Graph.Simplify(Unchecked.defaultof<Expr>) |> ignore)
     |> ignore
@@ -554,7 +540,6 @@ let ``bad arguments: null graphs`` () =
 
 // ------------------------------------------------------------------ depth
 
-[<Test>]
 let ``a million-node chain simplifies without touching the stack`` () =
     let n = 1_000_000
     let s = Expr.Var("s", Shape.Scalar)
@@ -576,7 +561,6 @@ let ``a million-node chain simplifies without touching the stack`` () =
     assertSameValue "the chain's value" (AD.Eval(e, b)) (AD.Eval(simplified, b))
     Assert.That(same (Graph.Simplify simplified) simplified)
 
-[<Test>]
 let ``the traced million-node chain of Depth: constants shared, values bit for bit`` () =
     let x = Expr.Var("x", Value.Scalar Depth.x0)
     let y = Depth.chain x
@@ -597,7 +581,6 @@ let private gradientOf () =
     let f = Expr.Sin(x * y) * x
     f, x, y, AD.Gradients(f, x, y)
 
-[<Test>]
 let ``DOT and Mermaid: Simplify draws the simplified graph; the default drawing is unchanged`` () =
     let _, _, _, g = gradientOf ()
     let dx = g[0]
@@ -620,7 +603,6 @@ let ``DOT and Mermaid: Simplify draws the simplified graph; the default drawing 
     Assert.That(simplified.WithLine "1", Is.Empty, "no constant 1 is left")
     checkMermaid (Mermaid.Render(dx, DrawOptions(Simplify = true))) |> ignore
 
-[<Test>]
 let ``drawing several roots simplified: they are simplified together, and roots that become one node share it`` () =
     let f, x, _, g = gradientOf ()
 
@@ -645,7 +627,6 @@ let ``drawing several roots simplified: they are simplified together, and roots 
 
     checkMermaid (Mermaid.Render(roots, DrawOptions(Simplify = true))) |> ignore
 
-[<Test>]
 let ``gradients on a simplified drawing: of the simplified graph they show; of the graph as built they are refused``
     ()
     =
@@ -670,3 +651,29 @@ let ``gradients on a simplified drawing: of the simplified graph they show; of t
     let text = Dot.Render(s, options)
     Assert.That(text, Is.EqualTo(Dot.Render(s, DrawOptions(Gradients = Drawing.GradientsOf s))))
     Assert.That(text, Does.Contain "grad ")
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "Simplify" [
+        testPropertyWithConfig { replay Seed with maxTest = 150; arbitrary = [ typeof<Arbs> ] } "over symbolic variables bound with AD.Eval, a graph, its gradients and a second order gradient keep their bits" ``over symbolic variables bound with AD.Eval, a graph, its gradients and a second order gradient keep their bits``
+        testPropertyWithConfig { replay Seed with maxTest = 150; arbitrary = [ typeof<Arbs> ] } "over traced variables, a graph, its gradients and a second order gradient keep their bits" ``over traced variables, a graph, its gradients and a second order gradient keep their bits``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "the graphs Diff.Grad builds keep their bits when simplified, and differentiating them again does too" ``the graphs Diff.Grad builds keep their bits when simplified, and differentiating them again does too``
+        testCase "the gradient of x·x prints as x + x, and the default printing is unchanged" ``the gradient of x·x prints as x + x, and the default printing is unchanged``
+        testCase "more gradients, before and after" ``more gradients, before and after``
+        testCase "a graph no rule changes comes back as the same instance, and so does every node it did not rebuild" ``a graph no rule changes comes back as the same instance, and so does every node it did not rebuild``
+        testCase "common subexpressions: structurally equal nodes become one, constants by bits, + and * in either order" ``common subexpressions: structurally equal nodes become one, constants by bits, + and * in either order``
+        testCase "nodes of a user's op are never merged (it may be random), but fold over constants to the value they computed" ``nodes of a user's op are never merged (it may be random), but fold over constants to the value they computed``
+        testCase "x * 0 is not folded: it is NaN at infinity and −0 at negative x; constants times constants are" ``x * 0 is not folded: it is NaN at infinity and −0 at negative x; constants times constants are``
+        testCase "x + 0 is kept (it turns −0 into +0); x − 0, x + (−0) and (−0) − x are exact and fold" ``x + 0 is kept (it turns −0 into +0); x − 0, x + (−0) and (−0) − x are exact and fold``
+        testCase "x · 1 and x + (−0) fold only where the result has x's shape" ``x · 1 and x + (−0) fold only where the result has x's shape``
+        testCase "negation pairs, stop-gradient and transpose pairs" ``negation pairs, stop-gradient and transpose pairs``
+        testCase "bad arguments: null graphs" ``bad arguments: null graphs``
+        testCase "a million-node chain simplifies without touching the stack" ``a million-node chain simplifies without touching the stack``
+        testCase "the traced million-node chain of Depth: constants shared, values bit for bit" ``the traced million-node chain of Depth: constants shared, values bit for bit``
+        testCase "DOT and Mermaid: Simplify draws the simplified graph; the default drawing is unchanged" ``DOT and Mermaid: Simplify draws the simplified graph; the default drawing is unchanged``
+        testCase "drawing several roots simplified: they are simplified together, and roots that become one node share it" ``drawing several roots simplified: they are simplified together, and roots that become one node share it``
+        testCase "gradients on a simplified drawing: of the simplified graph they show; of the graph as built they are refused" ``gradients on a simplified drawing: of the simplified graph they show; of the graph as built they are refused``
+    ]

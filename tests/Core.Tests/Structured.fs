@@ -14,7 +14,6 @@ open MathNet.Numerics.LinearAlgebra
 open Microsoft.FSharp.Reflection
 open NUnit.Framework
 open FsCheck
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.Tests.Common
 
@@ -538,7 +537,6 @@ type Checks =
 
             close "AD.Grad (Diff.Grad f)" (flatOf hv) (flatOf (nested.Invoke x))
 
-[<Property(Replay = Seed, MaxTest = 100)>]
 let ``every transform on a random structure equals the transform on the flat vector of its leaves`` (DoNotSize seed) =
     let rng = Random(seed)
     let kind, inst = randomSpec rng anyTop 0 1
@@ -653,7 +651,6 @@ let private runChosen (rng: Random) (kind: Kind) (inst: Inst) (wrt: Wrt) (chosen
     let tin = typeOf false kind
     invoke typeof<Checks> "Chosen" [| tin; Tree.TracedType tin |] [| x; v; ob inst; ob wrt; ob (maskOf inst chosen) |]
 
-[<Property(Replay = Seed, MaxTest = 60)>]
 let ``Wrt.Args on a random tuple or sequence: the full derivatives on the chosen positions and zeros elsewhere`` (DoNotSize seed) =
     let rng = Random(seed)
 
@@ -677,7 +674,6 @@ let ``Wrt.Args on a random tuple or sequence: the full derivatives on the chosen
     let chosen = randomSubset rng n
     runChosen rng kind inst (Wrt.Args(Array.ofList chosen)) chosen
 
-[<Property(Replay = Seed, MaxTest = 60)>]
 let ``Wrt.Names on random Params, records and dictionaries: the full derivatives on the chosen names and zeros elsewhere`` (DoNotSize seed) =
     let rng = Random(seed)
 
@@ -735,7 +731,6 @@ type Checks with
         same "Tree.ZerosLike" (Array.zeroCreate a.Length) (flatOf (Tree.ZerosLike x))
         Assert.That((Tree.ZerosLike x).GetType(), Is.EqualTo(x.GetType()), "Tree.ZerosLike type")
 
-[<Property(Replay = Seed, MaxTest = 200)>]
 let ``Unflatten of Flatten is the value; Map, Zip, Dot and GlobalNorm agree with the leaves computed by hand`` (DoNotSize seed) =
     let rng = Random(seed)
     let kind, inst = randomSpec rng anyTop 0 0
@@ -743,7 +738,6 @@ let ``Unflatten of Flatten is the value; Map, Zip, Dot and GlobalNorm agree with
     let y = build false (fun _ _ -> failwith "value side") kind (redata rng inst)
     invoke typeof<Checks> "RoundTrip" [| typeOf false kind |] [| x; y; ob inst |]
 
-[<Test>]
 let ``an empty structure flattens to no leaves and back, with a global norm of 0`` () =
     let struct (leaves, def) = Tree.Flatten(Map.empty<string, Value>)
     Assert.That(leaves.Length, Is.EqualTo 0)
@@ -751,7 +745,6 @@ let ``an empty structure flattens to no leaves and back, with a global norm of 0
     Assert.That(Tree.GlobalNorm(Array.empty<Value>), Is.EqualTo 0.0)
     Assert.That(Tree.Dot(([]: float list), []), Is.EqualTo 0.0)
 
-[<Test>]
 let ``a Params inside a structure is read by its parameters' names; its variables are named by their paths`` () =
     let p = Params.Of(struct ("w", Value.FromArray [| 1.0; -2.0 |]), struct ("b", Value.Scalar 0.5))
     let x = struct (Value.FromArray [| 3.0; 4.0 |], [ p; p.Map(fun v -> v * 2.0) ])
@@ -776,7 +769,6 @@ let ``a Params inside a structure is read by its parameters' names; its variable
     let e = throws<KeyNotFoundException> (fun () -> AD.Grad<Params list, ParamVars list>(Func<ParamVars list, Expr>(fun ps -> ps[0]["q"])).Invoke([ p ]) |> ignore)
     Assert.That(e.Message, Does.Contain "No parameter named 'q'; the parameters are: w, b.")
 
-[<Test>]
 let ``a tuple of 8 or more has a position per item, not a nested Rest`` () =
     let t = struct (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)
     let struct (leaves, def) = Tree.Flatten t
@@ -805,7 +797,6 @@ let ``a tuple of 8 or more has a position per item, not a nested Rest`` () =
 let private atThisFile (e: exn) =
     Assert.That(e.Message, Does.Contain "(at Structured.fs:", "the message names this file's line")
 
-[<Test>]
 let ``an unsupported type is refused naming the type and listing what is supported`` () =
     for name, f in
         [
@@ -826,7 +817,6 @@ let ``an unsupported type is refused naming the type and listing what is support
     // Every use throws it again (not a type initializer's exception once).
     throws<StructureException> (fun () -> Tree.Flatten 3 |> ignore) |> atThisFile
 
-[<Test>]
 let ``a traced type that is not the input's traced form is refused naming the correct one`` () =
     let e =
         throws<StructureException> (fun () ->
@@ -846,7 +836,6 @@ let private layers (ws: Value list) : Layer<Value> list =
 let private layerLoss (ls: Layer<Expr> list) =
     ls |> List.map (fun l -> Expr.Sum(Expr.Sin l.W * l.W) * l.B) |> List.reduce (+)
 
-[<Test>]
 let ``a tangent whose leaf shape differs names the leaf by its path in the message and in Path`` () =
     let x = layers [ Value.FromArray [| 1.0; 2.0 |]; Value.FromArray [| 3.0; 4.0; 5.0 |] ]
     let v = layers [ Value.FromArray [| 1.0; 2.0 |]; Value.FromArray [| 3.0; 4.0 |] ]
@@ -864,7 +853,6 @@ let ``a tangent whose leaf shape differs names the leaf by its path in the messa
         Assert.That(e.Message, Does.Contain "at [1].W: vector(2) where the input has vector(3)", what)
         atThisFile e
 
-[<Test>]
 let ``a tangent whose form differs names the first differing node by its path in the message and in Path`` () =
     let x = [ { W = [ Value.Scalar 1.0 ]; B = [ Value.Scalar 2.0 ] }; { W = [ Value.Scalar 3.0; Value.Scalar 4.0 ]; B = [] } ]
     let v = [ { W = [ Value.Scalar 1.0 ]; B = [ Value.Scalar 2.0 ] }; { W = [ Value.Scalar 3.0 ]; B = [] } ]
@@ -888,7 +876,6 @@ let ``a tangent whose form differs names the first differing node by its path in
     Assert.That(e.Message, Does.Contain "the name 'b' where the input has 'a'")
     Assert.That(e.Path, Is.EqualTo "x", "the root")
 
-[<Test>]
 let ``Unflatten refuses a form of another type`` () =
     let struct (leaves, def) = Tree.Flatten(struct ([| Value.Scalar 1.0 |], Value.Scalar 2.0))
     let e = throws<StructureException> (fun () -> Tree.Unflatten<struct (Value * Value[])>(def, leaves) |> ignore)
@@ -900,7 +887,6 @@ let ``Unflatten refuses a form of another type`` () =
     let e = throws<StructureException> (fun () -> Tree.Unflatten<struct (Value[] * Value)>(def, [ Value.Scalar 1.0 ]) |> ignore)
     Assert.That(e.Message, Does.Contain "1 leaves for a form with 2 ([0][0], [1])")
 
-[<Test>]
 let ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple`` () =
     let pair = struct (Value.Scalar 1.0, Value.Scalar 2.0)
     let f2 = Func<struct (Expr * Expr), Expr>(fun struct (a, b) -> a * b)
@@ -937,7 +923,6 @@ let ``Wrt errors: a position out of range, an unknown name, positions of a recor
 
 // ------------------------------------------------------------------ 5. Diff over structures
 
-[<Test>]
 let ``Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives`` () =
     let f (struct (a: Expr, bs: Expr[])) =
         Expr.Sum(Expr.Sin(a * bs[0]) * bs[1]) + Expr.Sum(bs[1] * bs[1] * a) + Expr.Sum(Expr.Cos bs[0])
@@ -966,7 +951,6 @@ let ``Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second d
     close "Hessian row a" (h.ToMatrix().Row(0).ToArray()) (Array.append (rowMajor ra) (rbs |> Array.collect rowMajor))
     close "block by path" (h["[0]", "[1][1]"].ToRowMajorArray()) (rowMajor rbs[1])
 
-[<Test>]
 let ``Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values`` () =
     let a, b = Expr.Var("a", Value.Scalar 2.0) :> Expr, Expr.Var("b", Value.Scalar 3.0) :> Expr
     let struct (ga, gb) = Diff.Grad<struct (Expr * Expr)>(Func<_, _>(fun struct (x, y) -> x * x * y)).Invoke(struct (a, b))
@@ -991,7 +975,6 @@ let ``Diff over a tuple of Exprs, a record and a Map: the same form out, derivat
 
 // ------------------------------------------------------------------ 6. a wide structure
 
-[<Test>]
 let ``a 100000-leaf array flattens, unflattens and differentiates in reasonable time`` () =
     let n = 100_000
     let xs = Array.init n (fun k -> float (k % 17) / 17.0 - 0.5)
@@ -1009,3 +992,26 @@ let ``a 100000-leaf array flattens, unflattens and differentiates in reasonable 
     let seconds = clock.Elapsed.TotalSeconds
     Assert.That(seconds, Is.LessThan 5.0, "seconds")
 
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "Structured" [
+        testPropertyWithConfig { replay Seed with maxTest = 100 } "every transform on a random structure equals the transform on the flat vector of its leaves" ``every transform on a random structure equals the transform on the flat vector of its leaves``
+        testPropertyWithConfig { replay Seed with maxTest = 60 } "Wrt.Args on a random tuple or sequence: the full derivatives on the chosen positions and zeros elsewhere" ``Wrt.Args on a random tuple or sequence: the full derivatives on the chosen positions and zeros elsewhere``
+        testPropertyWithConfig { replay Seed with maxTest = 60 } "Wrt.Names on random Params, records and dictionaries: the full derivatives on the chosen names and zeros elsewhere" ``Wrt.Names on random Params, records and dictionaries: the full derivatives on the chosen names and zeros elsewhere``
+        testPropertyWithConfig { replay Seed with maxTest = 200 } "Unflatten of Flatten is the value; Map, Zip, Dot and GlobalNorm agree with the leaves computed by hand" ``Unflatten of Flatten is the value; Map, Zip, Dot and GlobalNorm agree with the leaves computed by hand``
+        testCase "an empty structure flattens to no leaves and back, with a global norm of 0" ``an empty structure flattens to no leaves and back, with a global norm of 0``
+        testCase "a Params inside a structure is read by its parameters' names; its variables are named by their paths" ``a Params inside a structure is read by its parameters' names; its variables are named by their paths``
+        testCase "a tuple of 8 or more has a position per item, not a nested Rest" ``a tuple of 8 or more has a position per item, not a nested Rest``
+        testCase "an unsupported type is refused naming the type and listing what is supported" ``an unsupported type is refused naming the type and listing what is supported``
+        testCase "a traced type that is not the input's traced form is refused naming the correct one" ``a traced type that is not the input's traced form is refused naming the correct one``
+        testCase "a tangent whose leaf shape differs names the leaf by its path in the message and in Path" ``a tangent whose leaf shape differs names the leaf by its path in the message and in Path``
+        testCase "a tangent whose form differs names the first differing node by its path in the message and in Path" ``a tangent whose form differs names the first differing node by its path in the message and in Path``
+        testCase "Unflatten refuses a form of another type" ``Unflatten refuses a form of another type``
+        testCase "Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple" ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple``
+        testCase "Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives" ``Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives``
+        testCase "Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values" ``Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values``
+        testCase "a 100000-leaf array flattens, unflattens and differentiates in reasonable time" ``a 100000-leaf array flattens, unflattens and differentiates in reasonable time``
+    ]

@@ -71,7 +71,6 @@ let assertAllBitIdentical (baseline: int64[]) (results: int64[] list) =
             Assert.Fail
                 $"result {k} differs from the single-threaded one:\n  expected [{show baseline}]\n  actual   [{show r}]"
 
-[<Test>]
 let ``eight threads differentiating one shared traced graph get bit-identical gradients`` () =
     let vars =
         start |> Seq.map (fun kv -> Expr.Var(kv.Key, kv.Value) :> Expr) |> Array.ofSeq
@@ -98,7 +97,6 @@ let ``eight threads differentiating one shared traced graph get bit-identical gr
     let viaGrad () = valueBits [ grad.Invoke w ]
     assertAllBitIdentical (viaGrad ()) (onEightThreads viaGrad)
 
-[<Test>]
 let ``eight threads calling one shared Grad Func get bit-identical gradients`` () =
     let grad = AD.Grad(Func<ParamVars, Expr> loss)
 
@@ -114,3 +112,12 @@ let ``eight threads calling one shared Grad Func get bit-identical gradients`` (
         valueBits (Seq.append [ v ] (g |> Seq.map (fun kv -> kv.Value)))
 
     assertAllBitIdentical (both ()) (onEightThreads both)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Threads" [
+        testCase "eight threads differentiating one shared traced graph get bit-identical gradients" ``eight threads differentiating one shared traced graph get bit-identical gradients``
+        testCase "eight threads calling one shared Grad Func get bit-identical gradients" ``eight threads calling one shared Grad Func get bit-identical gradients``
+    ]

@@ -27,7 +27,6 @@ let private graph (f: Expr -> Expr) (v: Value) = (f (Expr.Const v)).Value
 
 let private graph2 (f: Expr -> Expr -> Expr) (a: Value) (b: Value) = (f (Expr.Const a) (Expr.Const b)).Value
 
-[<Test>]
 let ``element-wise operations on values give the bits of the ops on graphs`` () =
     for n in [ 1; 3; 17; 64 ] do
         let a, b, pos = vec n -3.0 3.0, vec n -3.0 3.0, vec n 0.1 5.0
@@ -48,7 +47,6 @@ let ``element-wise operations on values give the bits of the ops on graphs`` () 
         sameBits "sum" (graph Expr.Sum a) (Value.Scalar(a.Sum()))
         sameBits "norm" (graph Expr.Norm a) (Value.Scalar(a.Norm()))
 
-[<Test>]
 let ``a scalar broadcasts, a vector adds to every row, other shapes are refused naming the op`` () =
     let m = mat 3 2
     let v = vec 2 -1.0 1.0
@@ -58,7 +56,6 @@ let ``a scalar broadcasts, a vector adds to every row, other shapes are refused 
     Assert.That(ex.Message, Does.Contain "mul")
     Assert.That(ex.Message, Does.Contain "vector(3)")
 
-[<Test>]
 let ``max, min, clamp, sign and the reductions`` () =
     let a = Value.FromArray [| -2.0; 0.5; 3.0; nan |]
     let b = Value.FromArray [| 1.0; 0.25; 4.0; 0.0 |]
@@ -73,7 +70,6 @@ let ``max, min, clamp, sign and the reductions`` () =
     Assert.That(Value.Dot(c, c), Is.EqualTo 25.0)
     Assert.That(Value.FromArray([| 1e200; 1e200 |]).Norm(), Is.EqualTo(1e200 * sqrt 2.0).Within(1e186))
 
-[<Test>]
 let ``Zip of two and three values, with scalars broadcast`` () =
     let a, b, c = Value.FromArray [| 1.0; 2.0 |], Value.FromArray [| 10.0; 20.0 |], Value.Scalar 100.0
     Assert.That((Value.Zip(a, b, fun x y -> x * y)).ToArray(), Is.EqualTo [| 10.0; 40.0 |])
@@ -81,7 +77,6 @@ let ``Zip of two and three values, with scalars broadcast`` () =
     throws<ShapeMismatchException> (fun () -> Value.Zip(a, Value.FromArray [| 1.0 |], fun x y -> x) |> ignore)
     |> ignore
 
-[<Test>]
 let ``matrices come in and go out row-major`` () =
     let m = Value.FromRows([| [| 1.0; 2.0; 3.0 |]; [| 4.0; 5.0; 6.0 |] |])
     Assert.That(m.Shape, Is.EqualTo(Shape.Matrix(2, 3)))
@@ -97,7 +92,6 @@ let ``matrices come in and go out row-major`` () =
 let private p () =
     Params.Of(struct ("w", Value.FromArray [| 3.0; -4.0 |]), struct ("b", Value.Scalar 12.0))
 
-[<Test>]
 let ``Params arithmetic works leaf by leaf`` () =
     let p = p ()
     let q = p * p
@@ -117,9 +111,22 @@ let ``Params arithmetic works leaf by leaf`` () =
     let ex = throws<ArgumentException> (fun () -> (p * other) |> ignore)
     Assert.That(ex.Message, Does.Contain "names differ")
 
-[<Test>]
 let ``a model is evaluated at parameters without differentiating, with the value ValueAndGrad gives`` () =
     let model = Func<ParamVars, Expr>(fun v -> Expr.Sum(Expr.Tanh(v["w"] * v["b"])))
     let p = p ()
     let struct (value, _) = AD.ValueAndGrad(model).Invoke p
     sameBits "Eval against ValueAndGrad" value (AD.Eval(model, p))
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "ValueArithmetic" [
+        testCase "element-wise operations on values give the bits of the ops on graphs" ``element-wise operations on values give the bits of the ops on graphs``
+        testCase "a scalar broadcasts, a vector adds to every row, other shapes are refused naming the op" ``a scalar broadcasts, a vector adds to every row, other shapes are refused naming the op``
+        testCase "max, min, clamp, sign and the reductions" ``max, min, clamp, sign and the reductions``
+        testCase "Zip of two and three values, with scalars broadcast" ``Zip of two and three values, with scalars broadcast``
+        testCase "matrices come in and go out row-major" ``matrices come in and go out row-major``
+        testCase "Params arithmetic works leaf by leaf" ``Params arithmetic works leaf by leaf``
+        testCase "a model is evaluated at parameters without differentiating, with the value ValueAndGrad gives" ``a model is evaluated at parameters without differentiating, with the value ValueAndGrad gives``
+    ]

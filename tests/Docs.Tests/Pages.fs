@@ -180,7 +180,6 @@ let assertCoversTour (page: string) (stdout: string) =
                 )
             | None -> ()
 
-[<Test>]
 let ``the tour's rows are read: 57 rows over five seeds, one page per seed`` () =
     let rows = [ for seed in [ "000"; "001"; "002"; "003"; "004" ] -> tourRows seed ]
     // 61 tutorial numbers: seed 002's loop is one row in the source that prints five times.
@@ -199,11 +198,10 @@ let ``the tour's rows are read: 57 rows over five seeds, one page per seed`` () 
             $"no page for seed {seed}"
         )
 
-[<TestCaseSource(nameof pages)>]
 let ``page runs under dotnet fsi`` (page: string) =
     let script = Path.Combine("docs", page)
     let run = fsi script
-    TestContext.Out.WriteLine($"{script}: {run.Elapsed.TotalSeconds:F1} s")
+    Console.Out.WriteLine($"{script}: {run.Elapsed.TotalSeconds:F1} s")
     Assert.That(run.ExitCode, Is.EqualTo 0, describe script run)
 
     if File.ReadAllText(Path.Combine(repoRoot, script)).Contains ".helpers/check.fsx" then
@@ -215,7 +213,7 @@ let ``page runs under dotnet fsi`` (page: string) =
             $"{script} loads check.fsx but printed no docs-check line: end it with `finish ()`.\n{describe script run}"
         )
 
-        TestContext.Out.WriteLine(m.Value.Trim())
+        Console.Out.WriteLine(m.Value.Trim())
 
         Assert.That(
             int m.Groups[1].Value,
@@ -225,7 +223,6 @@ let ``page runs under dotnet fsi`` (page: string) =
 
         assertCoversTour page run.Stdout
 
-[<Test>]
 let ``docs/.lib holds the libraries this test was built with`` () =
     let libraries =
         Directory.GetFiles(AppContext.BaseDirectory, "Functional.Autodiff*.dll")
@@ -258,7 +255,6 @@ let references (path: string) =
         for h in md.AssemblyReferences -> md.GetString(md.GetAssemblyReference(h).Name)
     ]
 
-[<Test>]
 let ``docs/.lib holds every assembly the libraries reference beyond the framework`` () =
     let framework = RuntimeEnvironment.GetRuntimeDirectory()
 
@@ -277,7 +273,6 @@ let ``docs/.lib holds every assembly the libraries reference beyond the framewor
 /// The helpers' contract, on a script that is not a page: numbers within the printed precision pass and are
 /// counted, the C# of every tutorial is found, a graph is drawn (or shown as DOT where Graphviz is missing), and a
 /// number beyond the printed precision stops the script with the message.
-[<Test>]
 let ``check.fsx passes numbers within the printed precision and stops at one beyond it`` () =
     let script = Path.Combine(Path.GetTempPath(), $"docs-check-{Guid.NewGuid():N}.fsx")
 
@@ -322,7 +317,6 @@ printfn "not reached"
     finally
         File.Delete script
 
-[<Test>]
 let ``F# Interactive prints graphs, values and parameters with the F# API's printers`` () =
     let input =
         String.concat
@@ -354,7 +348,6 @@ let ``F# Interactive prints graphs, values and parameters with the F# API's prin
     Assert.That(run.Stdout, Does.Contain "Expr (100001 nodes) sin(sin(", what)
     Assert.That(run.Stdout, Does.Not.Contain "Inputs =", "no property dump")
 
-[<Test>]
 let ``tutorial numbers are read as printed and compared at the printed precision`` () =
     let parse = Functional.Autodiff.Tour.TutorialNumbers.Parse
 
@@ -369,3 +362,17 @@ let ``tutorial numbers are read as printed and compared at the printed precision
     Assert.That(agrees (72.0 + 1e-8) "72.", Is.True, "no decimals: 1e-9 relative")
     Assert.That(agrees 72.001 "72.", Is.False, "no decimals: 1e-9 relative")
     Assert.That(Functional.Autodiff.Tour.TutorialNumbers.Format(-0.0, 2), Is.EqualTo "0.00", "no -0")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Pages" [
+        testCase "the tour's rows are read: 57 rows over five seeds, one page per seed" ``the tour's rows are read: 57 rows over five seeds, one page per seed``
+        testList "page runs under dotnet fsi" [ for c in pages -> testCase c (fun () -> ``page runs under dotnet fsi`` c) ]
+        testCase "docs/.lib holds the libraries this test was built with" ``docs/.lib holds the libraries this test was built with``
+        testCase "docs/.lib holds every assembly the libraries reference beyond the framework" ``docs/.lib holds every assembly the libraries reference beyond the framework``
+        testCase "check.fsx passes numbers within the printed precision and stops at one beyond it" ``check.fsx passes numbers within the printed precision and stops at one beyond it``
+        testCase "F# Interactive prints graphs, values and parameters with the F# API's printers" ``F# Interactive prints graphs, values and parameters with the F# API's printers``
+        testCase "tutorial numbers are read as printed and compared at the printed precision" ``tutorial numbers are read as printed and compared at the printed precision``
+    ]

@@ -18,7 +18,6 @@ let private site (a: NodeAnomaly | null) =
     let s = notNull $"the site of '{a}'" a.Site
     Path.GetFileName s.File, s.Line
 
-[<Test>]
 let ``checkAnomalies names log and sqrt at the line of this file that built them`` () =
     let report, line = checkAnomalies (fun x -> sqrt x + log x) 0.0, int __LINE__
     Assert.That(site report.ValueAnomaly, Is.EqualTo(("AnomalyTests.fs", line)))
@@ -32,14 +31,12 @@ let ``checkAnomalies names log and sqrt at the line of this file that built them
         )
     )
 
-[<Test>]
 let ``checkAnomalies is the core's check: the same report for the same function`` () =
     let f (x: Expr) = x * log x
     let core = Anomaly.Check(Func<Expr, Expr> f, Value.Scalar -1.0)
     Assert.That(string (checkAnomalies f -1.0), Is.EqualTo(string core))
     Assert.That(string (checkAnomalies f (scalar -1.0)), Is.EqualTo(string core))
 
-[<Test>]
 let ``checkAnomalies takes Values, MathNet vectors and matrices, and Params`` () =
     let f, line = (fun x -> sum (log x)), int __LINE__
     let atVector = checkAnomalies f (vector [ 1.0; 0.0 ])
@@ -58,7 +55,6 @@ let ``checkAnomalies takes Values, MathNet vectors and matrices, and Params`` ()
     Assert.That(site named.ValueAnomaly, Is.EqualTo(("AnomalyTests.fs", line)))
     Assert.That((notNull "the anomaly" named.ValueAnomaly).Op, Is.EqualTo "log")
 
-[<Test>]
 let ``checkAnomaliesJvp names sqrt's tangent rule; a finite function gives a clean report`` () =
     let report, line = checkAnomaliesJvp (fun x -> sqrt x + log x) 0.0 1.0, int __LINE__
     Assert.That(report.DerivativeKind, Is.EqualTo AnomalyKind.Tangent)
@@ -66,3 +62,14 @@ let ``checkAnomaliesJvp names sqrt's tangent rule; a finite function gives a cle
     Assert.That(site report.DerivativeAnomaly, Is.EqualTo(("AnomalyTests.fs", line)))
     Assert.That((checkAnomaliesJvp (fun x -> sin x * x) (vector [ 1.0; 2.0 ]) (vector [ 1.0; 0.0 ])).IsFinite)
     Assert.That(string (checkAnomalies (fun x -> exp x) 3.0), Is.EqualTo "no anomaly: every value and cotangent is finite")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "AnomalyTests" [
+        testCase "checkAnomalies names log and sqrt at the line of this file that built them" ``checkAnomalies names log and sqrt at the line of this file that built them``
+        testCase "checkAnomalies is the core's check: the same report for the same function" ``checkAnomalies is the core's check: the same report for the same function``
+        testCase "checkAnomalies takes Values, MathNet vectors and matrices, and Params" ``checkAnomalies takes Values, MathNet vectors and matrices, and Params``
+        testCase "checkAnomaliesJvp names sqrt's tangent rule; a finite function gives a clean report" ``checkAnomaliesJvp names sqrt's tangent rule; a finite function gives a clean report``
+    ]

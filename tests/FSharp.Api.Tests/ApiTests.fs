@@ -6,7 +6,6 @@ open System
 open System.Collections.Generic
 open MathNet.Numerics.LinearAlgebra
 open NUnit.Framework
-open FsCheck.NUnit
 open Functional.Autodiff
 open Functional.Autodiff.FSharp
 open Functional.Autodiff.FSharp.Tests.Programs
@@ -24,7 +23,6 @@ let private runRaw (p: Program) (inputs: Expr list) : Expr =
 
 // ------------------------------------------------------------------ the same numbers as the core
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``valueAndGrad of one input equals the core's`` (One c) =
     let f x = run c.Program [ x ]
     let struct (y, g) = AD.ValueAndGrad(Func<Expr, Expr> f).Invoke(c.Values[0])
@@ -37,7 +35,6 @@ let ``valueAndGrad of one input equals the core's`` (One c) =
     else
         assertSame "gradient at a MathNet vector" g (Value.FromVector(grad f (c.Values[0].ToVector())))
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``grad of a pair equals the core's two-input grad`` (Two c) =
     let f (a, b) = run c.Program [ a; b ]
 
@@ -54,7 +51,6 @@ let ``grad of a pair equals the core's two-input grad`` (Two c) =
         assertSame "first gradient at floats" ga (scalar fa)
         assertSame "second gradient at floats" gb (scalar fb)
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``grad of a triple equals the core's three-input grad and the Params grad`` (Three c) =
     let f (a, b, d) = run c.Program [ a; b; d ]
 
@@ -71,7 +67,6 @@ let ``grad of a triple equals the core's three-input grad and the Params grad`` 
     assertSame "Params gradient b" gb gp["b"]
     assertSame "Params gradient d" gd gp["d"]
 
-[<Property(Replay = Seed, Arbitrary = [| typeof<Arbs> |], MaxTest = 100)>]
 let ``vjp, jvp, jacobian, hessian and hvp equal the core's`` (One c) =
     let x = c.Values[0]
     let direction = x.Map(fun e -> 0.25 - 0.5 * e)
@@ -92,7 +87,6 @@ let ``vjp, jvp, jacobian, hessian and hvp equal the core's`` (One c) =
 
 // ------------------------------------------------------------------ forms in, forms out
 
-[<Test>]
 let ``a tuple of mixed forms comes back in the same forms`` () =
     let (gx: float), (gv: Value) =
         grad (fun (x, v) -> x * sum v) (2.0, vector [ 1.0; 2.0 ])
@@ -100,14 +94,12 @@ let ``a tuple of mixed forms comes back in the same forms`` () =
     Assert.That(gx, Is.EqualTo 3.0)
     assertSame "vector part" (vector [ 2.0; 2.0 ]) gv
 
-[<Test>]
 let ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple`` () =
     let f, (dx, dy, dz) =
         valueAndGrad (fun (x, y, z) -> (x + 2.0 * y) * z) (3.0, -4.0, 19.0)
 
     Assert.That((f, dx, dy, dz), Is.EqualTo((-95.0, 19.0, 38.0, -5.0)))
 
-[<Test>]
 let ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition`` () =
     let x = constant (vector [ 0.5; 0.5; 0.5 ])
     let z (w: Expr) = 3.0 * dot x ((w + 2.0) ** 2.0)
@@ -115,7 +107,6 @@ let ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by 
     assertSame "grad" (vector [ 9.0; 9.0; 9.0 ]) (grad z w)
     assertSame "accumulated" (vector [ 18.0; 18.0; 18.0 ]) (grad z w + grad z w)
 
-[<Test>]
 let ``MathNet vectors and matrices come back as MathNet vectors and matrices`` () =
     let v: Vector<float> =
         grad (fun x -> dot x x) (Vector<float>.Build.DenseOfArray [| 1.0; 2.0 |])
@@ -129,7 +120,6 @@ let ``MathNet vectors and matrices come back as MathNet vectors and matrices`` (
     let _, pullback = vjp (fun x -> 3.0 * x) (Vector<float>.Build.Dense(2, 1.0))
     Assert.That((pullback (vector [ 1.0; 2.0 ])).ToArray(), Is.EqualTo [| 3.0; 6.0 |])
 
-[<Test>]
 let ``vjp over Params maps the cotangent to a Params`` () =
     let p = parameters [ "w", vector [ 1.0; 2.0 ]; "b", scalar 3.0 ]
     let y, pullback = vjp (fun p -> p?w * p?b) p
@@ -138,19 +128,16 @@ let ``vjp over Params maps the cotangent to a Params`` () =
     assertSame "w" (vector [ 3.0; 3.0 ]) g["w"]
     assertSame "b" (scalar 3.0) g["b"]
 
-[<Test>]
 let ``diff nests without perturbation confusion`` () =
     Assert.That(grad (fun x -> x * diff (fun y -> x + y) x) 5.0, Is.EqualTo 1.0)
     Assert.That(grad (diff exp) 3.0, Is.EqualTo(exp 3.0).Within(1e-12))
 
-[<Test>]
 let ``stopGradient is a node: it passes the value and blocks the derivative`` () =
     let y, g = valueAndGrad (fun x -> x * stopGradient x) 3.0
     Assert.That((y, g), Is.EqualTo((9.0, 3.0)))
 
 // ------------------------------------------------------------------ operators and functions
 
-[<Test>]
 let ``F# core functions and operators build the core's ops`` () =
     let x = var "x" (scalar 0.5)
 
@@ -201,7 +188,6 @@ let ``F# core functions and operators build the core's ops`` () =
             ]
     )
 
-[<Test>]
 let ``the matrix-product operator binds like times`` () =
     let w = constant (matrix [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ])
     let x = constant (vector [ 1.0; 1.0 ])
@@ -209,7 +195,6 @@ let ``the matrix-product operator binds like times`` () =
     assertSame "w *@ x + b" (vector [ 13.0; 27.0 ]) (eval (w *@ x + b))
     assertSame "matmul" (eval (matmul w x)) (eval (w *@ x))
 
-[<Test>]
 let ``the linear-algebra functions build the core's ops and give the documented values`` () =
     let a = constant (matrix [ [ 4.0; 7.0 ]; [ 2.0; 6.0 ] ])
     let s = constant (matrix [ [ 4.0; 2.0 ]; [ 2.0; 5.0 ] ])
@@ -235,13 +220,11 @@ let ``the linear-algebra functions build the core's ops and give the documented 
 
     Assert.That(names, Is.EqualTo [ "inverse"; "solve"; "det"; "logdet"; "cholesky"; "trace"; "diagonal"; "diag" ])
 
-[<Test>]
 let ``matrix takes rows`` () =
     let m = matrix [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ] ]
     Assert.That(m.Shape, Is.EqualTo(Shape.Matrix(2, 3)))
     Assert.That(m.ToMatrix().ToRowArrays(), Is.EqualTo [| [| 1.0; 2.0; 3.0 |]; [| 4.0; 5.0; 6.0 |] |])
 
-[<Test>]
 let ``evalWith binds variables to new values`` () =
     let x = var "x" (scalar 1.0)
     let y = var "y" (scalar 2.0)
@@ -251,7 +234,6 @@ let ``evalWith binds variables to new values`` () =
 
 // ------------------------------------------------------------------ errors
 
-[<Test>]
 let ``ragged or empty matrices are refused with the row at fault`` () =
     let e =
         throws<ArgumentException>(fun () -> matrix [ [ 1.0; 2.0 ]; [ 3.0 ] ] |> ignore)
@@ -261,21 +243,18 @@ let ``ragged or empty matrices are refused with the row at fault`` () =
     throws<ArgumentException>(fun () -> matrix ([]: float list list) |> ignore)
     |> ignore
 
-[<Test>]
 let ``a missing parameter name lists the names there are`` () =
     let p = parameters [ "w", scalar 1.0 ]
     let e = throws<KeyNotFoundException>(fun () -> grad (fun p -> p?v) p |> ignore)
     Assert.That(e.Message, Does.Contain("No parameter named 'v'"))
     Assert.That(e.Message, Does.Contain("w"))
 
-[<Test>]
 let ``grad of a vector output says to use vjp`` () =
     let e =
         throws<NonScalarOutputException>(fun () -> grad (fun x -> 2.0 * x) (vector [ 1.0; 2.0 ]) |> ignore)
 
     Assert.That(e.Message, Does.Contain("Vjp"))
 
-[<Test>]
 let ``evalWith refuses a binding that is not a variable`` () =
     let x = var "x" (scalar 1.0)
 
@@ -286,7 +265,6 @@ let ``evalWith refuses a binding that is not a variable`` () =
 
 // ------------------------------------------------------------------ drawings
 
-[<Test>]
 let ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit`` () =
     let x, y, z = var "x" (scalar 3.0), var "y" (scalar -4.0), var "z" (scalar 19.0)
     let f = (x + 2.0 * y) * z
@@ -301,14 +279,12 @@ let ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit`
     Assert.That(mermaid, Does.Contain "flowchart LR")
     Assert.That(mermaid, Does.Not.Contain "grad")
 
-[<Test>]
 let ``parameters refuses a name given twice`` () =
     let e =
         throws<ArgumentException> (fun () -> parameters [ "w", scalar 1.0; "w", scalar 2.0 ] |> ignore)
 
     Assert.That(e.Message, Does.Contain "'w' is given twice")
 
-[<Test>]
 let ``simplify is the core's Graph.Simplify, and the drawings take Simplify through DrawOptions`` () =
     let x = var "x" (scalar 3.0)
     let g = AD.Gradients(x * x, x).[0]
@@ -321,7 +297,6 @@ let ``simplify is the core's Graph.Simplify, and the drawings take Simplify thro
     Assert.That(Draw.mermaid options [ "g", g ], Is.EqualTo(Draw.mermaid Draw.defaults [ "g", s ]))
     Assert.That(Draw.dot (Draw.circuit s) [ "g", s ], Does.Contain "grad 2")
 
-[<Test>]
 let ``the shape functions are the core's builders, data last`` () =
     let v = constant (vector [ 10.0; 20.0; 30.0; 40.0; 50.0; 60.0 ])
     let m = v |> reshape (Shape.Matrix(2, 3))
@@ -337,7 +312,6 @@ let ``the shape functions are the core's builders, data last`` () =
     let g: Value = grad (fun x -> sum (gather [ 0; 0; 1 ] x)) (vector [ 1.0; 2.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 2.0; 1.0; 0.0 |])
 
-[<Test>]
 let ``the reductions along an axis are the core's builders, data last`` () =
     let m = constant (matrix [ [ 1.0; 3.0; 3.0 ]; [ 4.0; 0.0; -1.0 ] ])
     Assert.That((eval (sumAxis 0 m)).ToArray(), Is.EqualTo [| 5.0; 3.0; 2.0 |])
@@ -357,7 +331,6 @@ let ``the reductions along an axis are the core's builders, data last`` () =
     let g: Value = grad (fun x -> prod x) (vector [ 2.0; 0.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 0.0; 6.0; 0.0 |])
 
-[<Test>]
 let ``the selection and element-wise functions are the core's builders, data last; ** takes a graph exponent`` () =
     let x = constant (vector [ -2.0; 0.5; 3.0 ])
     let zero = constant (scalar 0.0)
@@ -380,10 +353,44 @@ let ``the selection and element-wise functions are the core's builders, data las
     let g: Value = grad (fun (b: Expr) -> sum (constant (vector [ 2.0; 2.0 ]) ** b)) (vector [ 1.0; 3.0 ])
     Assert.That(g.ToArray(), Is.EqualTo [| 2.0 * log 2.0; 8.0 * log 2.0 |])
 
-[<Test>]
 let ``softmaxCrossEntropy is the core's, classes as an F# list`` () =
     let logits = constant (matrix [ [ 1.0; 2.0; 0.5 ]; [ -1.0; 0.0; 3.0 ] ])
     let expected = (Expr.SoftmaxCrossEntropy(logits, [| 1; 2 |])).Value.ToScalar()
     Assert.That((eval (softmaxCrossEntropy logits [ 1; 2 ])).ToScalar(), Is.EqualTo expected)
     let g: Value = grad (fun z -> softmaxCrossEntropy z [ 1; 2 ]) (matrix [ [ 1.0; 2.0; 0.5 ]; [ -1.0; 0.0; 3.0 ] ])
     Assert.That(g.Shape, Is.EqualTo(Shape.Matrix(2, 3)))
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "ApiTests" [
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "valueAndGrad of one input equals the core's" ``valueAndGrad of one input equals the core's``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "grad of a pair equals the core's two-input grad" ``grad of a pair equals the core's two-input grad``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "grad of a triple equals the core's three-input grad and the Params grad" ``grad of a triple equals the core's three-input grad and the Params grad``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "vjp, jvp, jacobian, hessian and hvp equal the core's" ``vjp, jvp, jacobian, hessian and hvp equal the core's``
+        testCase "a tuple of mixed forms comes back in the same forms" ``a tuple of mixed forms comes back in the same forms``
+        testCase "seed 003: f = (x + 2y)z at (3, -4, 19) by a triple" ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple``
+        testCase "seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition" ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition``
+        testCase "MathNet vectors and matrices come back as MathNet vectors and matrices" ``MathNet vectors and matrices come back as MathNet vectors and matrices``
+        testCase "vjp over Params maps the cotangent to a Params" ``vjp over Params maps the cotangent to a Params``
+        testCase "diff nests without perturbation confusion" ``diff nests without perturbation confusion``
+        testCase "stopGradient is a node: it passes the value and blocks the derivative" ``stopGradient is a node: it passes the value and blocks the derivative``
+        testCase "F# core functions and operators build the core's ops" ``F# core functions and operators build the core's ops``
+        testCase "the matrix-product operator binds like times" ``the matrix-product operator binds like times``
+        testCase "the linear-algebra functions build the core's ops and give the documented values" ``the linear-algebra functions build the core's ops and give the documented values``
+        testCase "matrix takes rows" ``matrix takes rows``
+        testCase "evalWith binds variables to new values" ``evalWith binds variables to new values``
+        testCase "ragged or empty matrices are refused with the row at fault" ``ragged or empty matrices are refused with the row at fault``
+        testCase "a missing parameter name lists the names there are" ``a missing parameter name lists the names there are``
+        testCase "grad of a vector output says to use vjp" ``grad of a vector output says to use vjp``
+        testCase "evalWith refuses a binding that is not a variable" ``evalWith refuses a binding that is not a variable``
+        testCase "Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit" ``Draw renders the core's DOT and Mermaid, with gradients from Draw.circuit``
+        testCase "parameters refuses a name given twice" ``parameters refuses a name given twice``
+        testCase "simplify is the core's Graph.Simplify, and the drawings take Simplify through DrawOptions" ``simplify is the core's Graph.Simplify, and the drawings take Simplify through DrawOptions``
+        testCase "the shape functions are the core's builders, data last" ``the shape functions are the core's builders, data last``
+        testCase "the reductions along an axis are the core's builders, data last" ``the reductions along an axis are the core's builders, data last``
+        testCase "the selection and element-wise functions are the core's builders, data last; ** takes a graph exponent" ``the selection and element-wise functions are the core's builders, data last; ** takes a graph exponent``
+        testCase "softmaxCrossEntropy is the core's, classes as an F# list" ``softmaxCrossEntropy is the core's, classes as an F# list``
+    ]

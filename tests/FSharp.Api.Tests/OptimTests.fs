@@ -17,7 +17,6 @@ let private loss (p: ParamVars) =
 let private bits (p: Params) =
     p |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Seq.map BitConverter.DoubleToInt64Bits |> Array.ofSeq
 
-[<Test>]
 let ``a List.fold with Optim.adam equals the core's Adam step by step`` () =
     let opt = Optim.adam 0.1
     let p, state = [ 1..20 ] |> List.fold (fun (p, s) _ -> Optim.step opt (p, s) (grad loss p)) (p0, Optim.init opt p0)
@@ -32,7 +31,6 @@ let ``a List.fold with Optim.adam equals the core's Adam step by step`` () =
     Assert.That(state, Is.EqualTo t)
     Assert.That(state.Step, Is.EqualTo 20)
 
-[<Test>]
 let ``Seq.scan gives the losses of a chained optimizer with a schedule, and they fall`` () =
     let opt =
         Optim.chain [ Optim.clipByGlobalNorm 1.0; Optim.trace 0.9; Optim.scaleByLearningRate (Optim.cosine 0.1 50) ]
@@ -44,7 +42,6 @@ let ``Seq.scan gives the losses of a chained optimizer with a schedule, and they
     Assert.That(losses.Length, Is.EqualTo 51)
     Assert.That(losses[50], Is.LessThan(losses[0] / 10.0))
 
-[<Test>]
 let ``the F# schedules and optimizers are the core's`` () =
     Assert.That([ 0..6 ] |> List.map (Optim.stepDecay 1.0 2 0.5), Is.EqualTo [ 1.0; 1.0; 0.5; 0.5; 0.25; 0.25; 0.125 ])
     Assert.That(Optim.linearWarmup 1.0 0.5 2 1, Is.EqualTo 0.75)
@@ -59,3 +56,13 @@ let ``the F# schedules and optimizers are the core's`` () =
     Assert.That(Object.ReferenceEquals(p, p0) && Object.ReferenceEquals(s, s0))
     Assert.Throws<NonFiniteGradientException>(fun () -> Optim.step (Optim.sgd 0.1) (p0, Optim.init (Optim.sgd 0.1) p0) bad |> ignore)
     |> ignore
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "OptimTests" [
+        testCase "a List.fold with Optim.adam equals the core's Adam step by step" ``a List.fold with Optim.adam equals the core's Adam step by step``
+        testCase "Seq.scan gives the losses of a chained optimizer with a schedule, and they fall" ``Seq.scan gives the losses of a chained optimizer with a schedule, and they fall``
+        testCase "the F# schedules and optimizers are the core's" ``the F# schedules and optimizers are the core's``
+    ]

@@ -5,7 +5,6 @@ open NUnit.Framework
 open Functional.Autodiff
 open Functional.Autodiff.FSharp
 
-[<Test>]
 let ``an expression prints its node count, expression, shape and value`` () =
     let w = var "w" (vector [ 1.0; 2.0 ])
 
@@ -14,7 +13,6 @@ let ``an expression prints its node count, expression, shape and value`` () =
         Is.EqualTo "Expr (6 nodes) 3 * ((w + 2) ^ 2) : vector(2) = [27, 48]"
     )
 
-[<Test>]
 let ``a value prints its shape and elements`` () =
     Assert.That(Printers.value (vector [ 9.0; 9.0; 9.0 ]), Is.EqualTo "Value vector(3) [9, 9, 9]")
 
@@ -25,14 +23,12 @@ let ``a value prints its shape and elements`` () =
 
     Assert.That(Printers.value (scalar 40.5), Is.EqualTo "Value scalar 40.5")
 
-[<Test>]
 let ``parameters print by name`` () =
     Assert.That(
         Printers.parameters (parameters [ "w", vector [ 9.0; 9.0 ]; "b", scalar 1.5 ]),
         Is.EqualTo "Params {w: [9, 9], b: 1.5}"
     )
 
-[<Test>]
 let ``a million-node chain prints in bounded size`` () =
     let mutable e = var "x" (scalar 0.1)
 
@@ -43,3 +39,14 @@ let ``a million-node chain prints in bounded size`` () =
     Assert.That(text, Does.StartWith("Expr (1000001 nodes) "))
     Assert.That(text, Does.Contain("…"))
     Assert.That(text.Length, Is.LessThan 1000)
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "PrinterTests" [
+        testCase "an expression prints its node count, expression, shape and value" ``an expression prints its node count, expression, shape and value``
+        testCase "a value prints its shape and elements" ``a value prints its shape and elements``
+        testCase "parameters print by name" ``parameters print by name``
+        testCase "a million-node chain prints in bounded size" ``a million-node chain prints in bounded size``
+    ]

@@ -44,13 +44,11 @@ let private anomalyExample (out: Capture) =
     // ---- to here ----
     int __LINE__ - 6 // the line of "let report = ...", six above
 
-[<Test>]
 let ``the README's F# example prints what the README says`` () =
     let out = Capture()
     example out
     Assert.That(out.Lines, Is.EqualTo [ "40.5 [9, 9, 9]"; "[18, 18, 18]"; "-95 19 38 -5"; "[0, 0.2, 4, 60]"; "[[4, 0], [0, 4]]"; "6" ])
 
-[<Test>]
 let ``the README's F# anomaly check prints what the README says`` () =
     let out = Capture()
     let line = anomalyExample out
@@ -81,12 +79,21 @@ let private region (marker: string) =
     let readme = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "README.md")).Replace("\r\n", "\n")
     readme, String.concat "\n" body
 
-[<Test>]
 let ``the README shows this example`` () =
     let readme, body = region "README, F# example: from here"
     Assert.That(readme, Does.Contain body, "README.md's F# example differs from tests/FSharp.Api.Tests/ReadmeExample.fs")
 
-[<Test>]
 let ``the README shows this anomaly check`` () =
     let readme, body = region "README, F# anomaly check: from here"
     Assert.That(readme, Does.Contain body, "README.md's F# anomaly check differs from tests/FSharp.Api.Tests/ReadmeExample.fs")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "ReadmeExample" [
+        testCase "the README's F# example prints what the README says" ``the README's F# example prints what the README says``
+        testCase "the README's F# anomaly check prints what the README says" ``the README's F# anomaly check prints what the README says``
+        testCase "the README shows this example" ``the README shows this example``
+        testCase "the README shows this anomaly check" ``the README shows this anomaly check``
+    ]

@@ -34,7 +34,6 @@ let private againstCore (f: 'E -> Expr) (x: 'X) (y: float, g: 'X) (g2: 'X) =
 
 let private v (xs: float list) = vector xs
 
-[<Test>]
 let ``an unannotated lambda over a 4-tuple of mixed leaves equals the core's`` () =
     let f (a: Expr, b: Expr, c: Expr, d: Expr) = a * sin b + sum (c * c) * d
     let x = 1.5, scalar 0.3, v [ 1.0; -2.0 ], 0.25
@@ -42,7 +41,6 @@ let ``an unannotated lambda over a 4-tuple of mixed leaves equals the core's`` (
     let _, (ga, _, _, gd) = valueAndGrad (fun (a, b, c, d) -> a * sin b + sum (c * c) * d) x
     Assert.That((ga, gd), Is.EqualTo((sin 0.3, 5.0)), "the gradient keeps the leaf forms (floats)")
 
-[<Test>]
 let ``an unannotated lambda over a 7-tuple equals the core's`` () =
     let x = 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0
     let f (a: Expr, b: Expr, c: Expr, d: Expr, e: Expr, g: Expr, h: Expr) = a * b + c * sin d + e * g * h
@@ -50,7 +48,6 @@ let ``an unannotated lambda over a 7-tuple equals the core's`` () =
     let (ga, gb, _, _, ge, gg, gh) = grad (fun (a, b, c, d, e, g, h) -> a * b + c * sin d + e * g * h) x
     Assert.That([ ga; gb; ge; gg; gh ], Is.EqualTo [ 2.0; 1.0; 42.0; 35.0; 30.0 ])
 
-[<Test>]
 let ``an unannotated lambda over a nested tuple with a list equals the core's`` () =
     let x = (scalar 2.0, [ 1.0; 2.0; 3.0 ]), v [ 0.5; 0.25 ]
     let f ((a: Expr, bs: Expr list), c: Expr) = a * List.reduce (+) (List.map sin bs) + sum (c * c) * a
@@ -59,7 +56,6 @@ let ``an unannotated lambda over a nested tuple with a list equals the core's`` 
     let (_, gbs), _ = g
     Assert.That(gbs, Is.EqualTo [ 2.0 * cos 1.0; 2.0 * cos 2.0; 2.0 * cos 3.0 ])
 
-[<Test>]
 let ``an unannotated lambda over an array and over a Map equals the core's`` () =
     let xs = [| v [ 1.0; 2.0 ]; v [ -1.0; 0.5 ]; v [ 3.0; 0.0 ] |]
     let f (es: Expr[]) = es |> Array.mapi (fun k e -> float (k + 1) * sum (sin e * e)) |> Array.reduce (+)
@@ -73,7 +69,6 @@ let ``an unannotated lambda over an array and over a Map equals the core's`` () 
     Assert.That(g.Keys, Is.EqualTo [ "a"; "b"; "w" ])
     assertSame "∂/∂b" (scalar 5.0) g["b"]
 
-[<Test>]
 let ``Params in a tuple and an annotated record equal the core's`` () =
     let x = parameters [ "w", v [ 1.0; -1.0 ]; "b", scalar 0.5 ], v [ 2.0; 3.0 ]
     let f (p: ParamVars, input: Expr) = sin (dot p?w input + p?b)
@@ -87,7 +82,6 @@ let ``Params in a tuple and an annotated record equal the core's`` () =
     let y, g = valueAndGrad (fun (l: Layer<Expr>) -> sum (tanh (l.W * l.B))) layer
     againstCore fl layer (y, g) (grad fl layer)
 
-[<Test>]
 let ``gradWrt with argnums and with names: the core's Wrt, zeros elsewhere`` () =
     let x = 1.0, v [ 2.0; 3.0 ], 4.0
     let f (a: Expr, b: Expr, c: Expr) = a * sum b * c
@@ -114,7 +108,6 @@ let ``gradWrt with argnums and with names: the core's Wrt, zeros elsewhere`` () 
     assertSame "W" (v [ 1.0; 2.0 ]) gl.W
     assertSame "B not chosen" (scalar 0.0) gl.B
 
-[<Test>]
 let ``jacobianBlocks of a tuple output and hessianBlocks by path equal the core's`` () =
     let x = v [ 1.0; 2.0 ], scalar 0.5
     let f (a: Expr, b: Expr) = a * b, sin (sum a)
@@ -134,7 +127,6 @@ let ``jacobianBlocks of a tuple output and hessianBlocks by path equal the core'
     Assert.That(List.ofSeq hb.ColumnPaths, Is.EqualTo [ "[\"b\"]" ])
     sameMatrix "hessian as one matrix" (h.ToMatrix()) ((hessian fm m).ToMatrix())
 
-[<Test>]
 let ``valueAndGradAux, vjp, jvp and hvp on structures equal the core's`` () =
     let x = v [ 1.0; 2.0 ], [ 0.5; -0.5 ]
     let loss (w: Expr, bs: Expr list) = sum (sin w * w) * (bs[0] + bs[1] * bs[1])
@@ -163,7 +155,6 @@ let ``valueAndGradAux, vjp, jvp and hvp on structures equal the core's`` () =
     let struct (_, cty) = AD.Jvp<Value * float list, Expr * Expr list>(Func<_, _> out, Wrt.Args 1).Invoke(x, t)
     assertSame "jvpWrt" cty ty
 
-[<Test>]
 let ``checkAnomalies on a tuple names the input by its path`` () =
     let report = checkAnomalies (fun (a, bs) -> a * List.reduce (+) bs) (1.0, [ 2.0; nan ])
     Assert.That(report.IsFinite, Is.False)
@@ -175,3 +166,19 @@ let ``checkAnomalies on a tuple names the input by its path`` () =
     // A Params inside a tuple: its variables are named by their paths.
     let report = checkAnomalies (fun (p, x) -> log (p?w * x)) (parameters [ "w", scalar -1.0 ], scalar 2.0)
     Assert.That(string report, Does.Contain "log at StructuredTests.fs:")
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "StructuredTests" [
+        testCase "an unannotated lambda over a 4-tuple of mixed leaves equals the core's" ``an unannotated lambda over a 4-tuple of mixed leaves equals the core's``
+        testCase "an unannotated lambda over a 7-tuple equals the core's" ``an unannotated lambda over a 7-tuple equals the core's``
+        testCase "an unannotated lambda over a nested tuple with a list equals the core's" ``an unannotated lambda over a nested tuple with a list equals the core's``
+        testCase "an unannotated lambda over an array and over a Map equals the core's" ``an unannotated lambda over an array and over a Map equals the core's``
+        testCase "Params in a tuple and an annotated record equal the core's" ``Params in a tuple and an annotated record equal the core's``
+        testCase "gradWrt with argnums and with names: the core's Wrt, zeros elsewhere" ``gradWrt with argnums and with names: the core's Wrt, zeros elsewhere``
+        testCase "jacobianBlocks of a tuple output and hessianBlocks by path equal the core's" ``jacobianBlocks of a tuple output and hessianBlocks by path equal the core's``
+        testCase "valueAndGradAux, vjp, jvp and hvp on structures equal the core's" ``valueAndGradAux, vjp, jvp and hvp on structures equal the core's``
+        testCase "checkAnomalies on a tuple names the input by its path" ``checkAnomalies on a tuple names the input by its path``
+    ]
