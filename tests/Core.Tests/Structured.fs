@@ -1013,5 +1013,6 @@ let tests =
         testCase "Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple" ``Wrt errors: a position out of range, an unknown name, positions of a record, names of a tuple``
         testCase "Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives" ``Diff.Grad over (Expr, Expr[]) evaluates to AD.Grad and nests into second derivatives``
         testCase "Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values" ``Diff over a tuple of Exprs, a record and a Map: the same form out, derivatives of their values``
-        testCase "a 100000-leaf array flattens, unflattens and differentiates in reasonable time" ``a 100000-leaf array flattens, unflattens and differentiates in reasonable time``
+        // It is timed: no other test may share the machine meanwhile.
+        testSequenced <| testCase "a 100000-leaf array flattens, unflattens and differentiates in reasonable time" ``a 100000-leaf array flattens, unflattens and differentiates in reasonable time``
     ]

@@ -29,7 +29,7 @@ let helpersDir = Path.Combine(docsDir, ".helpers")
 
 /// The pages: docs/*.fsx. The helpers they load live in docs/.helpers, which is not a page (fsdocs skips it too).
 let pages =
-    Directory.GetFiles(docsDir, "*.fsx") |> Array.map Path.GetFileName |> Array.sort
+    Directory.GetFiles(docsDir, "*.fsx") |> Array.map (Path.GetFileName >> nonNull) |> Array.sort
 
 /// A page's run gets this long; the slowest page takes a few seconds.
 let timeout = TimeSpan.FromMinutes 5.0
