@@ -181,3 +181,13 @@ let assertGradCheckOrders12 (what: string) (f: Expr -> Expr) (x: Value) =
     for order in [ 1; 2 ] do
         let r = GradCheck.Run(Func<Expr, Expr>(f), x, tol, order = order, seed = 1)
         Assert.That(r.Passed, $"{what}order {order}\n{r}")
+
+/// The repository root: the nearest folder above the test assembly that holds Functional.sln (for files in data/).
+let repoRoot =
+    let rec up (dir: IO.DirectoryInfo | null) =
+        match dir with
+        | null -> failwith $"No Functional.sln in any folder above {AppContext.BaseDirectory}"
+        | dir when IO.File.Exists(IO.Path.Combine(dir.FullName, "Functional.sln")) -> dir.FullName
+        | dir -> up dir.Parent
+
+    up (IO.DirectoryInfo AppContext.BaseDirectory)
