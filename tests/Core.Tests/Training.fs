@@ -182,17 +182,16 @@ let ``the data-parallel gradient is the sequential sum of the chunks' gradients 
     let batch = randomBatch rng n
     let loss = Func<IReadOnlyList<Example>, Func<ParamVars, Expr>> mlpLoss
     let struct (l, g) = DataParallel.ValueAndGrad<Params, ParamVars, Example>(loss, p, batch, chunks)
-    // The sequential sum, in chunk order, each chunk weighted by its share of the batch.
+    // The sequential sum, in chunk order, of each chunk's loss times its share of the batch.
     let parts = DataParallel.Split(batch, chunks)
     Assert.That(parts |> Seq.map (fun c -> c.Count) |> Seq.sum, Is.EqualTo n)
     Assert.That(parts |> Seq.collect id |> Array.ofSeq, Is.EqualTo(Array.ofSeq batch))
-    let share (c: IReadOnlyList<Example>) = float c.Count / float n
-    let each = parts |> Seq.map (fun c -> c, AD.ValueAndGrad(mlpLoss c).Invoke p) |> List.ofSeq
-    let seqLoss = each |> List.sumBy (fun (c, struct (v, _)) -> v.ToScalar() * share c)
-    let seqGrad =
-        each
-        |> List.map (fun (c, struct (_, g)) -> share c, g)
-        |> fun gs -> List.fold (fun (acc: Params) (w, g) -> Params.Zip(acc, g, fun a b -> a + w * b)) ((fst gs.Head) * snd gs.Head) gs.Tail
+    let weighted (c: IReadOnlyList<Example>) =
+        let w = float c.Count / float n
+        if w = 1.0 then mlpLoss c else Func<ParamVars, Expr>(fun p -> (mlpLoss c).Invoke p * w)
+    let each = parts |> Seq.map (fun c -> AD.ValueAndGrad(weighted c).Invoke p) |> List.ofSeq
+    let seqLoss = each |> List.map (fun (struct (v, _)) -> v.ToScalar()) |> List.reduce (+)
+    let seqGrad = each |> List.map (fun (struct (_, g)) -> g) |> List.reduce (+)
     Assert.That(bits l, Is.EqualTo(bits seqLoss), "loss")
     Assert.That(flat g |> Array.map bits, Is.EqualTo(flat seqGrad |> Array.map bits), "gradient")
     // The whole batch at once: the same to rounding.

@@ -27,7 +27,7 @@ public enum LossReduction
 /// <para>Deterministic: the chunks are computed in parallel with PLINQ (<c>AsParallel().AsOrdered()</c>), and their
 /// results are added in chunk order, ((g₀ + g₁) + g₂) + …, on the calling thread. The result is the same bits on every
 /// run and on any number of cores (it depends only on the batch and the number of chunks), and it equals the sequential
-/// sum of the chunks' gradients bit for bit. PLINQ's own <c>Aggregate(seed, add, combine, result)</c> would combine
+/// sum of the chunks' gradients (each of the chunk's loss times its share of the batch) bit for bit. PLINQ's own <c>Aggregate(seed, add, combine, result)</c> would combine
 /// per-thread partial sums in an order that depends on the partitioning, so its last bits could change with the
 /// machine; the fixed order costs nothing measurable, since a chunk's gradient is far dearer than one addition.</para>
 /// <para>With one chunk it is <see cref="AD.ValueAndGrad{TIn, TTraced}"/> of the whole batch's loss, bit for bit; with
@@ -77,25 +77,20 @@ public static class DataParallel
             .WithCancellation(cancellationToken)
             .Select(chunk =>
             {
-                var (value, grad) = AD.ValueAndGrad<T, TTraced>(loss(chunk))(parameters);
-                return (Loss: value.ToScalar(), Grad: grad, Weight: reduction == LossReduction.Mean ? (double)chunk.Count / batch.Count : 1.0);
+                // The chunk's share of the batch is applied in its graph (the pullback starts from it), so its gradient
+                // comes out weighted, with no pass over it; one chunk has the weight 1 and is the whole batch's gradient.
+                var weight = reduction == LossReduction.Mean ? (double)chunk.Count / batch.Count : 1.0;
+                var f = loss(chunk);
+                var (value, grad) = AD.ValueAndGrad<T, TTraced>(weight == 1 ? f : p => f(p) * weight)(parameters);
+                return (Loss: value.ToScalar(), Grad: grad);
             })
             .ToArray();
-        return Combine(results);
-    }
-
-    /// <summary>The chunks' losses and gradients, weighted, added in chunk order.</summary>
-    private static (double Loss, T Grad) Combine<T>((double Loss, T Grad, double Weight)[] results)
-    {
-        var (loss, grad, weight) = results[0];
-        if (results.Length == 1) return (loss * weight, weight == 1 ? grad : Tree.Map(grad, g => weight * g));
-        var total = loss * weight;
-        var sum = Tree.Map(grad, g => weight * g);
+        // In chunk order, on this thread: ((g0 + g1) + g2) + ...
+        var (total, sum) = results[0];
         for (var k = 1; k < results.Length; k++)
         {
-            var (l, g, w) = results[k];
-            total += l * w;
-            sum = Tree.Zip(sum, g, (s, x) => s + w * x);
+            total += results[k].Loss;
+            sum = Tree.Zip(sum, results[k].Grad, (a, b) => a + b);
         }
         return (total, sum);
     }
