@@ -62,14 +62,8 @@ public class LinqTraining
     [Test]
     public void TheReadmeShowsIt()
     {
-        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "LinqTraining.cs"));
         var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
         foreach (var (marker, indent) in new[] { ("README, LINQ training, record: from here", 0), ("README, LINQ training: from here", 8) })
-        {
-            var from = Array.FindIndex(source, l => l.Contains(marker));
-            var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
-            var body = source[(from + 1)..upTo].Select(l => l.Length >= indent ? l[indent..] : l.Trim());
-            Assert.That(readme, Does.Contain(string.Join("\n", body) + "\n"), $"README.md's LINQ training example ({marker}) differs from tests/Acceptance.CSharp/LinqTraining.cs");
-        }
+            Assert.That(readme, Does.Contain(Check.Block("LinqTraining.cs", marker, indent) + "\n"), $"README.md's LINQ training example ({marker}) differs from tests/Acceptance.CSharp/LinqTraining.cs");
     }
 }

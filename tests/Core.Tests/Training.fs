@@ -21,17 +21,8 @@ let Seed = "(20261202,1341)"
 /// A linear model as a record: traced as Lin<Expr>.
 type Lin<'T> = { W: 'T; B: 'T }
 
-let private x =
-    Value.FromRows(
-        [|
-            [| 0.5; -1.25; 2.0 |]
-            [| 1.5; 0.25; -0.75 |]
-            [| -0.5; 1.0; 0.5 |]
-            [| 2.0; -0.5; -1.5 |]
-            [| -1.75; 0.75; 1.25 |]
-            [| 0.25; 2.25; -0.25 |]
-        |]
-    )
+/// Six examples of three features.
+let private x = Value.FromRows(Array.init 6 (fun i -> Array.init 3 (fun j -> 2.0 * sin (float (3 * i + j) + 0.5))))
 
 let private y = Value.FromArray(1.0, 0.0, 1.0, 0.0, 1.0, 1.0)
 let private w0 = Value.FromArray(0.5, -0.25, 1.0)
