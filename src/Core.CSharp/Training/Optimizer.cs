@@ -310,13 +310,43 @@ public sealed class Optimizer
         {
             var step = t + 1;
             double bc1 = 1 - Math.Pow(beta1, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
-            var m = Params.Zip(b[0], u, (m, g) => m * beta1 + (1 - beta1) * g);
-            var v = Params.Zip(b[1], u, (v, g) => v * beta2 + (1 - beta2) * g * g);
-            var vmax = amsgrad ? Params.Max(b[2], v) : v;
-            var outp = Params.Zip(m, vmax, (m, v) => m / (Value.Sqrt(v) / bc2Sqrt + eps) / bc1);
-            return (outp, amsgrad ? [m, v, vmax] : [m, v]);
+            // One pass per parameter over its elements, each element by the formulas above in their order (the same
+            // IEEE operations as the element-wise Value arithmetic, so the same bits), allocating only the results.
+            var names = u.Names.ToImmutableArray();
+            var leaves = new (Value M, Value V, Value VMax, Value Out)[names.Length];
+            for (var k = 0; k < leaves.Length; k++)
+                leaves[k] = AdamLeaf(b[0][k].Value, b[1][k].Value, amsgrad ? b[2][k].Value : (Value?)null, u[k].Value, beta1, beta2, eps, bc1, bc2Sqrt);
+            var m = Params.Trusted(names, k => leaves[k].M);
+            var v = Params.Trusted(names, k => leaves[k].V);
+            var outp = Params.Trusted(names, k => leaves[k].Out);
+            return (outp, amsgrad ? [m, v, Params.Trusted(names, k => leaves[k].VMax)] : [m, v]);
         }));
     }
+
+    /// <summary>Adam's moments, the running maximum (AMSGrad) and the output of one parameter, element by element.</summary>
+    private static (Value M, Value V, Value VMax, Value Out) AdamLeaf(Value m0, Value v0, Value? vmax0, Value g0,
+        double beta1, double beta2, double eps, double bc1, double bc2Sqrt)
+    {
+        var shape = g0.Shape;
+        if (m0.Shape != shape || v0.Shape != shape || (vmax0 is { } x && x.Shape != shape))
+            throw new ShapeMismatchException("Optimizer.ScaleByAdam", m0.Shape, shape, "The moments must have the parameters' shapes.");
+        ReadOnlySpan<double> m = Elements(m0), v = Elements(v0), g = Elements(g0), vm = vmax0 is { } w ? Elements(w) : default;
+        var n = g.Length;
+        double[] mo = new double[n], vo = new double[n], o = new double[n], vmo = vmax0 is null ? vo : new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            mo[i] = m[i] * beta1 + (1 - beta1) * g[i];
+            vo[i] = v[i] * beta2 + (1 - beta2) * g[i] * g[i];
+            if (vmax0 is not null) vmo[i] = Math.Max(vm[i], vo[i]);
+            o[i] = mo[i] / (Math.Sqrt(vmo[i]) / bc2Sqrt + eps) / bc1;
+        }
+        var vmaxOut = Value.Own(shape, vmo);
+        var vOut = ReferenceEquals(vmo, vo) ? vmaxOut : Value.Own(shape, vo);
+        return (Value.Own(shape, mo), vOut, vmaxOut, Value.Own(shape, o));
+    }
+
+    /// <summary>A value's elements in storage order (a scalar's one element).</summary>
+    private static ReadOnlySpan<double> Elements(Value x) => x.Shape.IsScalar ? new[] { x.ToScalar() } : x.Span;
 
     /// <summary>
     /// RMSprop's scaling, in PyTorch's form (eps outside the root): <c>square_avg = α·s + (1 − α)·u²</c> and the output
