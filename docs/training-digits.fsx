@@ -24,9 +24,7 @@ open Functional.Autodiff.Training
 open Functional.Autodiff.FSharp
 
 /// fsdocs renders the page with the full run; the docs test runs it short.
-let underFsdocs =
-    let args = Environment.GetCommandLineArgs()
-    args.Length > 0 && Path.GetFileName(args[0]).StartsWith("fsdocs", StringComparison.OrdinalIgnoreCase)
+let underFsdocs = Graphviz.underFsdocs
 
 (**
 # Training on the digits
