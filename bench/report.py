@@ -90,12 +90,17 @@ def torch_time(doc, workload, kind, stat):
     return t["best_s" if stat == "Min" else "median_s"] * 1e9
 
 
-def _second(doc, key, stat):
+def _timed(doc, section, key, stat):
+    """ns of doc[section][key]["time"] (torch_bench.py's second_order and training entries), or None."""
     try:
-        t = doc["second_order"][key]["time"]
+        t = doc[section][key]["time"]
     except (KeyError, TypeError):
         return None
     return t["best_s" if stat == "Min" else "median_s"] * 1e9
+
+
+def _second(doc, key, stat):
+    return _timed(doc, "second_order", key, stat)
 
 
 def rel_diff(a, b):
@@ -231,6 +236,27 @@ def main():
         for key, cls, _ in WORKLOADS:
             m = [fmt_bytes(bdn.get((cls, meth), (None, None))[1]) for meth in ("LibraryGrad", "LibraryForward", "HandWrittenGrad")]
             p(f"  {key}: {' / '.join(m)}")
+        p("")
+
+    # Training: one step (forward, gradient, Adam) and the data-parallel batch gradient.
+    if any(cls == "T_TrainStep" for cls, _ in bdn) or any(doc and doc.get("training") for _, doc in torch_runs):
+        p("Training step (forward, gradient, Adam update; lr 1e-3): library vs hand-written (in place) vs torch.optim.Adam, float64:")
+        for model, title in (("digits", "digits MLP, batch 32, 64-32-10"), ("W3", "W3 MLP, batch 64, 784-256-10")):
+            lib, lmem = bdn.get(("T_TrainStep", f"LibraryStep|Model={model}"), (None, None))
+            hand, hmem = bdn.get(("T_TrainStep", f"HandWrittenStep|Model={model}"), (None, None))
+            tr = _timed(dict(torch_runs)["ref"], "training", model, stat)
+            to = _timed(dict(torch_runs)["openblas"], "training", model, stat)
+            p(f"  {title:<32} lib {fmt_time(lib):>9} ({fmt_bytes(lmem)} allocated/step)  hand {fmt_time(hand):>9}"
+              f" ({fmt_bytes(hmem)})  torch ref {fmt_time(tr):>9}  torch openblas {fmt_time(to):>9}"
+              f"  lib/hand {fmt_ratio(ratio(lib, hand))}")
+        p("")
+    if any(cls == "P_DataParallel" for cls, _ in bdn):
+        p("Data-parallel batch gradient (W3 MLP, batch 256; MathNet on one thread, so the chunks are the only parallelism):")
+        one = bdn.get(("P_DataParallel", "Gradient|Chunks=1"), (None, None))[0]
+        for c in (1, 2, 4):
+            t, mem = bdn.get(("P_DataParallel", f"Gradient|Chunks={c}"), (None, None))
+            p(f"  {c} chunk{'s' if c > 1 else ' '}: {fmt_time(t):>9} ({fmt_bytes(mem)} allocated)  speed-up over 1 chunk {fmt_ratio(ratio(one, t))}")
+        p(f"  target on 2 cores: >= 1.8x with 2 chunks, got {fmt_ratio(ratio(one, bdn.get(('P_DataParallel', 'Gradient|Chunks=2'), (None, None))[0]))}")
         p("")
 
     # Where the library's gradient time goes (D_Breakdown): forward + AD.Gradients of the built graph ~ gradient.

@@ -214,6 +214,32 @@ def make_second_order():
     return out
 
 
+def make_training():
+    """One training step (forward, backward, torch.optim.Adam(lr=1e-3).step()) of the digits MLP (batch 32,
+    64 -> 32 -> 10) and of W3's (batch 64, 784 -> 256 -> 10), on the data of Training.cs's MlpData (seed 42)."""
+    t = {}
+    for name, (batch, n_in, hidden, classes) in {"digits": (32, 64, 32, 10), "W3": (64, 784, 256, 10)}.items():
+        rng = SplitMix64(42)
+        a1, a2 = 1 / math.sqrt(n_in), 1 / math.sqrt(hidden)
+        X = rng.matrix(batch, n_in)
+        W1 = rng.matrix(n_in, hidden, a1).requires_grad_()
+        b1 = rng.vector(hidden, a1).requires_grad_()
+        W2 = rng.matrix(hidden, classes, a2).requires_grad_()
+        b2 = rng.vector(classes, a2).requires_grad_()
+        labels = torch.tensor([int(rng.next_double() * classes) for _ in range(batch)], dtype=torch.int64)
+        opt = torch.optim.Adam([W1, b1, W2, b2], lr=1e-3)
+
+        def step(X=X, W1=W1, b1=b1, W2=W2, b2=b2, labels=labels, opt=opt):
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(torch.tanh(X @ W1 + b1) @ W2 + b2, labels)
+            loss.backward()
+            opt.step()
+            return loss
+
+        t[name] = step
+    return t
+
+
 # ---------------------------------------------------------------------------------------------- timing
 
 
@@ -283,7 +309,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     ap.add_argument("--label", default="", help="a name for this run (e.g. ref, openblas)")
     ap.add_argument("--out", default="-", help="JSON file to write (default: stdout)")
-    ap.add_argument("--only", default="", help="comma-separated workloads to run (W1,W2,W3,W4)")
+    ap.add_argument("--only", default="", help="comma-separated workloads to run (W1,W2,W3,W4; T for the training steps)")
     args = ap.parse_args()
 
     default_threads = torch.get_num_threads()
@@ -324,6 +350,13 @@ def main():
         entry = {"time": time_call(run, args.quick), "values": values()}
         result["second_order"][name] = entry
         print(f"torch[{args.label}] {name}: {entry['time']['best_s'] * 1e6:.1f} us", file=sys.stderr)
+
+    result["training"] = {}
+    if not only or "T" in only:
+        for name, step in make_training().items():
+            entry = {"time": time_call(step, args.quick)}
+            result["training"][name] = entry
+            print(f"torch[{args.label}] training step {name}: {entry['time']['best_s'] * 1e6:.1f} us", file=sys.stderr)
 
     text = json.dumps(result, indent=2)
     if args.out == "-":

@@ -21,18 +21,21 @@ public sealed class MlpData
     public Vector<double> B2 { get; }
     public int[] Labels { get; }
 
-    public MlpData(ulong seed = 42)
+    public MlpData(ulong seed = 42) : this(seed, Batch, In, Hidden, Classes) { }
+
+    /// <summary>Data of other shapes (the training-step benchmarks' digits MLP), drawn in the same order.</summary>
+    public MlpData(ulong seed, int batch, int inputs, int hidden, int classes)
     {
         var rng = new SplitMix64(seed);
-        var a1 = 1 / Math.Sqrt(In);
-        var a2 = 1 / Math.Sqrt(Hidden);
-        X = rng.Matrix(Batch, In, null);
-        W1 = rng.Matrix(In, Hidden, a1);
-        B1 = rng.Vector(Hidden, a1);
-        W2 = rng.Matrix(Hidden, Classes, a2);
-        B2 = rng.Vector(Classes, a2);
-        Labels = new int[Batch];
-        for (var i = 0; i < Batch; i++) Labels[i] = (int)(rng.NextDouble() * Classes);
+        var a1 = 1 / Math.Sqrt(inputs);
+        var a2 = 1 / Math.Sqrt(hidden);
+        X = rng.Matrix(batch, inputs, null);
+        W1 = rng.Matrix(inputs, hidden, a1);
+        B1 = rng.Vector(hidden, a1);
+        W2 = rng.Matrix(hidden, classes, a2);
+        B2 = rng.Vector(classes, a2);
+        Labels = new int[batch];
+        for (var i = 0; i < batch; i++) Labels[i] = (int)(rng.NextDouble() * classes);
     }
 
     public Params Params() => Autodiff.Params.Of(("W1", W1), ("b1", B1), ("W2", W2), ("b2", B2));
@@ -56,10 +59,10 @@ public static class Mlp
     /// </summary>
     public static Gradient HandWritten(MlpData d)
     {
-        const int m = MlpData.Batch;
+        int m = d.X.RowCount, hidden = d.W1.ColumnCount, classes = d.W2.ColumnCount;
         var h = d.X * d.W1;                                            // 64×256
         var hd = h.AsColumnMajorArray();
-        for (var j = 0; j < MlpData.Hidden; j++)
+        for (var j = 0; j < hidden; j++)
         {
             var col = hd.AsSpan(j * m, m);
             TensorPrimitives.Add(col, d.B1[j], col);
@@ -72,13 +75,13 @@ public static class Mlp
         for (var i = 0; i < m; i++)
         {
             var max = double.NegativeInfinity;
-            for (var j = 0; j < MlpData.Classes; j++) max = Math.Max(max, zd[j * m + i] + d.B2[j]);
+            for (var j = 0; j < classes; j++) max = Math.Max(max, zd[j * m + i] + d.B2[j]);
             var sum = 0.0;
-            for (var j = 0; j < MlpData.Classes; j++) sum += Math.Exp(zd[j * m + i] + d.B2[j] - max);
+            for (var j = 0; j < classes; j++) sum += Math.Exp(zd[j * m + i] + d.B2[j] - max);
             var lse = max + Math.Log(sum);
             var label = d.Labels[i];
             loss += lse - (zd[label * m + i] + d.B2[label]);
-            for (var j = 0; j < MlpData.Classes; j++) zd[j * m + i] = Math.Exp(zd[j * m + i] + d.B2[j] - lse) / m;
+            for (var j = 0; j < classes; j++) zd[j * m + i] = Math.Exp(zd[j * m + i] + d.B2[j] - lse) / m;
             zd[label * m + i] -= 1.0 / m;
         }
         loss /= m;

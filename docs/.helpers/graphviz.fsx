@@ -14,7 +14,8 @@ open System.Diagnostics
 open System.IO
 open System.Net
 
-let private underFsdocs =
+/// Whether the page runs under fsdocs (docs/build.sh), not under dotnet fsi (the docs test).
+let underFsdocs =
     let args = Environment.GetCommandLineArgs()
     args.Length > 0 && Path.GetFileName(args[0]).StartsWith("fsdocs", StringComparison.OrdinalIgnoreCase)
 

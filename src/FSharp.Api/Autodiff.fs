@@ -251,6 +251,10 @@ module Autodiff =
 
     let inline hvp (f: 'E -> Expr) (x: 'X) (v: 'X) : 'X = hvpWrt (Unchecked.defaultof<Wrt>) f x v
 
+    let inline evalAt (f: 'E -> Expr) (x: 'X) : Value =
+        if false then ignore (f (Tracing.Invoke x))
+        AD.Eval<'X, 'E>(Func<'E, Expr>(f), x)
+
     let diff (f: Expr -> Expr) : Expr -> Expr = Diff.Grad(Func<Expr, Expr>(f)).Invoke
 
     let inline checkAnomalies (f: 'E -> Expr) (x: 'X) : AnomalyReport =

@@ -422,6 +422,13 @@ module Autodiff =
     val diff: f: (Expr -> Expr) -> (Expr -> Expr)
 
     /// <summary>
+    /// f evaluated at x, forward only (the core's <c>AD.Eval</c>): a model's predictions or a loss to report, at the
+    /// cost of the forward pass; nothing is differentiated. x is any structure (see <c>valueAndGrad</c>).
+    /// </summary>
+    /// <example><c>evalAt (fun (w, b) -> w * 2.0 + b) (3.0, 1.0)</c> is <c>7</c>.</example>
+    val inline evalAt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> x: ^X -> Value
+
+    /// <summary>
     /// The anomaly check (the core's <see cref="T:Functional.Autodiff.Anomaly"/>): evaluates a scalar-valued f and its
     /// gradient at x and names the first node whose value or cotangent is not finite, with the line of your code that
     /// built it. x is any structure (see <c>valueAndGrad</c>). Pure: nothing is thrown for an anomaly, nothing printed,

@@ -1,16 +1,18 @@
 namespace Functional.Autodiff.FSharp
 
 open System
+open System.Collections.Generic
+open System.Threading
 open Functional.Autodiff
 open Functional.Autodiff.Training
 
 [<RequireQualifiedAccess>]
 module Optim =
 
-    let init (optimizer: Optimizer) (parameters: Params) = optimizer.Init parameters
+    let init (optimizer: Optimizer) (parameters: 'T) = optimizer.Init<'T> parameters
 
-    let step (optimizer: Optimizer) (parameters: Params, state: OptimizerState) (gradients: Params) =
-        let struct (p, s) = optimizer.Step(parameters, gradients, state)
+    let step (optimizer: Optimizer) (parameters: 'T, state: OptimizerState) (gradients: 'T) =
+        let struct (p, s) = optimizer.Step<'T>(parameters, gradients, state)
         p, s
 
     let skipNonFinite (optimizer: Optimizer) =
@@ -38,3 +40,27 @@ module Optim =
     let cosine (lr: float) (tMax: int) = ofFunc (Schedules.Cosine(lr, tMax))
     let linearWarmup (lr: float) (startFactor: float) (totalIters: int) =
         ofFunc (Schedules.LinearWarmup(lr, startFactor, totalIters = totalIters))
+
+    let inline parallelValueAndGrad (chunks: int) (loss: IReadOnlyList<'T> -> 'E -> Expr) (batch: IReadOnlyList<'T>) (x: 'X) : float * 'X =
+        if false then ignore (loss batch (Tracing.Invoke x))
+        let struct (l, g) =
+            DataParallel.ValueAndGrad<'X, 'E, 'T>(Func<IReadOnlyList<'T>, Func<'E, Expr>>(fun chunk -> Func<'E, Expr>(loss chunk)), x, batch, chunks)
+        l, g
+
+    let private toFunc (valueAndGrad: 'X -> 'B -> float * 'X) =
+        Func<'X, 'B, struct (float * 'X)>(fun p b -> let l, g = valueAndGrad p b in struct (l, g))
+
+    let steps (optimizer: Optimizer) (valueAndGrad: 'X -> 'B -> float * 'X) (epochs: seq<#seq<'B>>) (parameters: 'X) =
+        Train.Steps(optimizer, parameters, toFunc valueAndGrad, Seq.map (fun e -> e :> seq<'B>) epochs)
+
+    let fit
+        (optimizer: Optimizer)
+        (valueAndGrad: 'X -> 'B -> float * 'X)
+        (epochs: seq<#seq<'B>>)
+        (progress: IProgress<TrainingProgress> option)
+        (cancellationToken: CancellationToken)
+        (parameters: 'X)
+        =
+        let struct (p, s) =
+            Train.Fit(optimizer, parameters, toFunc valueAndGrad, Seq.map (fun e -> e :> seq<'B>) epochs, Option.toObj progress, cancellationToken)
+        p, s

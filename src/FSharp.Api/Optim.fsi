@@ -1,5 +1,8 @@
 namespace Functional.Autodiff.FSharp
 
+open System
+open System.Collections.Generic
+open System.Threading
 open Functional.Autodiff
 open Functional.Autodiff.Training
 
@@ -19,13 +22,16 @@ open Functional.Autodiff.Training
 [<RequireQualifiedAccess>]
 module Optim =
 
-    /// <summary>The state before the first update (step 0, buffers at their initial values).</summary>
-    val init: optimizer: Optimizer -> parameters: Params -> OptimizerState
+    /// <summary>The state before the first update (step 0, buffers at their initial values), for <c>Params</c> or any
+    /// structured parameters (a record, a tuple, a list, nested): the buffers are named by the leaves' paths.</summary>
+    /// <exception cref="T:Functional.Autodiff.StructureException">The type is not a structure.</exception>
+    val init: optimizer: Optimizer -> parameters: 'T -> OptimizerState
 
-    /// <summary>One update: the new parameters and state; nothing given is changed.</summary>
-    /// <exception cref="T:System.ArgumentException">The gradients or the state are of other parameters; the message names the first that differs.</exception>
+    /// <summary>One update: the new parameters and state; nothing given is changed. The parameters are <c>Params</c> or
+    /// any structured value (an F# record of values, say), with the same numbers leaf by leaf.</summary>
+    /// <exception cref="T:System.ArgumentException">The gradients or the state are of other parameters; the message names the first leaf path that differs.</exception>
     /// <exception cref="T:Functional.Autodiff.Training.NonFiniteGradientException">A gradient is not finite (unless the optimizer skips such steps).</exception>
-    val step: optimizer: Optimizer -> parameters: Params * state: OptimizerState -> gradients: Params -> Params * OptimizerState
+    val step: optimizer: Optimizer -> parameters: 'T * state: OptimizerState -> gradients: 'T -> 'T * OptimizerState
 
     /// <summary>The optimizer skipping, instead of refusing, steps whose gradient has a NaN or an infinity.</summary>
     val skipNonFinite: optimizer: Optimizer -> Optimizer
@@ -92,3 +98,35 @@ module Optim =
 
     /// <summary>LinearLR: from <c>lr · startFactor</c> linearly to lr over <paramref name="totalIters"/> steps.</summary>
     val linearWarmup: lr: float -> startFactor: float -> totalIters: int -> (int -> float)
+
+    /// <summary>
+    /// The data-parallel mini-batch loss and gradient (the core's <c>DataParallel.ValueAndGrad</c>): the batch split
+    /// into <paramref name="chunks"/> contiguous chunks computed on the machine's cores, each chunk's loss the mean over
+    /// its examples, combined in chunk order into the batch's mean, so the result is the same bits on every run.
+    /// </summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">chunks below 1 or above the batch's size.</exception>
+    /// <example><c>Optim.parallelValueAndGrad 2 (fun chunk p -> loss chunk p) batch p</c></example>
+    val inline parallelValueAndGrad<'T, 'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> :
+        chunks: int -> loss: (IReadOnlyList<'T> -> 'E -> Expr) -> batch: IReadOnlyList<'T> -> x: ^X -> float * ^X
+
+    /// <summary>
+    /// The training run as a lazy scan (the core's <c>Train.Steps</c>): one element per batch of every epoch, with the
+    /// loss before the update and the parameters and state after it; <c>valueAndGrad p batch</c> gives the batch's loss and gradient.
+    /// </summary>
+    val steps:
+        optimizer: Optimizer -> valueAndGrad: ('X -> 'B -> float * 'X) -> epochs: seq<#seq<'B>> -> parameters: 'X -> seq<TrainingStep<'X>>
+
+    /// <summary>
+    /// The training run as a fold (the core's <c>Train.Fit</c>): the parameters and state after the last batch, every
+    /// step reported to <paramref name="progress"/> (epoch, batch, step, loss); nothing is printed.
+    /// </summary>
+    /// <exception cref="T:System.OperationCanceledException">The token was cancelled (checked before every step); use <c>steps</c> to keep the state so far.</exception>
+    /// <exception cref="T:Functional.Autodiff.Training.NonFiniteGradientException">A gradient is not finite: the message names the parameter and the step.</exception>
+    val fit:
+        optimizer: Optimizer ->
+        valueAndGrad: ('X -> 'B -> float * 'X) ->
+        epochs: seq<#seq<'B>> ->
+        progress: IProgress<TrainingProgress> option ->
+        cancellationToken: CancellationToken ->
+        parameters: 'X ->
+            'X * OptimizerState

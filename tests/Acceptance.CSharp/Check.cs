@@ -64,4 +64,14 @@ internal static class Check
             if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
         throw new InvalidOperationException("No Functional.sln above the test's folder.");
     }
+
+    /// <summary>The lines of a test file between the line holding <paramref name="marker"/> and the next
+    /// <c>---- to here ----</c>, without their first <paramref name="indent"/> characters: an example as a README shows it.</summary>
+    public static string Block(string file, string marker, int indent)
+    {
+        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", file));
+        var from = Array.FindIndex(source, l => l.Contains(marker));
+        var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
+        return string.Join("\n", source[(from + 1)..upTo].Select(l => l.Length >= indent ? l[indent..] : l.Trim()));
+    }
 }

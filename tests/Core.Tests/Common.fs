@@ -179,3 +179,13 @@ let throws<'E when 'E :> exn and 'E: not struct and 'E: not null> (f: unit -> un
 let assertGradCheckOrders12 (what: string) (f: Expr -> Expr) (x: Value) =
     let r = Functional.Autodiff.Generators.GradProperties.Check(Func<Expr, Expr>(f), x)
     Assert.That(r.Passed, $"{what}orders 1 and 2\n{r}")
+
+/// The repository root: the nearest folder above the test assembly that holds Functional.sln (for files in data/).
+let repoRoot =
+    let rec up (dir: IO.DirectoryInfo | null) =
+        match dir with
+        | null -> failwith $"No Functional.sln in any folder above {AppContext.BaseDirectory}"
+        | dir when IO.File.Exists(IO.Path.Combine(dir.FullName, "Functional.sln")) -> dir.FullName
+        | dir -> up dir.Parent
+
+    up (IO.DirectoryInfo AppContext.BaseDirectory)

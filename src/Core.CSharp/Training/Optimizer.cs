@@ -13,7 +13,8 @@ namespace Functional.Autodiff.Training;
 /// gradients) to new updates with its own buffers, and the last updates are added to the parameters.
 /// <see cref="Chain"/> joins stages; the named optimizers (<see cref="Sgd"/>, <see cref="Adam"/>, <see cref="AdamW"/>,
 /// <see cref="RMSprop"/>, <see cref="Adagrad"/>) are such chains, with <c>torch.optim</c>'s hyperparameters, defaults and numbers.
-/// Parameters are <see cref="Params"/>; immutable and safe to share between threads.
+/// Parameters are <see cref="Params"/> or any structured value (<see cref="Step{T}"/>: a record, a tuple, a list, nested; see
+/// <see cref="Tree"/>), with the same numbers; the optimizer is immutable and safe to share between threads.
 /// </summary>
 /// <example>
 /// <code>
@@ -111,6 +112,58 @@ public sealed class Optimizer
             for (var k = 0; k < nb.Length; k++) buffers[Key(s, stage.Buffers[k])] = nb[k];
         }
         return (u, new OptimizerState(state.Step + 1, buffers.ToImmutable()));
+    }
+
+    // ------------------------------------------------------------------ any structured parameters
+
+    /// <summary>
+    /// The state before the first update for structured parameters (a tuple, record, list, dictionary, <see cref="Params"/>,
+    /// nested; see <see cref="Tree"/>): the buffers are <see cref="Params"/> named by the leaves' paths (<c>W</c>,
+    /// <c>layers[1].b</c>; the root leaf is <c>x</c>), so the state stays an ordinary value that saves as JSON. For a
+    /// <see cref="Params"/> the paths are its names: the state is the one <see cref="Init(Params)"/> gives.
+    /// </summary>
+    /// <exception cref="StructureException">The type is not a structure.</exception>
+    public OptimizerState Init<T>(T parameters) => Init(Leaves(parameters).Params);
+
+    /// <summary>
+    /// One update of structured parameters: the same arithmetic, leaf by leaf, as <see cref="Step(Params, Params, OptimizerState)"/>
+    /// on a <see cref="Params"/> of the leaves named by their paths (so a record and the <see cref="Params"/> of the same
+    /// names and values take bit-identical steps and keep the same state). Returns parameters of the same form.
+    /// </summary>
+    /// <exception cref="StructureException">The gradients do not have the parameters' form or a leaf's shape; the message names the first leaf that differs.</exception>
+    /// <exception cref="ArgumentException">The state is of other parameters or of another optimizer; the message names the first leaf path that differs.</exception>
+    /// <exception cref="NonFiniteGradientException">A gradient has a NaN or an infinity; <see cref="NonFiniteGradientException.Parameter"/> is the leaf's path.</exception>
+    public (T Params, OptimizerState State) Step<T>(T parameters, T gradients, OptimizerState state)
+    {
+        if (Update(gradients, state, parameters) is not ({ } updates, { } next)) return (parameters, state);
+        return (Tree.Zip(parameters, updates, (p, u) => p + u), next);
+    }
+
+    /// <summary>The updates of structured parameters without applying them, in the parameters' form (see <see cref="Step{T}"/>);
+    /// default values for both when a non-finite gradient is skipped.</summary>
+    /// <exception cref="StructureException">As for <see cref="Step{T}"/>.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="Step{T}"/>.</exception>
+    /// <exception cref="NonFiniteGradientException">As for <see cref="Step{T}"/>.</exception>
+    public (T? Updates, OptimizerState? State) Update<T>(T gradients, OptimizerState state, T parameters)
+    {
+        var (p, def, leaves) = Leaves(parameters);
+        Params g;
+        if (gradients is Params gp) g = gp;
+        else
+        {
+            var gl = Tree.Same(def, leaves, gradients, "Optimizer.Step", "gradient");
+            g = Params.Trusted(p.Names.ToImmutableArray(), k => gl[k]);
+        }
+        if (Update(g, state, p) is not ({ } u, { } next)) return (default, null);
+        return (u is T same ? same : Tree.Unflatten<T>(def, [.. u.Select(e => e.Value)]), next);
+    }
+
+    /// <summary>Structured parameters as the <see cref="Params"/> of their leaves named by path (a Params is itself).</summary>
+    private static (Params Params, TreeDef Def, ImmutableArray<Value> Leaves) Leaves<T>(T parameters)
+    {
+        Guard.NotNull(parameters);
+        var (leaves, def) = Tree.Flatten(parameters);
+        return (parameters as Params ?? Params.Trusted(def.IsLeaf ? ["x"] : def.Paths, k => leaves[k]), def, leaves);
     }
 
     private static string Key(int stage, string buffer) => $"{stage}.{buffer}";
@@ -257,13 +310,43 @@ public sealed class Optimizer
         {
             var step = t + 1;
             double bc1 = 1 - Math.Pow(beta1, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
-            var m = Params.Zip(b[0], u, (m, g) => m * beta1 + (1 - beta1) * g);
-            var v = Params.Zip(b[1], u, (v, g) => v * beta2 + (1 - beta2) * g * g);
-            var vmax = amsgrad ? Params.Max(b[2], v) : v;
-            var outp = Params.Zip(m, vmax, (m, v) => m / (Value.Sqrt(v) / bc2Sqrt + eps) / bc1);
-            return (outp, amsgrad ? [m, v, vmax] : [m, v]);
+            // One pass per parameter over its elements, each element by the formulas above in their order (the same
+            // IEEE operations as the element-wise Value arithmetic, so the same bits), allocating only the results.
+            var names = u.Names.ToImmutableArray();
+            var leaves = new (Value M, Value V, Value VMax, Value Out)[names.Length];
+            for (var k = 0; k < leaves.Length; k++)
+                leaves[k] = AdamLeaf(b[0][k].Value, b[1][k].Value, amsgrad ? b[2][k].Value : (Value?)null, u[k].Value, beta1, beta2, eps, bc1, bc2Sqrt);
+            var m = Params.Trusted(names, k => leaves[k].M);
+            var v = Params.Trusted(names, k => leaves[k].V);
+            var outp = Params.Trusted(names, k => leaves[k].Out);
+            return (outp, amsgrad ? [m, v, Params.Trusted(names, k => leaves[k].VMax)] : [m, v]);
         }));
     }
+
+    /// <summary>Adam's moments, the running maximum (AMSGrad) and the output of one parameter, element by element.</summary>
+    private static (Value M, Value V, Value VMax, Value Out) AdamLeaf(Value m0, Value v0, Value? vmax0, Value g0,
+        double beta1, double beta2, double eps, double bc1, double bc2Sqrt)
+    {
+        var shape = g0.Shape;
+        if (m0.Shape != shape || v0.Shape != shape || (vmax0 is { } x && x.Shape != shape))
+            throw new ShapeMismatchException("Optimizer.ScaleByAdam", m0.Shape, shape, "The moments must have the parameters' shapes.");
+        ReadOnlySpan<double> m = Elements(m0), v = Elements(v0), g = Elements(g0), vm = vmax0 is { } w ? Elements(w) : default;
+        var n = g.Length;
+        double[] mo = new double[n], vo = new double[n], o = new double[n], vmo = vmax0 is null ? vo : new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            mo[i] = m[i] * beta1 + (1 - beta1) * g[i];
+            vo[i] = v[i] * beta2 + (1 - beta2) * g[i] * g[i];
+            if (vmax0 is not null) vmo[i] = Math.Max(vm[i], vo[i]);
+            o[i] = mo[i] / (Math.Sqrt(vmo[i]) / bc2Sqrt + eps) / bc1;
+        }
+        var vmaxOut = Value.Own(shape, vmo);
+        var vOut = ReferenceEquals(vmo, vo) ? vmaxOut : Value.Own(shape, vo);
+        return (Value.Own(shape, mo), vOut, vmaxOut, Value.Own(shape, o));
+    }
+
+    /// <summary>A value's elements in storage order (a scalar's one element).</summary>
+    private static ReadOnlySpan<double> Elements(Value x) => x.Shape.IsScalar ? new[] { x.ToScalar() } : x.Span;
 
     /// <summary>
     /// RMSprop's scaling, in PyTorch's form (eps outside the root): <c>square_avg = α·s + (1 − α)·u²</c> and the output

@@ -123,6 +123,20 @@ public static partial class AD
     }
 
     /// <summary>
+    /// A model evaluated at structured parameters (a record, a tuple, <see cref="Params"/>…), forward only: predictions,
+    /// a loss to report, an accuracy. The graph of f is built once on variables holding x's leaves and read; nothing is
+    /// differentiated, so it costs what the forward pass costs.
+    /// </summary>
+    /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
+    public static Value Eval<TIn, TTraced>(Func<TTraced, Expr> f, TIn x)
+    {
+        Guard.NotNull(f);
+        CheckTraced<TIn, TTraced>("Eval");
+        var t = Traced<TIn, TTraced>.Of(x, null, "Eval");
+        return Call(() => f(t.Arg)).Value;
+    }
+
+    /// <summary>
     /// The loss, its gradient and the auxiliary values f returned beside it, for a structured input (JAX's
     /// <c>value_and_grad(f, has_aux=True)</c>).
     /// </summary>
