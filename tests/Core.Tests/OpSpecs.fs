@@ -503,15 +503,21 @@ let all: OpSpec list =
                         T.init (Shape.Vector n) (fun j -> sumOf (Seq.init m (fun i -> v.Data[i] * T.at a i j)))
             })
         spec "matmul" true (fun rng ->
+            // The four forms: op(A)·op(B) with either input stored transposed (what the reverse rule builds).
             let m, k, n = dim rng, dim rng, dim rng
+            let ta, tb = rng.Next 2 = 1, rng.Next 2 = 1
 
             {
-                Op = MatMulOp.Instance
-                Args = [ arg Real (Shape.Matrix(m, k)); arg Real (Shape.Matrix(k, n)) ]
+                Op = MatMulOp.Of(ta, tb)
+                Args =
+                    [ arg Real (if ta then Shape.Matrix(k, m) else Shape.Matrix(m, k))
+                      arg Real (if tb then Shape.Matrix(n, k) else Shape.Matrix(k, n)) ]
                 Reference =
                     fun xs ->
                         let a, b = two xs
-                        T.matrix m n (fun i j -> sumOf (Seq.init k (fun l -> T.at a i l * T.at b l j)))
+                        let opA i l = if ta then T.at a l i else T.at a i l
+                        let opB l j = if tb then T.at b j l else T.at b l j
+                        T.matrix m n (fun i j -> sumOf (Seq.init k (fun l -> opA i l * opB l j)))
             })
         spec "outer" true (fun rng ->
             let m, n = dim rng, dim rng

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics.Tensors;
-using MathNet.Numerics.LinearAlgebra.Double;
 
 namespace Functional.Autodiff;
 
@@ -8,15 +7,20 @@ namespace Functional.Autodiff;
 /// The numeric kernels of the linear-algebra ops, behind one seam so a faster implementation can replace them
 /// without touching the ops. Inputs are read-only storage (column-major for matrices); every result is a new array.
 /// </summary>
-/// <remarks>Products go through MathNet.Numerics' managed provider today.</remarks>
+/// <remarks>
+/// Matrix products run on the library's GEMM (Ops/Kernels/Gemm.cs) on <see cref="ProductKernels.Threads"/> threads,
+/// or on OpenBLAS after <see cref="ProductKernels.UseOpenBlas"/>.
+/// </remarks>
 internal static class Kernels
 {
-    /// <summary>C = A·B for A (m×k) and B (k×n).</summary>
-    public static double[] MatMul(double[] a, int m, int k, double[] b, int n)
+    /// <summary>
+    /// C = op(A)·op(B), C m×n: A is stored m×k (k×m when <paramref name="transposeA"/>), B k×n (n×k when
+    /// <paramref name="transposeB"/>); the transposes are read in place, never materialised.
+    /// </summary>
+    public static double[] MatMul(double[] a, bool transposeA, double[] b, bool transposeB, int m, int k, int n)
     {
-        var c = new double[m * n];
-        new DenseMatrix(m, k, a).Multiply(new DenseMatrix(k, n, b), new DenseMatrix(m, n, c));
-        return c;
+        if (ProductKernels.Native is { } blas) return blas.Multiply(a, transposeA, b, transposeB, m, k, n);
+        return Gemm.Multiply(a, transposeA, b, transposeB, m, k, n, ProductKernels.Threads);
     }
 
     /// <summary>y = A·x for A (m×n).</summary>
