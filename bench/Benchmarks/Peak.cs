@@ -11,6 +11,20 @@ namespace Functional.Autodiff.Benchmarks;
 /// </summary>
 public static class Peak
 {
+    /// <summary>The nominal clock from /proc/cpuinfo ("cpu MHz"), or 0 where there is none.</summary>
+    public static double ClockMHz()
+    {
+        try
+        {
+            foreach (var line in System.IO.File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("cpu MHz", StringComparison.Ordinal))
+                    return double.Parse(line[(line.IndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (System.IO.IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+
     public static int Width => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
 
     public static double MeasuredGflops()

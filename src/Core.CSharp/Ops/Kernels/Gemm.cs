@@ -146,25 +146,25 @@ internal readonly struct Kernel3x4<V, L> : IMicroKernel
 internal static class Gemm
 {
     /// <summary>The inner dimension of a packed block: a B micro-panel (KC×NR) stays in L1 while the A block streams.</summary>
-    internal static int KC = 256;
+    internal const int KC = 256;
 
     /// <summary>The rows of a packed A block (MC×KC, about half of L2); rounded down to a multiple of MR.</summary>
-    internal static int MC = 480;
+    internal const int MC = 480;
 
     /// <summary>The columns of a packed B block (KC×NC).</summary>
-    internal static int NC = 3072;
+    internal const int NC = 3072;
 
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: measured on the 2-core machine (bench GemmTune).</summary>
-    internal static long ParallelThreshold = 1L << 18;
+    internal const long ParallelThreshold = 1L << 18;
 
     /// <summary>Below this many multiply-adds the product is the plain loop (packing costs more than it saves); the same bits.</summary>
     internal const long PackThreshold = 4096;
 
-    /// <summary>The micro-kernel chosen for this machine, e.g. "24×8, 512-bit".</summary>
+    /// <summary>The micro-kernel chosen for this machine, e.g. "24×8 micro-kernel on 512-bit vectors".</summary>
     public static string Description =>
-        Vector512.IsHardwareAccelerated ? $"{Kernel3x8<Vector512<double>, Lanes512>.MR}×8, 512-bit vectors"
-        : Vector256.IsHardwareAccelerated ? $"{Kernel3x4<Vector256<double>, Lanes256>.MR}×4, 256-bit vectors"
-        : $"{Kernel3x4<Vector128<double>, Lanes128>.MR}×4, 128-bit vectors"
+        Vector512.IsHardwareAccelerated ? $"{Kernel3x8<Vector512<double>, Lanes512>.MR}×8 micro-kernel on 512-bit vectors"
+        : Vector256.IsHardwareAccelerated ? $"{Kernel3x4<Vector256<double>, Lanes256>.MR}×4 micro-kernel on 256-bit vectors"
+        : $"{Kernel3x4<Vector128<double>, Lanes128>.MR}×4 micro-kernel on 128-bit vectors"
           + (Vector128.IsHardwareAccelerated ? "" : " (emulated lane by lane)");
 
     /// <summary>
@@ -185,14 +185,16 @@ internal static class Gemm
         if (k == 0) { Array.Clear(c, 0, m * n); return; }
         var work = (long)m * n * k;
         if (work < PackThreshold) { ReferenceInto(a, transposeA, b, transposeB, c, m, k, n); return; }
-        if (Vector512.IsHardwareAccelerated) Run<Kernel3x8<Vector512<double>, Lanes512>>(a, transposeA, b, transposeB, c, m, k, n, threads);
-        else if (Vector256.IsHardwareAccelerated) Run<Kernel3x4<Vector256<double>, Lanes256>>(a, transposeA, b, transposeB, c, m, k, n, threads);
-        else Run<Kernel3x4<Vector128<double>, Lanes128>>(a, transposeA, b, transposeB, c, m, k, n, threads);
+        var parts = work < ParallelThreshold ? 1 : threads;
+        if (Vector512.IsHardwareAccelerated) Run<Kernel3x8<Vector512<double>, Lanes512>>(a, transposeA, b, transposeB, c, m, k, n, parts);
+        else if (Vector256.IsHardwareAccelerated) Run<Kernel3x4<Vector256<double>, Lanes256>>(a, transposeA, b, transposeB, c, m, k, n, parts);
+        else Run<Kernel3x4<Vector128<double>, Lanes128>>(a, transposeA, b, transposeB, c, m, k, n, parts);
     }
 
     /// <summary>
     /// <see cref="Into"/> with the micro-kernel of a given width (512: 24×8; 256 and 128: 3 vectors × 4; a width the
-    /// machine lacks is emulated) and no small-size shortcut: tests check that every width gives the same bits.
+    /// machine lacks is emulated), split over <paramref name="threads"/> parts whatever the size, and no small-size
+    /// shortcut: tests check that every width and split gives the same bits, the tuning harness times the split.
     /// </summary>
     public static void IntoAt(int width, double[] a, bool transposeA, double[] b, bool transposeB, double[] c, int m, int k, int n, int threads)
     {
@@ -220,12 +222,10 @@ internal static class Gemm
             }
     }
 
-    private static void Run<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int threads)
+    private static void Run<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int parts)
         where K : struct, IMicroKernel
     {
-        var work = (long)m * n * k;
-        var parts = work < ParallelThreshold ? 1 : Math.Max(1, threads);
-        if (parts == 1)
+        if (parts <= 1)
         {
             Blocked<K>(a, ta, b, tb, c, m, k, n, 0, m, 0, n);
             return;
@@ -248,9 +248,10 @@ internal static class Gemm
         where K : struct, IMicroKernel
     {
         int mr = K.MR, nr = K.NR;
-        int kcMax = Math.Min(KC, k);
-        int mcMax = Math.Min(Math.Max(mr, MC / mr * mr), RoundUp(i1 - i0, mr));
-        int ncMax = Math.Min(Math.Max(nr, NC / nr * nr), RoundUp(j1 - j0, nr));
+        // Blocks of equal size rather than full ones and a remnant (k = 784 is 4 blocks of 196, not 3 of 256 and one of 16).
+        int kcMax = Balanced(k, KC, 1);
+        int mcMax = Balanced(i1 - i0, Math.Max(mr, MC / mr * mr), mr);
+        int ncMax = Balanced(j1 - j0, Math.Max(nr, NC / nr * nr), nr);
         var packA = ArrayPool<double>.Shared.Rent(mcMax * kcMax);
         var packB = ArrayPool<double>.Shared.Rent(ncMax * kcMax);
         Span<double> tile = stackalloc double[mr * nr];
@@ -280,6 +281,13 @@ internal static class Gemm
     }
 
     private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>The size of ⌈length / limit⌉ equal blocks covering length, rounded up to a multiple of unit.</summary>
+    private static int Balanced(int length, int limit, int unit)
+    {
+        var blocks = (length + limit - 1) / limit;
+        return RoundUp((length + blocks - 1) / blocks, unit);
+    }
 
     /// <summary>The micro-kernel over every MR×NR block of C[ic..ic+mc, jc..jc+nc].</summary>
     private static void Macro<K>(double[] packA, double[] packB, double[] c, int ldc, int ic, int mc, int jc, int nc, int kc, bool accumulate, Span<double> tile)
@@ -332,11 +340,8 @@ internal static class Gemm
             else
             {
                 // A is stored k×m: row i of op(A) is column i of the storage, contiguous over p.
-                for (var i = 0; i < mv; i++)
-                {
-                    var src = a.AsSpan((ic + ir + i) * k + pc, kc);
-                    for (var p = 0; p < kc; p++) panel[p * mr + i] = src[p];
-                }
+                a.AsSpan((ic + ir) * k + pc, (mv - 1) * k + kc); // the bounds, checked once
+                Interleave(ref a[(ic + ir) * k + pc], k, mv, kc, ref panel[0], mr);
             }
         }
     }
@@ -352,11 +357,8 @@ internal static class Gemm
             if (!tb)
             {
                 // B is k×n: column j of op(B) is contiguous over p.
-                for (var j = 0; j < nv; j++)
-                {
-                    var src = b.AsSpan((jc + jr + j) * k + pc, kc);
-                    for (var p = 0; p < kc; p++) panel[p * nr + j] = src[p];
-                }
+                b.AsSpan((jc + jr) * k + pc, (nv - 1) * k + kc); // the bounds, checked once
+                Interleave(ref b[(jc + jr) * k + pc], k, nv, kc, ref panel[0], nr);
             }
             else
             {
@@ -364,6 +366,37 @@ internal static class Gemm
                 for (var p = 0; p < kc; p++)
                     b.AsSpan((pc + p) * n + jc + jr, nv).CopyTo(panel.Slice(p * nr, nv));
             }
+        }
+    }
+
+    /// <summary>
+    /// dst[p·width + r] = src[r·stride + p] for r &lt; rows, p &lt; length: rows read as streams side by side, the
+    /// packed panel written in order (four rows at a time; the caller has checked both ranges).
+    /// </summary>
+    private static void Interleave(ref double src, int stride, int rows, int length, ref double dst, int width)
+    {
+        var r = 0;
+        for (; r + 4 <= rows; r += 4)
+        {
+            ref var s0 = ref Unsafe.Add(ref src, (nint)r * stride);
+            ref var s1 = ref Unsafe.Add(ref s0, stride);
+            ref var s2 = ref Unsafe.Add(ref s1, stride);
+            ref var s3 = ref Unsafe.Add(ref s2, stride);
+            ref var d = ref Unsafe.Add(ref dst, r);
+            for (nint p = 0; p < length; p++)
+            {
+                ref var dp = ref Unsafe.Add(ref d, p * width);
+                dp = Unsafe.Add(ref s0, p);
+                Unsafe.Add(ref dp, 1) = Unsafe.Add(ref s1, p);
+                Unsafe.Add(ref dp, 2) = Unsafe.Add(ref s2, p);
+                Unsafe.Add(ref dp, 3) = Unsafe.Add(ref s3, p);
+            }
+        }
+        for (; r < rows; r++)
+        {
+            ref var s0 = ref Unsafe.Add(ref src, (nint)r * stride);
+            ref var d = ref Unsafe.Add(ref dst, r);
+            for (nint p = 0; p < length; p++) Unsafe.Add(ref d, p * width) = Unsafe.Add(ref s0, p);
         }
     }
 }

@@ -51,9 +51,9 @@ public static class ProductKernels
         }
     }
 
-    /// <summary>What computes the products now, e.g. "managed GEMM, 24×8 micro-kernel, 512-bit vectors, 2 threads".</summary>
+    /// <summary>What computes the products now, e.g. "managed GEMM (24×8 micro-kernel on 512-bit vectors), threads: 2".</summary>
     public static string Description =>
-        Native is { } blas ? $"{blas.Description}, {Threads} threads" : $"managed GEMM, {Gemm.Description} micro-kernel, {Threads} threads";
+        Native is { } blas ? $"{blas.Description}, threads: {Threads}" : $"managed GEMM ({Gemm.Description}), threads: {Threads}";
 
     /// <summary>
     /// Computes matrix products with the OpenBLAS shared library at <paramref name="library"/> (a path, or a name the
