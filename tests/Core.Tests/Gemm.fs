@@ -127,6 +127,18 @@ let ``one thread and two give the same bits, split by columns and by rows`` () =
             assertSameBits $"{describe m k n ta tb}, 2 threads" one (Gemm.Multiply(a, ta, b, tb, m, k, n, 2))
 
 [<Test>]
+let ``matvec is the product with an n×1 matrix, bit for bit, and agrees with MathNet`` () =
+    let rng = Random 115
+
+    for m, n in [ 1, 1; 1, 9; 9, 1; 7, 8; 8, 7; 17, 16; 33, 100; 100, 33; 1000, 3; 5, 1100 ] do
+        let a, x = randomArray rng (m * n), randomArray rng n
+        let reference = Array.zeroCreate m
+        Gemm.ReferenceInto(a, false, x, false, reference, m, n, 1)
+        assertSameBits $"matvec {m}×{n}" reference (Kernels.MatVec(a, m, n, x))
+        let expected, bound = mathNetWithBound a x m n 1 false false
+        assertWithin $"matvec {m}×{n} against MathNet" expected bound reference
+
+[<Test>]
 let ``an empty inner dimension gives zeros`` () =
     Assert.That(Gemm.Multiply([||], false, [||], false, 2, 0, 3, 1), Is.EqualTo(Array.zeroCreate<float> 6))
 

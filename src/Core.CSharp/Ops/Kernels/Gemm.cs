@@ -154,8 +154,12 @@ internal static class Gemm
     /// <summary>The columns of a packed B block (KC×NC).</summary>
     internal const int NC = 3072;
 
-    /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: measured on the 2-core machine (bench GemmTune).</summary>
-    internal const long ParallelThreshold = 1L << 18;
+    /// <summary>
+    /// Below this many multiply-adds (m·n·k) a product runs on the calling thread. Measured with `Benchmarks --gemm
+    /// threshold` on the 2-core machine: a split over two threads costs 6–10 µs (24³ took 2.3 µs on one part and 11.4 on
+    /// two), and at ~55 GFLOP/s 2²⁰ multiply-adds take ~38 µs, so half of it plus the split is a clear gain; 2¹⁸ is not.
+    /// </summary>
+    internal const long ParallelThreshold = 1L << 20;
 
     /// <summary>Below this many multiply-adds the product is the plain loop (packing costs more than it saves); the same bits.</summary>
     internal const long PackThreshold = 4096;
