@@ -52,13 +52,5 @@ public class ProductsExample
 
     /// <summary>The README's products example is this one, line for line.</summary>
     [Test]
-    public void TheReadmeShowsTheProductsExample()
-    {
-        var source = File.ReadAllLines(Path.Combine(Check.Root(), "tests", "Acceptance.CSharp", "ProductsExample.cs"));
-        var from = Array.FindIndex(source, l => l.Contains("README, products: from here"));
-        var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
-        var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
-        var readme = File.ReadAllText(Path.Combine(Check.Root(), "README.md")).Replace("\r\n", "\n");
-        Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), "README.md's products example differs from tests/Acceptance.CSharp/ProductsExample.cs");
-    }
+    public void TheReadmeShowsTheProductsExample() => Check.ReadmeShows("ProductsExample.cs", "README, products: from here");
 }
