@@ -125,6 +125,10 @@ let ``one thread and two give the same bits, split by columns and by rows`` () =
             let a, b, _, _ = operands rng m k n ta tb
             let one = Gemm.Multiply(a, ta, b, tb, m, k, n, 1)
             assertSameBits $"{describe m k n ta tb}, 2 threads" one (Gemm.Multiply(a, ta, b, tb, m, k, n, 2))
+            // Split in two whatever the size (Multiply keeps products below its threshold on one thread).
+            let two = Array.create (m * n) nan
+            Gemm.IntoAt(512, a, ta, b, tb, two, m, k, n, 2)
+            assertSameBits $"{describe m k n ta tb}, forced into 2 parts" one two
 
 [<Test>]
 let ``matvec is the product with an n×1 matrix, bit for bit, and agrees with MathNet`` () =
