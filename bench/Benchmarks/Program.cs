@@ -57,6 +57,8 @@ public static class Program
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddExporter(JsonExporter.Brief)
             .WithArtifactsPath(Path.GetFullPath(artifacts))
+            // The default 2 minutes is not enough to build the generated project on a busy 2-core machine.
+            .WithBuildTimeout(TimeSpan.FromMinutes(10))
             .WithOptions(ConfigOptions.JoinSummary);
 
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], config);
