@@ -201,15 +201,54 @@ def main():
               f"  speed-up {fmt_ratio(sp):>7}  {verdict}")
         p("")
 
+    # The GEMM row: the library's kernel, MathNet's managed provider and OpenBLAS in one BenchmarkDotNet run.
+    env = (check or {}).get("env", {})
+    gemm = {}
+    for (typ, key), (ns, _) in bdn.items():
+        if typ != "K_Gemm" or "|" not in key:
+            continue
+        method, params = key.split("|", 1)
+        kv = dict(part.split("=", 1) for part in params.replace(", ", "&").split("&") if "=" in part)
+        gemm[(kv.get("Shape"), int(kv.get("Threads", 1)), method)] = ns
+    if gemm:
+        peak = env.get("peak_gflops_measured")
+        mhz, width = env.get("cpu_mhz") or 0, env.get("peak_width_bits") or 0
+        computed = mhz / 1e3 * (width / 64) * 2 * 2 if mhz and width else None
+        p("GEMM C = A.B (GFLOP/s, best of iterations; one BenchmarkDotNet run):")
+        p(f"  library: {env.get('gemm_kernel', '?')}; OpenBLAS: {env.get('openblas', 'not run')}"
+          f" (OPENBLAS_CORETYPE={env.get('openblas_coretype') or 'unset'}; max rel. diff vs library {env.get('openblas_vs_library_max_rel_diff', float('nan')):.1e})")
+        if peak:
+            p(f"  peak per core: measured {peak:.1f} GFLOP/s (FMA loop)"
+              + (f", computed {computed:.1f} = {mhz / 1e3:.2f} GHz x {width // 64} lanes x 2 FMA units x 2" if computed else ""))
+        p("")
+        p("| shape            | threads | library | MathNet managed | OpenBLAS | lib/OpenBLAS | lib % of peak |")
+        p("|------------------|---------|---------|-----------------|----------|--------------|---------------|")
+        for shape in ["64x784x256", "256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048"]:
+            m, k, n = (int(v) for v in shape.split("x"))
+            flop = 2.0 * m * k * n
+            for t in (1, 2):
+                lib, mn, ob = (gemm.get((shape, t, meth)) for meth in ("Library", "MathNetManaged", "OpenBlas"))
+                if lib is None and mn is None and ob is None:
+                    continue
+                g = lambda ns: flop / ns if ns else None
+                cell = lambda x: f"{x:.1f}" if x is not None else "-"
+                pct = f"{100 * g(lib) / (peak * t):.0f}%" if lib and peak else "-"
+                p(f"| {shape:<16} | {t:>7} | {cell(g(lib)):>7} | {cell(g(mn)):>15} | {cell(g(ob)):>8} | {fmt_ratio(ratio(g(lib), g(ob))) if lib and ob else '-':>12} | {pct:>13} |")
+        p("  Target: library >= 60% of peak per core and >= OpenBLAS at 512^2-2048^2, on 1 and 2 threads.")
+        p("")
+
     # The matmul kernel of workload 3.
-    p("Workload 3 is bound by the 64x784 . 784x256 products (the library's matmul goes through MathNet's managed provider):")
+    p("Workload 3's products (the library's matmul runs on its own GEMM; MathNet's managed provider for comparison):")
     prod = bdn.get(("K_MathNetProduct", "Product"), (None, None))[0]
     tprod = bdn.get(("K_MathNetProduct", "TransposedThenProduct"), (None, None))[0]
     tthis = bdn.get(("K_MathNetProduct", "TransposeThisAndMultiply"), (None, None))[0]
+    libprod = gemm.get(("64x784x256", 1, "Library")) if gemm else None
+    if libprod:
+        p(f"  library GEMM X.W1 (1 thread):         {fmt_time(libprod):>9}  = {PRODUCT_FLOP / libprod:.2f} GFLOP/s")
     if prod:
         p(f"  MathNet X.W1 product:                 {fmt_time(prod):>9}  = {PRODUCT_FLOP / prod:.2f} GFLOP/s")
     if tprod:
-        p(f"  MathNet transpose(X).dA1 (library):   {fmt_time(tprod):>9}  = {PRODUCT_FLOP / tprod:.2f} GFLOP/s")
+        p(f"  MathNet transpose(X).dA1:             {fmt_time(tprod):>9}  = {PRODUCT_FLOP / tprod:.2f} GFLOP/s")
     if tthis:
         p(f"  MathNet X.TransposeThisAndMultiply:   {fmt_time(tthis):>9}  = {PRODUCT_FLOP / tthis:.2f} GFLOP/s")
     for label, doc in torch_runs:
@@ -217,10 +256,11 @@ def main():
             p(f"  PyTorch ({label}) same product:{'':<{21 - len(label)}}{'':>9}  = {doc['matmul_64x784x256_gflops']:.2f} GFLOP/s"
               f" (CPU time / wall time {doc.get('matmul_cpu_per_wall', float('nan')):.2f})")
     lg3 = bdn.get(("W3_Mlp", "LibraryGrad"), (None, None))[0]
-    if lg3 and prod:
-        share = (W3_FLOP_GRAD / PRODUCT_FLOP) * prod / lg3
+    rate = libprod or prod
+    if lg3 and rate:
+        share = (W3_FLOP_GRAD / PRODUCT_FLOP) * rate / lg3
         p(f"  W3 gradient = {W3_FLOP_GRAD / 1e6:.1f} MFLOP of products: {W3_FLOP_GRAD / lg3:.2f} GFLOP/s overall;"
-          f" at the X.W1 rate the products alone take ~{100 * share:.0f}% of the library's gradient time.")
+          f" at the {'library GEMM' if libprod else 'MathNet'} X.W1 rate the products alone take ~{100 * share:.0f}% of the library's gradient time.")
     p("")
 
     def fmt_bytes(b):
@@ -281,7 +321,7 @@ def main():
     p("Setup:")
     if check:
         env = check.get("env", {})
-        p(f"  .NET: {env.get('runtime')}, MathNet provider {env.get('mathnet_provider')}, MathNet threads "
+        p(f"  .NET: {env.get('runtime')}, products: {env.get('products')}; MathNet provider {env.get('mathnet_provider')}, MathNet threads "
           f"{env.get('mathnet_threads')} (MathNet's default here: {env.get('mathnet_threads_default')}), {env.get('simd')}")
     for label, doc in torch_runs:
         if not doc:
@@ -294,7 +334,9 @@ def main():
         p(f"  PyTorch ({label}): torch {doc['torch']}, torch.set_num_threads({doc['threads']}) "
           f"(default here: {doc['threads_default']}); BLAS loaded: {blas}{obs}")
         envs = {k: v for k, v in (doc.get("env") or {}).items() if v and k.startswith("OPENBLAS")}
-        if envs:
+        if envs and label == "openblas" and set(envs) == {"OPENBLAS_CORETYPE"}:
+            p(f"    OPENBLAS_CORETYPE={envs['OPENBLAS_CORETYPE']} forced (the CPU's best kernel), as for the GEMM row")
+        elif envs:
             p(f"    warning: {envs} were set in this PyTorch run")
     ref, ob = dict(torch_runs)["ref"], dict(torch_runs)["openblas"]
     if ob and not any("openblas" in os.path.basename(x) for x in ob.get("blas_loaded") or []):

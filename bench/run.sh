@@ -55,8 +55,19 @@ step "Build (Release)"
 dotnet build bench/Benchmarks/Benchmarks.csproj -c Release -nologo -v quiet >&2
 bench_dll="$root/bench/Benchmarks/bin/Release/net10.0/Benchmarks.dll"
 
-step "Check: library and hand-written code agree"
-dotnet "$bench_dll" --check "$results/check.json"
+# OpenBLAS: Debian's libopenblas0-openmp, extracted (not installed) into bench/.openblas by openblas.sh; the
+# folder holding its libblas.so.3 goes on PyTorch's LD_LIBRARY_PATH, and the library itself to the GEMM row.
+openblas_dir() { local lib; lib="$("$here/openblas.sh")" || return 1; dirname "$lib"; }
+# The GEMM row forces OpenBLAS's best kernel for this CPU (Debian's 0.3.21 otherwise falls back to Prescott here).
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then gemm_coretype=SKYLAKEX; else gemm_coretype=HASWELL; fi
+if lib="$(openblas_dir)"; then
+  export FUNCTIONAL_AUTODIFF_OPENBLAS="$lib/libblas.so.3"
+else
+  echo "run.sh: could not get libopenblas0-openmp (apt-get download); the GEMM row's OpenBLAS column will fail" >&2
+fi
+
+step "Check: library and hand-written code agree (and OpenBLAS, OPENBLAS_CORETYPE=$gemm_coretype, with the library's GEMM)"
+OPENBLAS_CORETYPE=$gemm_coretype dotnet "$bench_dll" --check "$results/check.json"
 
 if [[ $run_dotnet == 1 ]]; then
   step "BenchmarkDotNet ($mode) -> $results/bdn"
@@ -66,7 +77,7 @@ if [[ $run_dotnet == 1 ]]; then
   [[ $mode == dry ]] && flags+=(--dry)
   # BenchmarkDotNet finds bench/Benchmarks/Benchmarks.csproj from the working directory (the repository root).
   set +o pipefail
-  dotnet "$bench_dll" "${flags[@]}" --artifacts "$results/bdn" "${bdn_args[@]}" 2>&1 | tee "$results/bdn.log" \
+  OPENBLAS_CORETYPE=$gemm_coretype dotnet "$bench_dll" "${flags[@]}" --artifacts "$results/bdn" "${bdn_args[@]}" 2>&1 | tee "$results/bdn.log" \
     | { grep --line-buffered -E '^(// Benchmark:|\| |// \*\*\*\*\* Found|Global total)' >&2 || true; }
   status=${PIPESTATUS[0]}
   set -o pipefail
@@ -76,25 +87,15 @@ if [[ $run_dotnet == 1 ]]; then
   fi
 fi
 
-# OpenBLAS for PyTorch: Debian's libopenblas0-openmp, extracted (not installed) into bench/.openblas.
-openblas_dir() {
-  local base="$here/.openblas" lib
-  lib="$(find "$base" -name libblas.so.3 -path '*openblas*' -printf '%h\n' 2>/dev/null | head -n1 || true)"
-  if [[ -z "$lib" ]]; then
-    mkdir -p "$base"
-    (cd "$base" && rm -f ./*.deb && apt-get download libopenblas0-openmp >&2 && dpkg -x libopenblas0-openmp_*.deb .) || return 1
-    lib="$(find "$base" -name libblas.so.3 -path '*openblas*' -printf '%h\n' | head -n1)"
-  fi
-  [[ -n "$lib" ]] && echo "$lib"
-}
-
 if [[ $run_torch == 1 ]]; then
   if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "run.sh: $python cannot import torch (apt-get install python3-torch); skipping PyTorch" >&2
   else
     torch_flags=(--threads "$threads")
     [[ $mode != full ]] && torch_flags+=(--quick)
-    # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine; they are unset for the PyTorch runs only.
+    # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine: they are unset for the PyTorch runs, and the
+    # OpenBLAS run then forces the CPU's best kernel ($gemm_coretype), as the GEMM row does: the anchor is the best
+    # a PyTorch user gets (left to detect this CPU, Debian's 0.3.21 picks its Prescott kernel).
     torch_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 
     step "PyTorch, reference BLAS"
@@ -106,7 +107,7 @@ if [[ $run_torch == 1 ]]; then
       libtorch="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))')"
       echo "libtorch_cpu.so resolves, with LD_LIBRARY_PATH=$lib:" >&2
       LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$libtorch" | grep -E 'blas|lapack' >&2
-      "${torch_env[@]}" LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+      "${torch_env[@]}" OPENBLAS_CORETYPE="$gemm_coretype" LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
         "$python" "$here/torch_bench.py" "${torch_flags[@]}" --label openblas --out "$results/torch_openblas.json"
     else
       echo "run.sh: could not get libopenblas0-openmp (apt-get download); no OpenBLAS column" >&2

@@ -42,7 +42,26 @@ dotnet fsdocs build \
   --properties Configuration=Release \
   --parameters fsdocs-collection-name Functional.Autodiff root "$root" \
     fsdocs-logo-src img/logo.svg fsdocs-favicon-src img/logo.svg \
+    fsdocs-license-link "${root}LICENSE.txt" fsdocs-release-notes-link "${root}RELEASE_NOTES.md" \
+    fsdocs-repository-link "${DOCS_REPOSITORY:-${root}README.md}" \
   "$@"
+
+# The links of the menu: the licence, the release notes and the README as files of the site.
+cp LICENSE output/LICENSE.txt
+cp RELEASE_NOTES.md README.md output/
+
+# The template writes every path from the root ("/content/…" with the default root): served over HTTP that works,
+# but a page opened from disk (output/index.html) finds no style sheet and no logo. Make each such path relative to
+# its page ("content/…" in output/, "../content/…" in output/reference/): right both ways, and under any root.
+python3 - "$root" << 'PY'
+import pathlib, re, sys
+root = sys.argv[1]
+for page in pathlib.Path("output").rglob("*.html"):
+    up = "../" * (len(page.relative_to("output").parts) - 1) or "./"
+    text = page.read_text(encoding="utf-8")
+    fixed = re.sub(r'((?:href|src|data-root)=")' + re.escape(root), lambda m: m.group(1) + up, text)
+    page.write_text(fixed, encoding="utf-8")
+PY
 
 # fsdocs copies every other file of docs/ into the site, this script too, and a NuGet.config of its template.
 rm -f output/build.sh output/NuGet.config

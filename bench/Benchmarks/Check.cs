@@ -34,8 +34,32 @@ public static class Check
                 ["mathnet_threads_default"] = Settings.DefaultMathNetThreads,
                 ["mathnet_threads"] = Control.MaxDegreeOfParallelism,
                 ["simd"] = $"Vector<double>: {Vector<double>.Count} lanes, Vector256: {Vector256.IsHardwareAccelerated}, Vector512: {Vector512.IsHardwareAccelerated}",
+                ["products"] = ProductKernels.Description,
+                ["gemm_kernel"] = Gemm.Description,
+                ["peak_gflops_measured"] = Peak.MeasuredGflops(),
+                ["peak_width_bits"] = Peak.Width,
+                ["cpu_mhz"] = Peak.ClockMHz(),
             },
         };
+        // OpenBLAS for the GEMM row: which kernel it runs, and that it agrees with the library's GEMM.
+        if (Settings.OpenBlas() is { } blas)
+        {
+            var env = (Dictionary<string, object>)doc["env"];
+            env["openblas"] = blas.Description;
+            env["openblas_coretype"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "";
+            var rng = new SplitMix64(5);
+            int m = 64, k = 784, n = 256;
+            var x = new double[m * k];
+            var y = new double[k * n];
+            for (var i = 0; i < x.Length; i++) x[i] = rng.Symmetric(1);
+            for (var i = 0; i < y.Length; i++) y[i] = rng.Symmetric(1);
+            var lib = Gemm.Multiply(x, false, y, false, m, k, n, 1);
+            var ob = blas.Multiply(x, false, y, false, m, k, n);
+            var worst = 0.0;
+            for (var i = 0; i < lib.Length; i++) worst = Math.Max(worst, Math.Abs(lib[i] - ob[i]) / (Math.Abs(lib[i]) + 1));
+            env["openblas_vs_library_max_rel_diff"] = worst;
+            Expect(failures, "GEMM OpenBLAS vs library", worst, true);
+        }
 
         // W1
         {

@@ -15,6 +15,7 @@ namespace Functional.Autodiff.Benchmarks;
 /// Usage: Benchmarks [--quick | --dry] [--artifacts DIR] [--in-process] [BenchmarkDotNet args, e.g. --filter *W3*]
 ///        Benchmarks --check FILE|-
 ///        Benchmarks --loop W1.LibraryGrad [SECONDS]   (a target for a profiler)
+///        Benchmarks --gemm [THREADS] [MxKxN,...]      (min-of-repetitions GEMM timing, for tuning)
 /// </summary>
 public static class Program
 {
@@ -31,6 +32,8 @@ public static class Program
                     return Check.Run(k + 1 < args.Length ? args[k + 1] : "-");
                 case "--loop" when k + 1 < args.Length:
                     return Loop.Run(args[k + 1], k + 2 < args.Length ? double.Parse(args[k + 2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+                case "--gemm":
+                    return GemmTune.Run(args[(k + 1)..]);
                 case "--quick": quick = true; break;
                 case "--dry": dry = true; break;
                 case "--in-process": inProcess = true; break;
@@ -54,6 +57,8 @@ public static class Program
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddExporter(JsonExporter.Brief)
             .WithArtifactsPath(Path.GetFullPath(artifacts))
+            // The default 2 minutes is not enough to build the generated project on a busy 2-core machine.
+            .WithBuildTimeout(TimeSpan.FromMinutes(10))
             .WithOptions(ConfigOptions.JoinSummary);
 
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], config);

@@ -167,8 +167,14 @@ module OpTable =
                 let m, n = dim rng, dim rng
                 node VecMatOp.Instance [ input Real (Shape.Vector m); input Real (Shape.Matrix(m, n)) ])
             entry "matmul" true (fun rng ->
+                // The four forms op(A)·op(B), either input stored transposed (what the reverse rule builds).
                 let m, k, n = dim rng, dim rng, dim rng
-                node MatMulOp.Instance [ input Real (Shape.Matrix(m, k)); input Real (Shape.Matrix(k, n)) ])
+                let ta, tb = rng.Next 2 = 1, rng.Next 2 = 1
+
+                node
+                    (MatMulOp.Of(ta, tb))
+                    [ input Real (if ta then Shape.Matrix(k, m) else Shape.Matrix(m, k))
+                      input Real (if tb then Shape.Matrix(n, k) else Shape.Matrix(k, n)) ])
             entry "outer" true (fun rng ->
                 let m, n = dim rng, dim rng
                 node OuterOp.Instance [ input Real (Shape.Vector m); input Real (Shape.Vector n) ])

@@ -57,6 +57,20 @@ internal static class Check
         return captured.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
     }
 
+    /// <summary>
+    /// Fails unless README.md shows, as a C# block, the lines of <paramref name="file"/> (under tests/Acceptance.CSharp)
+    /// between the comment holding <paramref name="marker"/> and the next "---- to here ----", unindented by 8.
+    /// </summary>
+    public static void ReadmeShows(string file, string marker)
+    {
+        var source = File.ReadAllLines(Path.Combine(Root(), "tests", "Acceptance.CSharp", file));
+        var from = Array.FindIndex(source, l => l.Contains(marker));
+        var upTo = Array.FindIndex(source, from, l => l.Contains("---- to here ----"));
+        var body = source[(from + 1)..upTo].Select(l => l.Length >= 8 ? l[8..] : l.Trim());
+        var readme = File.ReadAllText(Path.Combine(Root(), "README.md")).Replace("\r\n", "\n");
+        Assert.That(readme, Does.Contain("```csharp\n" + string.Join("\n", body) + "\n```\n"), $"README.md's example differs from tests/Acceptance.CSharp/{file} ({marker})");
+    }
+
     /// <summary>The repository's root: the first folder above the test's that holds Functional.sln.</summary>
     public static string Root()
     {

@@ -328,11 +328,17 @@ let all: OpSpec list =
                 let v, a = two xs
                 T.init (Shape.Vector n) (fun j -> sumOf (Seq.init m (fun i -> v.Data[i] * T.at a i j))))
         row "matmul" (fun n ->
-            let m, k, n = n.Inputs[0].Shape.Rows, n.Inputs[0].Shape.Cols, n.Inputs[1].Shape.Cols
+            let op = opOf<MatMulOp> n
+            let ta, tb = op.TransposeA, op.TransposeB
+            let a, b = n.Inputs[0].Shape, n.Inputs[1].Shape
+            let m, k = (if ta then a.Cols else a.Rows), (if ta then a.Rows else a.Cols)
+            let n = if tb then b.Rows else b.Cols
 
             fun xs ->
                 let a, b = two xs
-                T.matrix m n (fun i j -> sumOf (Seq.init k (fun l -> T.at a i l * T.at b l j))))
+                let opA i l = if ta then T.at a l i else T.at a i l
+                let opB l j = if tb then T.at b j l else T.at b l j
+                T.matrix m n (fun i j -> sumOf (Seq.init k (fun l -> opA i l * opB l j))))
         row "outer" (fun n ->
             let m, n = n.Inputs[0].Shape.Length, n.Inputs[1].Shape.Length
             fun xs -> let a, b = two xs in T.matrix m n (fun i j -> a.Data[i] * b.Data[j]))

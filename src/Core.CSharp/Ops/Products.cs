@@ -95,31 +95,72 @@ public sealed class VecMatOp : BilinearOp
         i == 0 ? Expr.Create(MatVecOp.Instance, x[1], ybar) : Expr.Outer(x[0], ybar);
 }
 
-/// <summary>Y = A B (A m×k, B k×n)    Ẏ = ȦB + AḂ    Ā = Ȳ Bᵀ, B̄ = Aᵀ Ȳ.</summary>
+/// <summary>
+/// Y = op(A) op(B), op the identity or the transpose as the op's flags say (op(A) m×k, op(B) k×n)
+///     Ẏ = op(Ȧ) op(B) + op(A) op(Ḃ)    Ā = Ȳ op(B)ᵀ (transposed back when A is), B̄ = op(A)ᵀ Ȳ (likewise).
+/// </summary>
+/// <remarks>
+/// <see cref="Instance"/> is the plain product A·B that <see cref="Expr.MatMul(Expr, Expr)"/> builds. The transposed forms are
+/// what the reverse rule builds, so a gradient reads the stored matrices transposed inside the kernel (the packing
+/// of the GEMM) and never materialises a transpose: the cotangents of A·B are Ȳ·Bᵀ and Aᵀ·Ȳ, each one node.
+/// </remarks>
 public sealed class MatMulOp : BilinearOp
 {
-    /// <summary>The op.</summary>
-    public static readonly MatMulOp Instance = new();
-    private MatMulOp() { }
+    /// <summary>The op: Y = A·B.</summary>
+    public static readonly MatMulOp Instance = new(false, false);
+    private static readonly MatMulOp TransposedA = new(true, false), TransposedB = new(false, true), TransposedBoth = new(true, true);
+    private MatMulOp(bool transposeA, bool transposeB) => (TransposeA, TransposeB) = (transposeA, transposeB);
+
+    /// <summary>The product op(A)·op(B) with A transposed when <paramref name="transposeA"/> and B when <paramref name="transposeB"/>.</summary>
+    public static MatMulOp Of(bool transposeA, bool transposeB) =>
+        (transposeA, transposeB) switch { (false, false) => Instance, (true, false) => TransposedA, (false, true) => TransposedB, _ => TransposedBoth };
+
+    /// <summary>Whether the first input enters transposed (op(A) = Aᵀ).</summary>
+    public bool TransposeA { get; }
+
+    /// <summary>Whether the second input enters transposed (op(B) = Bᵀ).</summary>
+    public bool TransposeB { get; }
 
     /// <inheritdoc/>
     public override string Name => "matmul";
 
     /// <inheritdoc/>
-    public override Shape InferShape(ReadOnlySpan<Shape> x) =>
-        x[0].IsMatrix && x[1].IsMatrix && x[0].Cols == x[1].Rows ? Shape.Matrix(x[0].Rows, x[1].Cols)
-        : throw Mismatch(x, "matmul takes a matrix(m, k) and a matrix(k, n): the first's columns must equal the second's rows.");
+    public override string ToString() => (TransposeA, TransposeB) switch
+    {
+        (false, false) => Name,
+        _ => $"{Name} {(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")}",
+    };
+
+    /// <inheritdoc/>
+    public override Shape InferShape(ReadOnlySpan<Shape> x)
+    {
+        if (x[0].IsMatrix && x[1].IsMatrix)
+        {
+            int m = TransposeA ? x[0].Cols : x[0].Rows, k = TransposeA ? x[0].Rows : x[0].Cols;
+            int kb = TransposeB ? x[1].Cols : x[1].Rows, n = TransposeB ? x[1].Rows : x[1].Cols;
+            if (k == kb) return Shape.Matrix(m, n);
+        }
+        throw Mismatch(x, (TransposeA, TransposeB) switch
+        {
+            (false, false) => "matmul takes a matrix(m, k) and a matrix(k, n): the first's columns must equal the second's rows.",
+            _ => $"{this} takes two matrices whose inner dimensions agree once {(TransposeA ? "the first" : "")}{(TransposeA && TransposeB ? " and " : "")}{(TransposeB ? "the second" : "")} is transposed.",
+        });
+    }
 
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x)
     {
         Shape a = x[0].Shape, b = x[1].Shape;
-        return Value.Own(Shape.Matrix(a.Rows, b.Cols), Kernels.MatMul(x[0].Storage, a.Rows, a.Cols, x[1].Storage, b.Cols));
+        int m = TransposeA ? a.Cols : a.Rows, k = TransposeA ? a.Rows : a.Cols, n = TransposeB ? b.Rows : b.Cols;
+        return Value.Own(Shape.Matrix(m, n), Kernels.MatMul(x[0].Storage, TransposeA, x[1].Storage, TransposeB, m, k, n));
     }
 
     /// <inheritdoc/>
-    public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
-        i == 0 ? Expr.Create(this, ybar, Expr.Transpose(x[1])) : Expr.Create(this, Expr.Transpose(x[0]), ybar);
+    public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => i == 0
+        // op(A)‾ = Ȳ op(B)ᵀ; A's own cotangent is that, or its transpose op(B) Ȳᵀ when A enters transposed.
+        ? TransposeA ? Expr.Create(Of(TransposeB, true), x[1], ybar) : Expr.Create(Of(false, !TransposeB), ybar, x[1])
+        // op(B)‾ = op(A)ᵀ Ȳ; B's own cotangent is that, or its transpose Ȳᵀ op(A) when B enters transposed.
+        : TransposeB ? Expr.Create(Of(true, TransposeA), ybar, x[0]) : Expr.Create(Of(!TransposeA, false), x[0], ybar);
 }
 
 /// <summary>Y = a bᵀ (a m, b n)    Ẏ = ȧbᵀ + aḃᵀ    ā = Ȳ b, b̄ = Ȳᵀ a.</summary>

@@ -190,7 +190,7 @@ public static class GraphJson
                 case Apply a:
                     var entry = EntryOf(ops, a, k);
                     w.WriteString("op"u8, entry.Name);
-                    if (entry.HasParameters)
+                    if (entry.WritesParameters(a.Op))
                     {
                         w.WriteStartObject("params"u8);
                         entry.WriteParameters(w, a.Op);

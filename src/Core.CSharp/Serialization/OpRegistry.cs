@@ -17,7 +17,7 @@ namespace Functional.Autodiff.Serialization;
 /// <c>exponent</c>, index's <c>i</c> and <c>j</c>, scatter's <c>target</c>, <c>i</c> and <c>j</c>, broadcast's
 /// <c>target</c>, broadcast_rows' <c>rows</c>, broadcast_columns' <c>cols</c>, one_hot's <c>classes</c>, reshape's <c>target</c>,
 /// concat's <c>axis</c>, slice's <c>axis</c>, <c>start</c> and <c>stop</c>, pad's <c>axis</c>, <c>before</c> and
-/// <c>after</c>, gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>, and the <c>axis</c> of max, min,
+/// <c>after</c>, matmul's <c>transpose_a</c> and <c>transpose_b</c> (written when true; a plain matmul has no params), gather's <c>indices</c>, scatter_add's <c>indices</c> and <c>count</c>, row's <c>i</c>, column's <c>j</c>, and the <c>axis</c> of max, min,
 /// log_sum_exp and max_weights (absent for a reduction over all elements), clamp's <c>min</c> and <c>max</c>. An op of your
 /// own is code (a <see cref="CustomOp"/> holds delegates), which a file cannot hold: registering a name says which op
 /// to make when a file names it, and the same registration lets a graph holding the op be saved.
@@ -110,6 +110,7 @@ public sealed class OpRegistry
                     JsonData.WriteDouble(w, "max", op.Max);
                 },
                 p => new ClampOp(p.Double("min"), p.Double("max")), "min", "max"),
+            new MatMulEntry(),
         }.ToDictionary(e => e.Type!);
 
         var byType = ImmutableDictionary.CreateBuilder<Type, OpEntry>();
@@ -250,6 +251,9 @@ internal abstract class OpEntry
 
     public virtual bool Accepts(Op op) => op.Name == Name;
 
+    /// <summary>Whether the node of <paramref name="op"/> gets a "params" object (an entry may leave it out for default parameters).</summary>
+    public virtual bool WritesParameters(Op op) => HasParameters;
+
     /// <summary>Writes the parameters of <paramref name="op"/> as properties of the open "params" object.</summary>
     public virtual void WriteParameters(Utf8JsonWriter writer, Op op) { }
 
@@ -289,6 +293,30 @@ internal sealed class BuiltInWithParameters<TOp>(Action<Utf8JsonWriter, TOp> wri
     {
         var p = new ParameterObject(Name, Required(parameters, string.Join(", ", names.Select(n => $"\"{n}\": …"))), names);
         return read(p);
+    }
+}
+
+/// <summary>matmul: the plain product has no params (as in files written before the transposed forms existed).</summary>
+internal sealed class MatMulEntry : OpEntry
+{
+    private static readonly string[] Names = ["transpose_a", "transpose_b"];
+    public override Type Type => typeof(MatMulOp);
+    public override bool IsBuiltIn => true;
+    public override bool HasParameters => true;
+    public override bool WritesParameters(Op op) => op is MatMulOp { TransposeA: true } or MatMulOp { TransposeB: true };
+
+    public override void WriteParameters(Utf8JsonWriter writer, Op op)
+    {
+        var m = (MatMulOp)op;
+        if (m.TransposeA) writer.WriteBoolean("transpose_a"u8, true);
+        if (m.TransposeB) writer.WriteBoolean("transpose_b"u8, true);
+    }
+
+    public override Op Load(JsonElement? parameters)
+    {
+        if (parameters is not { } e) return MatMulOp.Instance;
+        var p = new ParameterObject(Name, e, Names);
+        return MatMulOp.Of(p.OptionalBool("transpose_a"), p.OptionalBool("transpose_b"));
     }
 }
 
@@ -368,6 +396,10 @@ internal readonly struct ParameterObject
     }
 
     public int? OptionalInt(string name, int min) => Find(name) is null ? null : Int(name, min);
+
+    public bool OptionalBool(string name) => Find(name) is not { } e ? false
+        : e.ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetBoolean()
+        : throw new JsonDataException($"parameter \"{name}\" of {op} is {JsonData.Describe(e)}: expected true or false.");
 
     public double Double(string name) => JsonData.ReadDouble(Get(name), $"parameter \"{name}\" of {op}");
 
