@@ -330,7 +330,8 @@ public sealed class Optimizer
         var shape = g0.Shape;
         if (m0.Shape != shape || v0.Shape != shape || (vmax0 is { } x && x.Shape != shape))
             throw new ShapeMismatchException("Optimizer.ScaleByAdam", m0.Shape, shape, "The moments must have the parameters' shapes.");
-        ReadOnlySpan<double> m = Elements(m0), v = Elements(v0), g = Elements(g0), vm = vmax0 is { } w ? Elements(w) : default;
+        ReadOnlySpan<double> m = ShapeRules.Elements(m0), v = ShapeRules.Elements(v0), g = ShapeRules.Elements(g0),
+            vm = vmax0 is { } w ? ShapeRules.Elements(w) : default;
         var n = g.Length;
         double[] mo = new double[n], vo = new double[n], o = new double[n], vmo = vmax0 is null ? vo : new double[n];
         for (var i = 0; i < n; i++)
@@ -344,9 +345,6 @@ public sealed class Optimizer
         var vOut = ReferenceEquals(vmo, vo) ? vmaxOut : Value.Own(shape, vo);
         return (Value.Own(shape, mo), vOut, vmaxOut, Value.Own(shape, o));
     }
-
-    /// <summary>A value's elements in storage order (a scalar's one element).</summary>
-    private static ReadOnlySpan<double> Elements(Value x) => x.Shape.IsScalar ? new[] { x.ToScalar() } : x.Span;
 
     /// <summary>
     /// RMSprop's scaling, in PyTorch's form (eps outside the root): <c>square_avg = α·s + (1 − α)·u²</c> and the output
