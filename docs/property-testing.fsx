@@ -132,7 +132,7 @@ let ``the library's ops pass GradCheck in random graphs`` (g: RandomGraph) = Gra
 
 [<Property(Arbitrary = [| typeof<Arbitraries> |], Replay = "(2026,13)")>]
 let ``adding parameters to themselves doubles them`` (p: Params) =
-    let values (q: Params) = [ for kv in q -> kv.Value ]
+    let values (q: Params) = [ for kv in q.Entries -> kv.Value ]
     values (p + p) = values (2.0 * p)
 
 let oneGraph = RandomGraph.draw (Random 3) OpTable.smooth 6

@@ -93,7 +93,7 @@ public static class Check
             doc["W3"] = new
             {
                 value = v.ToScalar(),
-                grad_norms = g.ToDictionary(e => e.Key, e => TensorPrimitives.Norm<double>(e.Value.ToArray())),
+                grad_norms = g.Entries.ToDictionary(e => e.Key, e => TensorPrimitives.Norm<double>(e.Value.ToArray())),
                 hand_value = h.Loss,
                 rel_diff = err,
                 labels_head = data.Labels.Take(8).ToArray(),

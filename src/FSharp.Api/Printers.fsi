@@ -10,6 +10,9 @@ open Functional.Autodiff
 /// fsi.AddPrinter Printers.value
 /// fsi.AddPrinter Printers.parameters
 /// </code>
+/// Without them (a compiled program, or a script that does not register them), <c>%A</c>, <c>%O</c> and
+/// <c>string</c> print the same text without the kind in front: <c>{w: [9, 9, 9], b: 1.5}</c> for a <c>Params</c>,
+/// <c>[9, 9, 9]</c> for a <c>Value</c>, <c>3 * ((w + 2) ^ 2) : vector(2) = [27, 48]</c> for an <c>Expr</c>.
 /// </summary>
 module Printers =
 

@@ -114,9 +114,9 @@ public class Seed003_855bf9f66b1b019b
         var point = Params.Of(("x", 3.0), ("y", -4.0), ("z", 19.0));
 
         var acc = point.ZerosLike() + grad(point) + grad(point);
-        Assert.That(acc.Select(e => e.Value.ToScalar()), Is.EqualTo(new[] { 38.0, 76.0, -10.0 }));
+        Assert.That(acc.Entries.Select(e => e.Value.ToScalar()), Is.EqualTo(new[] { 38.0, 76.0, -10.0 }));
 
         acc = acc.ZerosLike() + grad(point);
-        Assert.That(acc.Select(e => e.Value.ToScalar()), Is.EqualTo(new[] { 19.0, 38.0, -5.0 }));
+        Assert.That(acc.Entries.Select(e => e.Value.ToScalar()), Is.EqualTo(new[] { 19.0, 38.0, -5.0 }));
     }
 }

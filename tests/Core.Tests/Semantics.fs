@@ -17,7 +17,7 @@ let private show (xs: float[]) =
     xs |> Array.map g17 |> String.concat "; " |> sprintf "[%s]"
 
 let showParams (p: Params) =
-    p
+    p.Entries
     |> Seq.map (fun kv -> $"{kv.Key}: {fmtValue kv.Value}")
     |> String.concat ", "
     |> sprintf "{%s}"
@@ -100,7 +100,7 @@ type Arbs =
 
 /// Every number of a Params, in order, for comparisons.
 let flat (p: Params) =
-    p |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Array.ofSeq
+    p.Entries |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Array.ofSeq
 
 let assertParamsBits (what: string) (expected: Params) (actual: Params) =
     Assert.That(List.ofSeq actual.Names, Is.EqualTo(List.ofSeq expected.Names), $"{what}: names and order")

@@ -121,7 +121,7 @@ type AnyParams =
     }
 
     member x.Display =
-        x.P
+        x.P.Entries
         |> Seq.map (fun kv -> $"{kv.Key}: {fmtValue kv.Value}")
         |> String.concat ", "
         |> sprintf "{%s}"

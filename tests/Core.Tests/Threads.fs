@@ -73,7 +73,7 @@ let assertAllBitIdentical (baseline: int64[]) (results: int64[] list) =
 
 let ``eight threads differentiating one shared traced graph get bit-identical gradients`` () =
     let vars =
-        start |> Seq.map (fun kv -> Expr.Var(kv.Key, kv.Value) :> Expr) |> Array.ofSeq
+        start.Entries |> Seq.map (fun kv -> Expr.Var(kv.Key, kv.Value) :> Expr) |> Array.ofSeq
 
     let names = start.Names |> Array.ofSeq
     let p = Map.ofArray (Array.zip names vars)
@@ -101,7 +101,7 @@ let ``eight threads calling one shared Grad Func get bit-identical gradients`` (
     let grad = AD.Grad(Func<ParamVars, Expr> loss)
 
     let work () =
-        valueBits (grad.Invoke start |> Seq.map (fun kv -> kv.Value))
+        valueBits ((grad.Invoke start).Entries |> Seq.map (fun kv -> kv.Value))
 
     let baseline = work ()
     assertAllBitIdentical baseline (onEightThreads work)
@@ -109,7 +109,7 @@ let ``eight threads calling one shared Grad Func get bit-identical gradients`` (
 
     let both () =
         let struct (v, g) = vg.Invoke start
-        valueBits (Seq.append [ v ] (g |> Seq.map (fun kv -> kv.Value)))
+        valueBits (Seq.append [ v ] (g.Entries |> Seq.map (fun kv -> kv.Value)))
 
     assertAllBitIdentical (both ()) (onEightThreads both)
 

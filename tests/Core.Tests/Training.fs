@@ -156,7 +156,7 @@ let private randomBatch (rng: Random) n =
 let private closeAll (tol: float) (actual: float[]) (expected: float[]) =
     Array.iteri2 (fun k (a: float) (b: float) -> if abs (a - b) > tol * (1.0 + abs b) then Assert.Fail(sprintf "element %d: %s, expected %s" k (g17 a) (g17 b))) actual expected
 
-let private flat (p: Params) = p |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Array.ofSeq
+let private flat (p: Params) = p.Entries |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Array.ofSeq
 
 let ``the data-parallel gradient is the sequential sum of the chunks' gradients bit for bit, and the whole batch's to rounding`` (DoNotSize seed) =
     let rng = Random(seed)

@@ -15,7 +15,7 @@ let private loss (p: ParamVars) =
     sum ((w - 2.0) * (w - 2.0)) + (p?b + 1.0) * (p?b + 1.0)
 
 let private bits (p: Params) =
-    p |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Seq.map BitConverter.DoubleToInt64Bits |> Array.ofSeq
+    p.Entries |> Seq.collect (fun kv -> kv.Value.ToArray()) |> Seq.map BitConverter.DoubleToInt64Bits |> Array.ofSeq
 
 let ``a List.fold with Optim.adam equals the core's Adam step by step`` () =
     let opt = Optim.adam 0.1

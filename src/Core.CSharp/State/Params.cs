@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -20,8 +19,13 @@ namespace Functional.Autodiff;
 /// var total = batches.Select(b => AD.Grad(Loss(b))(p)).Aggregate(p.ZerosLike(), (s, g) => s + g);
 /// </code>
 /// </example>
+/// <remarks>
+/// <c>foreach</c> (C#) and <c>for … in</c> (F#) go over the (name, value) entries directly; LINQ and F#'s <c>Seq</c>
+/// functions take <see cref="Entries"/>. <c>Params</c> itself is deliberately not an <c>IEnumerable</c>: F#'s <c>%A</c>
+/// would then print it as <c>seq [[w, 2]]</c> instead of its text, <c>{w: 2}</c>.
+/// </remarks>
 [JsonConverter(typeof(Serialization.ParamsJsonConverter))]
-public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
+public sealed class Params
 {
     private readonly ImmutableArray<KeyValuePair<string, Value>> entries;
     private ImmutableDictionary<string, int>? index;
@@ -225,10 +229,11 @@ public sealed class Params : IReadOnlyList<KeyValuePair<string, Value>>
         return p;
     }
 
-    /// <inheritdoc/>
-    public IEnumerator<KeyValuePair<string, Value>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, Value>>)entries).GetEnumerator();
+    /// <summary>The (name, value) entries in order, for LINQ (<c>p.Entries.Select(…)</c>) and F#'s <c>Seq</c> functions.</summary>
+    public IReadOnlyList<KeyValuePair<string, Value>> Entries => entries;
 
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    /// <summary>Goes over the entries in order: <c>foreach (var (name, value) in p)</c>.</summary>
+    public ImmutableArray<KeyValuePair<string, Value>>.Enumerator GetEnumerator() => entries.GetEnumerator();
 
     /// <summary>"{w: [9, 9, 9], b: 1.5}".</summary>
     public override string ToString()

@@ -656,7 +656,7 @@ internal sealed class ParamsRule(bool traced) : Rule(traced ? typeof(ParamVars) 
         var p = Serialization.JsonData.ReadParams(ref reader);
         foreach (var e in p) into.Add(e.Value);
         var leaf = ((LeafRule)For(typeof(Value))).Def;
-        return new TreeDef(this, p.Select(_ => leaf).ToImmutableArray(), p.Names.ToImmutableArray());
+        return new TreeDef(this, p.Entries.Select(_ => leaf).ToImmutableArray(), p.Names.ToImmutableArray());
     }
 
     public override object? Build(TreeDef def, Source from)

@@ -155,7 +155,7 @@ public sealed class Optimizer
             g = Params.Trusted(p.Names.ToImmutableArray(), k => gl[k]);
         }
         if (Update(g, state, p) is not ({ } u, { } next)) return (default, null);
-        return (u is T same ? same : Tree.Unflatten<T>(def, [.. u.Select(e => e.Value)]), next);
+        return (u is T same ? same : Tree.Unflatten<T>(def, [.. u.Entries.Select(e => e.Value)]), next);
     }
 
     /// <summary>Structured parameters as the <see cref="Params"/> of their leaves named by path (a Params is itself).</summary>

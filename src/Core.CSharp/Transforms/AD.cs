@@ -92,7 +92,7 @@ public static partial class AD
     {
         Guard.NotNull(model);
         Guard.NotNull(p);
-        var vars = new ParamVars(p.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
+        var vars = new ParamVars(p.Entries.Select(e => Expr.Var(e.Key, e.Value)).ToImmutableArray());
         return Call(() => model(vars)).Value;
     }
 
@@ -227,7 +227,7 @@ public static partial class AD
     {
         if (chosen is null) return g;
         var set = chosen.ToHashSet();
-        return Params.Of(g.Where(e => set.Contains(e.Key)).Select(e => (e.Key, e.Value)).ToArray());
+        return Params.Of(g.Entries.Where(e => set.Contains(e.Key)).Select(e => (e.Key, e.Value)).ToArray());
     }
 
     private static ImmutableArray<Value> Pull(Expr y, ImmutableArray<Expr> wrt, Value cotangent)

@@ -171,7 +171,7 @@ public static class Anomaly
 
     private static Tracer Named(Func<ParamVars, Expr> f, Params p) => recorder =>
     {
-        var vars = new ParamVars(p.Select(e => new Var(e.Key, e.Value, recorder)).ToImmutableArray());
+        var vars = new ParamVars(p.Entries.Select(e => new Var(e.Key, e.Value, recorder)).ToImmutableArray());
         return (Invoke(f, vars), vars.Ordered.CastArray<Expr>());
     };
 
