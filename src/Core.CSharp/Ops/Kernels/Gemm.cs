@@ -145,14 +145,17 @@ internal readonly struct Kernel3x4<V, L> : IMicroKernel
 /// <summary>The blocked product over one micro-kernel (see the file comment).</summary>
 internal static class Gemm
 {
-    /// <summary>The inner dimension of a packed block: a B micro-panel (KC×NR) stays in L1 while the A block streams.</summary>
-    internal const int KC = 256;
+    /// <summary>The blocking of the micro-kernel <see cref="Into"/> runs on this machine, from its cache sizes.</summary>
+    public static Blocking Blocks =>
+        Vector512.IsHardwareAccelerated ? BlockingOf<Kernel3x8<Vector512<double>, Lanes512>>.Value
+        : Vector256.IsHardwareAccelerated ? BlockingOf<Kernel3x4<Vector256<double>, Lanes256>>.Value
+        : BlockingOf<Kernel3x4<Vector128<double>, Lanes128>>.Value;
 
-    /// <summary>The rows of a packed A block (MC×KC, about half of L2); rounded down to a multiple of MR.</summary>
-    internal const int MC = 480;
-
-    /// <summary>The columns of a packed B block (KC×NC).</summary>
-    internal const int NC = 3072;
+    /// <summary>The blocking of one micro-kernel, computed once from <see cref="CacheSizes.Machine"/>.</summary>
+    private static class BlockingOf<K> where K : struct, IMicroKernel
+    {
+        public static readonly Blocking Value = Blocking.For(CacheSizes.Machine, K.MR, K.NR);
+    }
 
     /// <summary>
     /// Below this many multiply-adds (m·n·k) a product runs on the calling thread. Measured with `Benchmarks --gemm
@@ -177,7 +180,9 @@ internal static class Gemm
     /// </summary>
     public static double[] Multiply(double[] a, bool transposeA, double[] b, bool transposeB, int m, int k, int n, int threads)
     {
-        var c = new double[m * n];
+        // Into writes every element of C, so the array need not be zeroed first (for large results that is a pass
+        // over memory saved; small ones are zeroed by the allocator anyway).
+        var c = GC.AllocateUninitializedArray<double>(m * n);
         Into(a, transposeA, b, transposeB, c, m, k, n, threads);
         return c;
     }
@@ -198,17 +203,18 @@ internal static class Gemm
     /// <summary>
     /// <see cref="Into"/> with the micro-kernel of a given width (512: 24×8; 256 and 128: 3 vectors × 4; a width the
     /// machine lacks is emulated), split over <paramref name="threads"/> parts whatever the size, and no small-size
-    /// shortcut: tests check that every width and split gives the same bits, the tuning harness times the split.
+    /// shortcut: tests check that every width, split and blocking gives the same bits, the tuning harness times them.
+    /// <paramref name="blocking"/> replaces the machine's (null: the machine's).
     /// </summary>
-    public static void IntoAt(int width, double[] a, bool transposeA, double[] b, bool transposeB, double[] c, int m, int k, int n, int threads)
+    public static void IntoAt(int width, double[] a, bool transposeA, double[] b, bool transposeB, double[] c, int m, int k, int n, int threads, Blocking? blocking = null)
     {
         if (m == 0 || n == 0) return;
         if (k == 0) { Array.Clear(c, 0, m * n); return; }
         switch (width)
         {
-            case 512: Run<Kernel3x8<Vector512<double>, Lanes512>>(a, transposeA, b, transposeB, c, m, k, n, threads); break;
-            case 256: Run<Kernel3x4<Vector256<double>, Lanes256>>(a, transposeA, b, transposeB, c, m, k, n, threads); break;
-            case 128: Run<Kernel3x4<Vector128<double>, Lanes128>>(a, transposeA, b, transposeB, c, m, k, n, threads); break;
+            case 512: Run<Kernel3x8<Vector512<double>, Lanes512>>(a, transposeA, b, transposeB, c, m, k, n, threads, blocking); break;
+            case 256: Run<Kernel3x4<Vector256<double>, Lanes256>>(a, transposeA, b, transposeB, c, m, k, n, threads, blocking); break;
+            case 128: Run<Kernel3x4<Vector128<double>, Lanes128>>(a, transposeA, b, transposeB, c, m, k, n, threads, blocking); break;
             default: throw new ArgumentOutOfRangeException(nameof(width), width, UserCode.Mark("The widths are 128, 256 and 512."));
         }
     }
@@ -226,12 +232,13 @@ internal static class Gemm
             }
     }
 
-    private static void Run<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int parts)
+    private static void Run<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int parts, Blocking? blocking = null)
         where K : struct, IMicroKernel
     {
+        var blocks = blocking ?? BlockingOf<K>.Value;
         if (parts <= 1)
         {
-            Blocked<K>(a, ta, b, tb, c, m, k, n, 0, m, 0, n);
+            Blocked<K>(a, ta, b, tb, c, m, k, n, 0, m, 0, n, blocks);
             return;
         }
         // Split the longer side of C into parts of whole micro-panels; each part is an independent product.
@@ -242,20 +249,20 @@ internal static class Gemm
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
         {
             int from = (int)Math.Min(length, (long)panels * t / parts * unit), to = (int)Math.Min(length, (long)panels * (t + 1) / parts * unit);
-            if (byColumns) Blocked<K>(a, ta, b, tb, c, m, k, n, 0, m, from, to);
-            else Blocked<K>(a, ta, b, tb, c, m, k, n, from, to, 0, n);
+            if (byColumns) Blocked<K>(a, ta, b, tb, c, m, k, n, 0, m, from, to, blocks);
+            else Blocked<K>(a, ta, b, tb, c, m, k, n, from, to, 0, n, blocks);
         });
     }
 
     /// <summary>C[i0..i1, j0..j1] = op(A)[i0..i1, :]·op(B)[:, j0..j1] (C's column stride is m).</summary>
-    private static void Blocked<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int i0, int i1, int j0, int j1)
+    private static void Blocked<K>(double[] a, bool ta, double[] b, bool tb, double[] c, int m, int k, int n, int i0, int i1, int j0, int j1, Blocking blocks)
         where K : struct, IMicroKernel
     {
         int mr = K.MR, nr = K.NR;
         // Blocks of equal size rather than full ones and a remnant (k = 784 is 4 blocks of 196, not 3 of 256 and one of 16).
-        int kcMax = Balanced(k, KC, 1);
-        int mcMax = Balanced(i1 - i0, Math.Max(mr, MC / mr * mr), mr);
-        int ncMax = Balanced(j1 - j0, Math.Max(nr, NC / nr * nr), nr);
+        int kcMax = Balanced(k, Math.Max(1, blocks.KC), 1);
+        int mcMax = Balanced(i1 - i0, Math.Max(mr, blocks.MC / mr * mr), mr);
+        int ncMax = Balanced(j1 - j0, Math.Max(nr, blocks.NC / nr * nr), nr);
         var packA = ArrayPool<double>.Shared.Rent(mcMax * kcMax);
         var packB = ArrayPool<double>.Shared.Rent(ncMax * kcMax);
         Span<double> tile = stackalloc double[mr * nr];
