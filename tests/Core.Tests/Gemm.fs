@@ -91,7 +91,17 @@ let edgeShapes =
       500, 270, 17
       31, 600, 3
       3, 513, 40
-      481, 3, 25 ]
+      481, 3, 25
+      // A last panel of rows that takes one or two of the kernel's three vectors, exactly or in part, at each width
+      // (24, 12 and 6 rows a panel): W3's m = 64 is 24 + 24 + 16.
+      64, 70, 16
+      64, 9, 17
+      56, 31, 24
+      16, 20, 8
+      8, 9, 16
+      40, 5, 9
+      30, 12, 7
+      2, 3, 8 ]
 
 let forms = [ false, false; true, false; false, true; true, true ]
 

@@ -16,8 +16,9 @@ namespace Functional.Autodiff;
 //         for jr, ir over the micro-panels            the micro-kernel: an MR×NR block of C in registers,
 //                                                    KC rank-1 updates, one B micro-panel reused from L1
 //
-// Edges are padded with zeros in the packed panels, so the same micro-kernel runs everywhere; a partial block of C
-// goes through a small tile on the stack. Nothing else special-cases a size.
+// Edges are padded with zeros in the packed panels, so the same micro-kernel runs everywhere, except that a last
+// panel of rows that needs only one or two of its three vectors runs on the kernel's one- or two-vector form (the
+// same packed layout); a partial block of C goes through a small tile on the stack. Nothing else special-cases a size.
 //
 // The bits: every element of C is the chain c ← fma(a_ip, b_pj, c) over p = 0, 1, …, k−1 in that order, from c = 0
 // (a K block resumes from the c the previous one stored). That is the same arithmetic whatever the blocking, the
@@ -39,6 +40,12 @@ internal interface IMicroKernel
     /// (added to what it holds when <paramref name="accumulate"/>, each element by one fma per p, p in order).
     /// </summary>
     static abstract void Run(nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate);
+
+    /// <summary>
+    /// <see cref="Run"/> on the first <paramref name="vectors"/> vectors of rows only (1 or 2 of the 3), for the last
+    /// micro-panel of A when it holds at most that many rows: the same packed layout (stride MR), no work on padding.
+    /// </summary>
+    static abstract void RunRows(int vectors, nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate);
 }
 
 /// <summary>3 vectors × 8 columns (24×8 doubles at 512 bits): 24 accumulators of 32 registers.</summary>
@@ -100,6 +107,75 @@ internal readonly struct Kernel3x8<V, L> : IMicroKernel
             L.Store(c07, ref k7, 0); L.Store(c17, ref k7, w); L.Store(c27, ref k7, w2);
         }
     }
+
+    public static void RunRows(int vectors, nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate)
+    {
+        if (vectors == 2) Run2(kc, ref a, ref b, ref c, ldc, accumulate);
+        else Run1(kc, ref a, ref b, ref c, ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run2(nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate)
+    {
+        nuint w = (nuint)L.Count;
+        nint mr = 3 * L.Count;
+        V c00, c10, c01, c11, c02, c12, c03, c13, c04, c14, c05, c15, c06, c16, c07, c17;
+        ref var k0 = ref c; ref var k1 = ref Unsafe.Add(ref c, ldc); ref var k2 = ref Unsafe.Add(ref c, 2 * ldc); ref var k3 = ref Unsafe.Add(ref c, 3 * ldc);
+        ref var k4 = ref Unsafe.Add(ref c, 4 * ldc); ref var k5 = ref Unsafe.Add(ref c, 5 * ldc); ref var k6 = ref Unsafe.Add(ref c, 6 * ldc); ref var k7 = ref Unsafe.Add(ref c, 7 * ldc);
+        if (accumulate)
+        {
+            c00 = L.Load(in k0, 0); c10 = L.Load(in k0, w); c01 = L.Load(in k1, 0); c11 = L.Load(in k1, w);
+            c02 = L.Load(in k2, 0); c12 = L.Load(in k2, w); c03 = L.Load(in k3, 0); c13 = L.Load(in k3, w);
+            c04 = L.Load(in k4, 0); c14 = L.Load(in k4, w); c05 = L.Load(in k5, 0); c15 = L.Load(in k5, w);
+            c06 = L.Load(in k6, 0); c16 = L.Load(in k6, w); c07 = L.Load(in k7, 0); c17 = L.Load(in k7, w);
+        }
+        else c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = c04 = c14 = c05 = c15 = c06 = c16 = c07 = c17 = L.Splat(0);
+        for (nint p = 0; p < kc; p++)
+        {
+            V a0 = L.Load(in a, 0), a1 = L.Load(in a, w), bj;
+            bj = L.Splat(b); c00 = L.Fma(a0, bj, c00); c10 = L.Fma(a1, bj, c10);
+            bj = L.Splat(Unsafe.Add(ref b, 1)); c01 = L.Fma(a0, bj, c01); c11 = L.Fma(a1, bj, c11);
+            bj = L.Splat(Unsafe.Add(ref b, 2)); c02 = L.Fma(a0, bj, c02); c12 = L.Fma(a1, bj, c12);
+            bj = L.Splat(Unsafe.Add(ref b, 3)); c03 = L.Fma(a0, bj, c03); c13 = L.Fma(a1, bj, c13);
+            bj = L.Splat(Unsafe.Add(ref b, 4)); c04 = L.Fma(a0, bj, c04); c14 = L.Fma(a1, bj, c14);
+            bj = L.Splat(Unsafe.Add(ref b, 5)); c05 = L.Fma(a0, bj, c05); c15 = L.Fma(a1, bj, c15);
+            bj = L.Splat(Unsafe.Add(ref b, 6)); c06 = L.Fma(a0, bj, c06); c16 = L.Fma(a1, bj, c16);
+            bj = L.Splat(Unsafe.Add(ref b, 7)); c07 = L.Fma(a0, bj, c07); c17 = L.Fma(a1, bj, c17);
+            a = ref Unsafe.Add(ref a, mr);
+            b = ref Unsafe.Add(ref b, 8);
+        }
+        L.Store(c00, ref k0, 0); L.Store(c10, ref k0, w); L.Store(c01, ref k1, 0); L.Store(c11, ref k1, w);
+        L.Store(c02, ref k2, 0); L.Store(c12, ref k2, w); L.Store(c03, ref k3, 0); L.Store(c13, ref k3, w);
+        L.Store(c04, ref k4, 0); L.Store(c14, ref k4, w); L.Store(c05, ref k5, 0); L.Store(c15, ref k5, w);
+        L.Store(c06, ref k6, 0); L.Store(c16, ref k6, w); L.Store(c07, ref k7, 0); L.Store(c17, ref k7, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run1(nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate)
+    {
+        nint mr = 3 * L.Count;
+        V c00, c01, c02, c03, c04, c05, c06, c07;
+        ref var k0 = ref c; ref var k1 = ref Unsafe.Add(ref c, ldc); ref var k2 = ref Unsafe.Add(ref c, 2 * ldc); ref var k3 = ref Unsafe.Add(ref c, 3 * ldc);
+        ref var k4 = ref Unsafe.Add(ref c, 4 * ldc); ref var k5 = ref Unsafe.Add(ref c, 5 * ldc); ref var k6 = ref Unsafe.Add(ref c, 6 * ldc); ref var k7 = ref Unsafe.Add(ref c, 7 * ldc);
+        if (accumulate)
+        {
+            c00 = L.Load(in k0, 0); c01 = L.Load(in k1, 0); c02 = L.Load(in k2, 0); c03 = L.Load(in k3, 0);
+            c04 = L.Load(in k4, 0); c05 = L.Load(in k5, 0); c06 = L.Load(in k6, 0); c07 = L.Load(in k7, 0);
+        }
+        else c00 = c01 = c02 = c03 = c04 = c05 = c06 = c07 = L.Splat(0);
+        for (nint p = 0; p < kc; p++)
+        {
+            var a0 = L.Load(in a, 0);
+            c00 = L.Fma(a0, L.Splat(b), c00); c01 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 1)), c01);
+            c02 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 2)), c02); c03 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 3)), c03);
+            c04 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 4)), c04); c05 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 5)), c05);
+            c06 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 6)), c06); c07 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 7)), c07);
+            a = ref Unsafe.Add(ref a, mr);
+            b = ref Unsafe.Add(ref b, 8);
+        }
+        L.Store(c00, ref k0, 0); L.Store(c01, ref k1, 0); L.Store(c02, ref k2, 0); L.Store(c03, ref k3, 0);
+        L.Store(c04, ref k4, 0); L.Store(c05, ref k5, 0); L.Store(c06, ref k6, 0); L.Store(c07, ref k7, 0);
+    }
 }
 
 /// <summary>3 vectors × 4 columns (12×4 doubles at 256 bits): 12 accumulators, for machines with 16 vector registers.</summary>
@@ -139,6 +215,50 @@ internal readonly struct Kernel3x4<V, L> : IMicroKernel
         L.Store(c01, ref k1, 0); L.Store(c11, ref k1, w); L.Store(c21, ref k1, w2);
         L.Store(c02, ref k2, 0); L.Store(c12, ref k2, w); L.Store(c22, ref k2, w2);
         L.Store(c03, ref k3, 0); L.Store(c13, ref k3, w); L.Store(c23, ref k3, w2);
+    }
+
+    public static void RunRows(int vectors, nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate)
+    {
+        nuint w = (nuint)L.Count;
+        nint mr = 3 * L.Count;
+        ref var k0 = ref c; ref var k1 = ref Unsafe.Add(ref c, ldc); ref var k2 = ref Unsafe.Add(ref c, 2 * ldc); ref var k3 = ref Unsafe.Add(ref c, 3 * ldc);
+        if (vectors == 2)
+        {
+            V c00, c10, c01, c11, c02, c12, c03, c13;
+            if (accumulate)
+            {
+                c00 = L.Load(in k0, 0); c10 = L.Load(in k0, w); c01 = L.Load(in k1, 0); c11 = L.Load(in k1, w);
+                c02 = L.Load(in k2, 0); c12 = L.Load(in k2, w); c03 = L.Load(in k3, 0); c13 = L.Load(in k3, w);
+            }
+            else c00 = c10 = c01 = c11 = c02 = c12 = c03 = c13 = L.Splat(0);
+            for (nint p = 0; p < kc; p++)
+            {
+                V a0 = L.Load(in a, 0), a1 = L.Load(in a, w), bj;
+                bj = L.Splat(b); c00 = L.Fma(a0, bj, c00); c10 = L.Fma(a1, bj, c10);
+                bj = L.Splat(Unsafe.Add(ref b, 1)); c01 = L.Fma(a0, bj, c01); c11 = L.Fma(a1, bj, c11);
+                bj = L.Splat(Unsafe.Add(ref b, 2)); c02 = L.Fma(a0, bj, c02); c12 = L.Fma(a1, bj, c12);
+                bj = L.Splat(Unsafe.Add(ref b, 3)); c03 = L.Fma(a0, bj, c03); c13 = L.Fma(a1, bj, c13);
+                a = ref Unsafe.Add(ref a, mr);
+                b = ref Unsafe.Add(ref b, 4);
+            }
+            L.Store(c00, ref k0, 0); L.Store(c10, ref k0, w); L.Store(c01, ref k1, 0); L.Store(c11, ref k1, w);
+            L.Store(c02, ref k2, 0); L.Store(c12, ref k2, w); L.Store(c03, ref k3, 0); L.Store(c13, ref k3, w);
+        }
+        else
+        {
+            V c00, c01, c02, c03;
+            if (accumulate) { c00 = L.Load(in k0, 0); c01 = L.Load(in k1, 0); c02 = L.Load(in k2, 0); c03 = L.Load(in k3, 0); }
+            else c00 = c01 = c02 = c03 = L.Splat(0);
+            for (nint p = 0; p < kc; p++)
+            {
+                var a0 = L.Load(in a, 0);
+                c00 = L.Fma(a0, L.Splat(b), c00); c01 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 1)), c01);
+                c02 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 2)), c02); c03 = L.Fma(a0, L.Splat(Unsafe.Add(ref b, 3)), c03);
+                a = ref Unsafe.Add(ref a, mr);
+                b = ref Unsafe.Add(ref b, 4);
+            }
+            L.Store(c00, ref k0, 0); L.Store(c01, ref k1, 0); L.Store(c02, ref k2, 0); L.Store(c03, ref k3, 0);
+        }
     }
 }
 
@@ -304,7 +424,7 @@ internal static class Gemm
     private static void Macro<K>(double[] packA, double[] packB, double[] c, int ldc, int ic, int mc, int jc, int nc, int kc, bool accumulate, Span<double> tile)
         where K : struct, IMicroKernel
     {
-        int mr = K.MR, nr = K.NR;
+        int mr = K.MR, nr = K.NR, w = mr / 3;
         ref var pa = ref MemoryMarshal.GetArrayDataReference(packA);
         ref var pb = ref MemoryMarshal.GetArrayDataReference(packB);
         ref var pc = ref MemoryMarshal.GetArrayDataReference(c);
@@ -318,16 +438,24 @@ internal static class Gemm
                 var mv = Math.Min(mr, mc - ir);
                 ref var aPanel = ref Unsafe.Add(ref pa, (nint)ir * kc);
                 ref var cBlock = ref Unsafe.Add(ref pc, (nint)(jc + jr) * ldc + ic + ir);
-                if (mv == mr && nv == nr)
+                // The last panel of rows may need only one or two of the kernel's three vectors (m = 64 is 24 + 24 + 16).
+                var vectors = (mv + w - 1) / w;
+                if (nv == nr && mv == mr)
                 {
                     K.Run(kc, ref aPanel, ref bPanel, ref cBlock, ldc, accumulate);
+                    continue;
+                }
+                if (nv == nr && mv == vectors * w)
+                {
+                    K.RunRows(vectors, kc, ref aPanel, ref bPanel, ref cBlock, ldc, accumulate);
                     continue;
                 }
                 // A partial block: through the tile, so the kernel never touches C outside the block.
                 if (accumulate)
                     for (var j = 0; j < nv; j++)
                         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cBlock, (nint)j * ldc), mv).CopyTo(tile.Slice(j * mr, mv));
-                K.Run(kc, ref aPanel, ref bPanel, ref pt, mr, accumulate);
+                if (vectors < 3) K.RunRows(vectors, kc, ref aPanel, ref bPanel, ref pt, mr, accumulate);
+                else K.Run(kc, ref aPanel, ref bPanel, ref pt, mr, accumulate);
                 for (var j = 0; j < nv; j++)
                     tile.Slice(j * mr, mv).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cBlock, (nint)j * ldc), mv));
             }
