@@ -72,20 +72,26 @@ public static class GemmTune
         return 0;
     }
 
-    /// <summary>One part against two for cubes around the threshold: where two threads start to pay.</summary>
+    /// <summary>One part against two for cubes from 24³ to 1024³ and W3's shapes: where two threads start to pay.</summary>
     private static int Threshold()
     {
         Console.WriteLine($"kernel {Gemm.Description}; threshold now {Gemm.ParallelThreshold} multiply-adds");
-        foreach (var s in new[] { 24, 32, 40, 48, 56, 64, 80, 96, 128, 160 })
+        int[][] shapes = [.. new[] { 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 384, 512, 1024 }.Select(s => new[] { s, s, s }),
+                          [64, 784, 256], [784, 64, 256], [64, 256, 784]];
+        var width = Vector512.IsHardwareAccelerated ? 512 : 256;
+        foreach (var s in shapes)
         {
+            int m = s[0], k = s[1], n = s[2];
             var rng = new SplitMix64(2);
-            var a = Enumerable.Range(0, s * s).Select(_ => rng.Symmetric(1)).ToArray();
-            var b = Enumerable.Range(0, s * s).Select(_ => rng.Symmetric(1)).ToArray();
-            var c = new double[s * s];
-            var reps = (int)Math.Clamp(2e9 / (2.0 * s * s * s), 50, 20000);
-            double one = Time(reps, () => Gemm.IntoAt(512, a, false, b, false, c, s, s, s, 1));
-            double two = Time(reps, () => Gemm.IntoAt(512, a, false, b, false, c, s, s, s, 2));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s}³ = {(long)s * s * s,8} multiply-adds: 1 part {one * 1e6,8:F2} us, 2 parts {two * 1e6,8:F2} us, ratio {two / one:F2}"));
+            var a = Enumerable.Range(0, m * k).Select(_ => rng.Symmetric(1)).ToArray();
+            var b = Enumerable.Range(0, k * n).Select(_ => rng.Symmetric(1)).ToArray();
+            var c = new double[m * n];
+            var work = (long)m * n * k;
+            var reps = (int)Math.Clamp(2e9 / (2.0 * work), 20, 20000);
+            double one = Time(reps, () => Gemm.IntoAt(width, a, false, b, false, c, m, k, n, 1));
+            double two = Time(reps, () => Gemm.IntoAt(width, a, false, b, false, c, m, k, n, 2));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{m}x{k}x{n} = {work,10} multiply-adds: 1 part {one * 1e6,9:F1} us ({2.0 * work / one / 1e9,5:F1} GFLOP/s), 2 parts {two * 1e6,9:F1} us ({2.0 * work / two / 1e9,5:F1} GFLOP/s), ratio {two / one:F2}"));
         }
         return 0;
     }

@@ -278,11 +278,20 @@ internal static class Gemm
     }
 
     /// <summary>
-    /// Below this many multiply-adds (m·n·k) a product runs on the calling thread. Measured with `Benchmarks --gemm
-    /// threshold` on the 2-core machine: a split over two threads costs 6–10 µs (24³ took 2.3 µs on one part and 11.4 on
-    /// two), and at ~55 GFLOP/s 2²⁰ multiply-adds take ~38 µs, so half of it plus the split is a clear gain; 2¹⁸ is not.
+    /// Below this many multiply-adds (m·n·k) a product runs on the calling thread; from here it is split over
+    /// <see cref="ProductKernels.Threads"/>. Measured with `Benchmarks --gemm threshold` on the 2-core development VM
+    /// (AMD EPYC, AVX-512; 2026-12-03, other builds running, so the best of three runs per size: the best is the run
+    /// in which the second core was free). Time of 1 part against 2, µs:
+    ///
+    ///   24³  1.0 /  3.7    40³  3.2 / 3.5    48³  5.0 / 4.2 (0.84)   56³   7.9 /  5.9 (0.75)   64³ 11.3 / 7.3 (0.65)
+    ///   96³ 35.1 / 19.5 (0.56)   128³ 81 / 51 (0.63)   256³ 650 / 343 (0.53)   512³ 5416 / 2918 (0.54)
+    ///   64×784·784×256 (W3's product) 519 / 306 (0.59)
+    ///
+    /// so the split starts to pay between 40³ (64 000) and 48³ (110 592), and 2¹⁷ sits just above that. On a loaded
+    /// machine, where the second thread waits for a core, the split loses up to 3× below ~200³ (the typical, not the
+    /// best, figures of the same runs); set <see cref="ProductKernels.Threads"/> to 1 there.
     /// </summary>
-    internal const long ParallelThreshold = 1L << 20;
+    internal const long ParallelThreshold = 1L << 17;
 
     /// <summary>Below this many multiply-adds the product is the plain loop (packing costs more than it saves); the same bits.</summary>
     internal const long PackThreshold = 4096;
