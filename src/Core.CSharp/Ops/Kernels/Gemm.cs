@@ -218,6 +218,7 @@ internal readonly struct Kernel3x4<V, L> : IMicroKernel
         L.Store(c03, ref k3, 0); L.Store(c13, ref k3, w); L.Store(c23, ref k3, w2);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunRows(int vectors, nint kc, ref double a, ref double b, ref double c, nint ldc, bool accumulate)
     {
         nuint w = (nuint)L.Count;
