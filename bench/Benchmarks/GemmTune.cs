@@ -49,6 +49,8 @@ public static class GemmTune
             }
             var flops = 2.0 * m * n * k;
             var reps = (int)Math.Clamp(6e9 / flops, 7, 3000);
+            // The calling thread's CPU time is the whole work only on one thread.
+            string Cpu(double seconds) => threads == 1 && !double.IsNaN(seconds) ? string.Create(CultureInfo.InvariantCulture, $" (thread CPU {flops / seconds / 1e9:F1})") : "";
             if (blockings.Length > 0)
             {
                 var width = Vector512.IsHardwareAccelerated ? 512 : 256;
@@ -57,7 +59,7 @@ public static class GemmTune
                     var (t, cpu) = Times(reps, () => Gemm.IntoAt(width, a, false, b, false, c, m, k, n, threads, bl));
                     var (tt, ttCpu) = m == k ? Times(reps, () => Gemm.IntoAt(width, a, true, b, false, c, m, k, n, threads, bl)) : (double.NaN, double.NaN);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{m}x{k}x{n} {bl}: lib {flops / t / 1e9,6:F1} GFLOP/s (thread cpu {flops / cpu / 1e9:F1}){(double.IsNaN(tt) ? "" : $" Aᵀ·B {flops / tt / 1e9:F1} (cpu {flops / ttCpu / 1e9:F1})")}  [{t * 1e3:F3} ms]"));
+                        $"{m}x{k}x{n} {bl}: lib {flops / t / 1e9,6:F1} GFLOP/s{Cpu(cpu)}{(double.IsNaN(tt) ? "" : $" Aᵀ·B {flops / tt / 1e9:F1}{Cpu(ttCpu)}")}  [{t * 1e3:F3} ms]"));
                 }
                 continue;
             }
@@ -67,7 +69,7 @@ public static class GemmTune
             DenseMatrix am = new(m, k, a), bm = new(k, n, b), cm = new(m, n);
             double mn = Time(Math.Max(3, reps / 10), () => am.Multiply(bm, cm));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{m}x{k}x{n}: lib {flops / lib / 1e9,6:F1} GFLOP/s (cpu {flops / libCpu / 1e9:F1}){(double.IsNaN(libTN) ? "" : $" (Aᵀ·B {flops / libTN / 1e9:F1})")}  MathNet {flops / mn / 1e9,6:F1} GFLOP/s{(blas is null ? "" : $"  OpenBLAS {flops / ob / 1e9,6:F1} GFLOP/s (cpu {flops / obCpu / 1e9:F1})")}  [{lib * 1e3:F3} ms]"));
+                $"{m}x{k}x{n}: lib {flops / lib / 1e9,6:F1} GFLOP/s{Cpu(libCpu)}{(double.IsNaN(libTN) ? "" : $" (Aᵀ·B {flops / libTN / 1e9:F1})")}  MathNet {flops / mn / 1e9,6:F1} GFLOP/s{(blas is null ? "" : $"  OpenBLAS {flops / ob / 1e9,6:F1} GFLOP/s{Cpu(obCpu)}")}  [{lib * 1e3:F3} ms]"));
         }
         return 0;
     }
