@@ -15,7 +15,9 @@ namespace Functional.Autodiff.Benchmarks;
 /// Usage: Benchmarks [--quick | --dry] [--artifacts DIR] [--in-process] [BenchmarkDotNet args, e.g. --filter *W3*]
 ///        Benchmarks --check FILE|-
 ///        Benchmarks --loop W1.LibraryGrad [SECONDS]   (a target for a profiler)
-///        Benchmarks --gemm [THREADS] [MxKxN,...]      (min-of-repetitions GEMM timing, for tuning)
+///        Benchmarks --gemm [THREADS] [MxKxN,...] [KCxMCxNC,...]   (min-of-repetitions GEMM timing, for tuning;
+///                                                  with blockings: the library's kernel under each)
+///        Benchmarks --gemm threshold                  (1 part against 2, 24³ … 1024³ and W3's shapes)
 /// </summary>
 public static class Program
 {

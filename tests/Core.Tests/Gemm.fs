@@ -74,7 +74,7 @@ let ``the product agrees with MathNet's to the rounding bound of the inner dimen
     assertWithin $"seed {seed}, {describe m k n ta tb}" expected bound actual
 
 /// Shapes at the edges: 1×n, n×1, sizes below, at and just past the vector width (8), the micro-kernel's 24 and 8,
-/// and the blocks (k past 256 resumes a block of C; m past 480 takes a second A block).
+/// and the blocks (k past 256 resumes a block of C; m past 240 or 480 takes a second A block).
 let edgeShapes =
     [ 1, 1, 1
       1, 7, 1
@@ -91,7 +91,17 @@ let edgeShapes =
       500, 270, 17
       31, 600, 3
       3, 513, 40
-      481, 3, 25 ]
+      481, 3, 25
+      // A last panel of rows that takes one or two of the kernel's three vectors, exactly or in part, at each width
+      // (24, 12 and 6 rows a panel): W3's m = 64 is 24 + 24 + 16.
+      64, 70, 16
+      64, 9, 17
+      56, 31, 24
+      16, 20, 8
+      8, 9, 16
+      40, 5, 9
+      30, 12, 7
+      2, 3, 8 ]
 
 let forms = [ false, false; true, false; false, true; true, true ]
 
@@ -112,6 +122,86 @@ let ``every element is the fused multiply-add chain over the inner index, at eve
 
             let expected, bound = mathNetWithBound a b m k n ta tb
             assertWithin $"{describe m k n ta tb} against MathNet" expected bound reference
+
+/// Blockings small enough that products of a few hundred multiply-adds cross every block boundary, and the
+/// machine's own: each the same bits as the plain loop (a blocking changes the order of nothing).
+let ``every blocking gives the same bits, with sizes just below, at and just above each block`` () =
+    let rng = Random 116
+    let machine = Gemm.Blocks
+    // A blocking of the 24×8 kernel's own units (MC 48 = 2 panels, NC 16 = 2 panels, KC 5) and one that is not
+    // (MC 30 rounds down to 24, NC 13 down to 8, KC 1: one rank-1 update per block of C).
+    let small = [ Blocking(5, 48, 16); Blocking(1, 30, 13) ]
+    let around b = [ b - 1; b; b + 1 ]
+
+    let shapes =
+        [ for b in small do
+              for m in around b.MC do
+                  for k in around b.KC |> List.filter (fun k -> k > 0) do
+                      for n in around b.NC do
+                          b, m, k, n
+          // The machine's blocks: m around MC, k around KC and n around NC, the other sides small.
+          for m in around machine.MC do
+              machine, m, machine.KC + 1, 9
+          for k in around machine.KC do
+              machine, 25, k, 17
+          for n in around machine.NC do
+              machine, 3, machine.KC + 1, n ]
+
+    for blocking, m, k, n in shapes do
+        for ta, tb in forms do
+            let a, b, _, _ = operands rng m k n ta tb
+            let reference = Array.zeroCreate (m * n)
+            Gemm.ReferenceInto(a, ta, b, tb, reference, m, k, n)
+
+            for width, threads in [ 512, 1; 256, 2 ] do
+                let c = Array.create (m * n) nan
+                Gemm.IntoAt(width, a, ta, b, tb, c, m, k, n, threads, blocking)
+                assertSameBits $"{describe m k n ta tb}, {blocking}, width {width}, {threads} thread(s)" reference c
+
+/// A sysfs cache directory as Linux lays it out (index0 … index3: level, type, size, shared_cpu_list).
+let private fakeSysfs (caches: (string * string * string * string) list) =
+    let root = Path.Combine(Path.GetTempPath(), $"gemm-caches-{Guid.NewGuid():N}")
+
+    caches
+    |> List.iteri (fun i (level, kind, size, shared) ->
+        let dir = Path.Combine(root, $"index{i}")
+        Directory.CreateDirectory dir |> ignore
+        File.WriteAllText(Path.Combine(dir, "level"), level + "\n")
+        File.WriteAllText(Path.Combine(dir, "type"), kind + "\n")
+        File.WriteAllText(Path.Combine(dir, "size"), size + "\n")
+        File.WriteAllText(Path.Combine(dir, "shared_cpu_list"), shared + "\n"))
+
+    root
+
+let ``the blocking comes from the cache sizes: B's micro-panel in half of L1, A's block in half of L2, B's block in L3`` () =
+    // This machine's kind of core (32 KiB L1d, 1 MiB L2, 32 MiB L3 shared by two CPUs).
+    let root =
+        fakeSysfs [ "1", "Data", "32K", "0"; "1", "Instruction", "32K", "0"; "2", "Unified", "1024K", "0"; "3", "Unified", "32768K", "0-1" ]
+
+    try
+        let caches = CacheSizes.Read root
+        Assert.That(caches, Is.EqualTo(CacheSizes(32L <<< 10, 1L <<< 20, 16L <<< 20, "/sys")))
+        // KC = 32 KiB / 2 / (8 columns · 8 bytes) = 256; MC = 512 KiB / (256 · 8) = 256, down to 240 (24s);
+        // NC = 8 MiB / (256 · 8) = 4096.
+        Assert.That(Blocking.For(caches, 24, 8), Is.EqualTo(Blocking(256, 240, 4096)))
+        // The 12×4 kernel: KC = 512 (the cap), MC = 128 down to 120, NC = 2048.
+        Assert.That(Blocking.For(caches, 12, 4), Is.EqualTo(Blocking(512, 120, 2048)))
+    finally
+        Directory.Delete(root, true)
+
+    // Without an L3, B's block takes a quarter of L2; a missing directory gives the default sizes.
+    let noL3 = fakeSysfs [ "1", "Data", "48K", "0"; "2", "Unified", "2048K", "0-1" ]
+
+    try
+        let caches = CacheSizes.Read noL3
+        Assert.That(caches, Is.EqualTo(CacheSizes(48L <<< 10, 2L <<< 20, 0L, "/sys")))
+        Assert.That(Blocking.For(caches, 24, 8), Is.EqualTo(Blocking(384, 336, 168)))
+    finally
+        Directory.Delete(noL3, true)
+
+    Assert.That(CacheSizes.Read(Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}")), Is.EqualTo CacheSizes.Default)
+    Assert.That(CacheSizes.CountCpus "0-3,8-11,15", Is.EqualTo 9)
+    Assert.That(CacheSizes.ParseSize "1024K", Is.EqualTo(1L <<< 20))
 
 let ``one thread and two give the same bits, split by columns and by rows`` () =
     let rng = Random 112
@@ -243,6 +333,8 @@ let tests =
     testList "Gemm" [
         testPropertyWithConfig { replay Seed with maxTest = 60 } "the product agrees with MathNet's to the rounding bound of the inner dimension, for random shapes and transposes" ``the product agrees with MathNet's to the rounding bound of the inner dimension, for random shapes and transposes``
         testCase "every element is the fused multiply-add chain over the inner index, at every vector width, at the edges" ``every element is the fused multiply-add chain over the inner index, at every vector width, at the edges``
+        testCase "every blocking gives the same bits, with sizes just below, at and just above each block" ``every blocking gives the same bits, with sizes just below, at and just above each block``
+        testCase "the blocking comes from the cache sizes: B's micro-panel in half of L1, A's block in half of L2, B's block in L3" ``the blocking comes from the cache sizes: B's micro-panel in half of L1, A's block in half of L2, B's block in L3``
         testCase "one thread and two give the same bits, split by columns and by rows" ``one thread and two give the same bits, split by columns and by rows``
         testCase "matvec is the product with an n×1 matrix, bit for bit, and agrees with MathNet" ``matvec is the product with an n×1 matrix, bit for bit, and agrees with MathNet``
         testCase "an empty inner dimension gives zeros" ``an empty inner dimension gives zeros``
