@@ -82,7 +82,7 @@ internal sealed class CompiledFunction<TIn, TTraced>
             var frame = p.Rent();
             try
             {
-                frame.Slots[0] = leaf;
+                p.SetInput(frame, 0, leaf);
                 p.Run(frame);
                 return (p.Output(frame, 0), LeafRule.FromValue<TIn>(p.Output(frame, 1)));
             }
@@ -131,8 +131,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
         var frame = p.Rent();
         try
         {
-            leaves.CopyTo(frame.Slots);
-            extra.CopyTo(frame.Slots.AsSpan(leaves.Length));
+            for (var k = 0; k < leaves.Length; k++) p.SetInput(frame, k, leaves[k]);
+            for (var k = 0; k < extra.Length; k++) p.SetInput(frame, leaves.Length + k, extra[k]);
             p.Run(frame);
             var result = ImmutableArray.CreateBuilder<Value>(p.OutputCount);
             for (var k = 0; k < p.OutputCount; k++) result.Add(p.Output(frame, k));

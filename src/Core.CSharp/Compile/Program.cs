@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Threading;
 
 namespace Functional.Autodiff;
 
@@ -8,36 +9,44 @@ namespace Functional.Autodiff;
 /// A graph flattened once into a program: instructions (an op, the slots of its arguments, the slot of its result)
 /// over numbered slots, in one topological order. Slots are laid out as the inputs, then the constants (the nodes
 /// that carry a value when the program is built, hoisted once), then one per instruction. Every instruction runs its
-/// op's own forward kernel (<see cref="Op.Eval"/>, or <see cref="Op.EvalInto"/> into a buffer), so a program gives the
-/// graph's numbers bit for bit.
+/// op's own forward kernel (<see cref="Op.Eval"/>, <see cref="Op.EvalInto"/> into a buffer, or for a scalar the very
+/// function Eval applies), so a program gives the graph's numbers bit for bit. This is the engine's one evaluator of
+/// flattened graphs: compiled functions (<see cref="Compiled"/>) and the library ops' compiled VJP rules
+/// (<see cref="CompiledVjp"/>) both run it.
 /// </summary>
 /// <remarks>
-/// <para>Buffers are planned once by liveness: a non-scalar intermediate result whose op writes into storage gets a
-/// buffer, and a buffer goes back to the free list (by size) once the last instruction reading it has run, so later
-/// results reuse it. Scalars need no buffer at all. Outputs never share a buffer: each call gives them fresh storage,
-/// so a result handed to the caller is never overwritten.</para>
-/// <para>A run works in a <see cref="Frame"/> (the slots and buffers of one call). Frames are rented from the program's
-/// pool and returned after the run, so concurrent calls never share one and the steady state allocates only the
-/// results; a returned frame holds no input (its input and result slots are cleared).</para>
+/// <para>A planned program keeps scalars in a register file of doubles (no <see cref="Value"/> per scalar, no
+/// allocation), and gives each non-scalar intermediate whose op writes into storage a buffer, planned once by liveness:
+/// a buffer goes back to the free list (by size) once the last instruction reading it has run, so later results reuse
+/// it. Outputs never share a buffer: each call gives them fresh storage, so a result handed out is never overwritten.
+/// A plain program (a one-op rule) keeps every slot a Value and plans nothing.</para>
+/// <para>A planned run works in a <see cref="Frame"/> (the slots, registers and buffers of one call), rented from the
+/// program's pool and returned after the run, so concurrent calls never share one and the steady state allocates only
+/// the results; a returned frame holds no input (its input and non-scalar slots are cleared).</para>
 /// <para>Building and running are loops: a chain of a million nodes touches no call stack.</para>
 /// </remarks>
 internal sealed class Program
 {
     private enum Kind : byte
     {
-        /// <summary>The result is whatever the op's Eval returns (a scalar, or an op that allocates its own storage).</summary>
+        /// <summary>The result is whatever the op's Eval returns (copied when it would share a planned buffer).</summary>
         Eval,
 
         /// <summary>The op writes into a planned buffer reused from call to call.</summary>
         Buffer,
 
-        /// <summary>A program output computed by the op's Eval, copied when it would share a planned buffer.</summary>
-        Output,
+        /// <summary>An element-wise function of one scalar register into a register.</summary>
+        Unary,
+
+        /// <summary>An element-wise function of two scalar registers into a register.</summary>
+        Binary,
     }
 
-    private readonly struct Instruction(Op op, int[] args, int dest, Shape shape, Kind kind, int buffer, bool readsBuffer)
+    private readonly struct Instruction(Op op, int[] args, int dest, Shape shape, Kind kind, int buffer, bool readsBuffer, int scalarArgs, bool scalarResult)
     {
         public readonly Op Op = op;
+        public readonly ElementwiseOp? Unary = op as ElementwiseOp;
+        public readonly BinaryElementwiseOp? Binary = op as BinaryElementwiseOp;
         public readonly int[] Args = args;
         public readonly int Dest = dest;
         public readonly Shape Shape = shape;
@@ -46,23 +55,34 @@ internal sealed class Program
 
         /// <summary>An argument lives in a planned buffer, so an Eval result must not keep its storage.</summary>
         public readonly bool ReadsBuffer = readsBuffer;
+
+        /// <summary>Bit k set: argument k is in a scalar register.</summary>
+        public readonly int ScalarArgs = scalarArgs;
+
+        /// <summary>The result goes to a scalar register.</summary>
+        public readonly bool ScalarResult = scalarResult;
     }
 
     private readonly Instruction[] code;
     private readonly Value[] constants;
+    private readonly bool[] inRegister;
     private readonly int[] bufferSizes;
     private readonly int[] outputs;
+    private readonly int[] referenceSlots; // inputs and results kept as Values: cleared when a frame is returned
     private readonly int inputCount;
     private readonly int slotCount;
     private readonly ConcurrentBag<Frame> frames = new();
+    private Frame? spare; // one frame kept beside the pool: a single-threaded caller rents and returns it with two atomic swaps
 
-    private Program(int inputCount, Value[] constants, Instruction[] code, int[] bufferSizes, int[] outputs, int slotCount)
+    private Program(int inputCount, Value[] constants, bool[] inRegister, Instruction[] code, int[] bufferSizes, int[] outputs, int[] referenceSlots, int slotCount)
     {
         this.inputCount = inputCount;
         this.constants = constants;
+        this.inRegister = inRegister;
         this.code = code;
         this.bufferSizes = bufferSizes;
         this.outputs = outputs;
+        this.referenceSlots = referenceSlots;
         this.slotCount = slotCount;
     }
 
@@ -75,33 +95,33 @@ internal sealed class Program
     /// <summary>How many instructions the program runs.</summary>
     public int InstructionCount => code.Length;
 
+    /// <summary>How many slots a plain run needs (see <see cref="RunPlain"/>).</summary>
+    public int SlotCount => slotCount;
+
     /// <summary>How many planned buffers a frame holds (after reuse by liveness).</summary>
     public int BufferCount => bufferSizes.Length;
 
-    /// <summary>The shapes of the inputs, in order.</summary>
-    public Shape[] InputShapes { get; private set; } = [];
+    /// <summary>The constants the program keeps (hoisted once).</summary>
+    public ReadOnlySpan<Value> Constants => constants;
 
     /// <summary>
     /// Flattens the graphs of <paramref name="results"/> over the inputs <paramref name="inputs"/> (variables without
     /// values). A node that carries a value (it depends on constants only) is a constant of the program. A variable
-    /// that is neither an input nor has a value is refused.
+    /// that is neither an input nor has a value is refused. <paramref name="plan"/> plans scalar registers and buffers
+    /// (for runs in a <see cref="Frame"/>); without it every slot is a Value (for <see cref="RunPlain"/>).
     /// </summary>
     /// <exception cref="UnboundVariableException">A graph reads a variable that is not an input and has no value.</exception>
-    public static Program Build(ReadOnlySpan<Var> inputs, ReadOnlySpan<Expr> results)
+    public static Program Build(ReadOnlySpan<Var> inputs, ReadOnlySpan<Expr> results, bool plan = true)
     {
         // One topological order over all the results: each result's post-order, skipping the nodes met already.
-        var position = new Dictionary<Expr, int>(Identity.Instance);
+        var seen = new HashSet<Expr>(Identity.Instance);
         var order = new List<Expr>();
-        foreach (var v in inputs) position.TryAdd(v, -1);
+        foreach (var v in inputs) seen.Add(v);
         foreach (var r in results)
         {
             using var sorted = new SortedGraph(r);
             foreach (var node in sorted.Order)
-            {
-                if (position.ContainsKey(node)) continue;
-                position[node] = -1;
-                order.Add(node);
-            }
+                if (seen.Add(node)) order.Add(node);
         }
 
         // Slots: the inputs, then the constants, then the instructions' results.
@@ -126,6 +146,15 @@ internal sealed class Program
             ops.Add(node);
         }
 
+        // Scalars live in registers (planned programs only).
+        var inRegister = new bool[next];
+        if (plan)
+        {
+            for (var k = 0; k < inputs.Length; k++) inRegister[k] = inputs[k].Shape.IsScalar;
+            for (var k = 0; k < constants.Count; k++) inRegister[inputs.Length + k] = constants[k].Shape.IsScalar;
+            foreach (var node in ops) inRegister[slotOf[node]] = node.Shape.IsScalar;
+        }
+
         var outputSlots = new int[results.Length];
         var isOutput = new bool[next];
         for (var k = 0; k < results.Length; k++) isOutput[outputSlots[k] = slotOf[results[k]]] = true;
@@ -148,12 +177,24 @@ internal sealed class Program
         var sizes = new List<int>();
         var free = new Dictionary<int, Stack<int>>();
         var code = new Instruction[ops.Count];
+        var referenceSlots = new List<int>();
+        for (var k = 0; k < inputs.Length; k++)
+            if (!inRegister[k]) referenceSlots.Add(k);
         for (var i = 0; i < ops.Count; i++)
         {
             var node = ops[i];
             var dest = slotOf[node];
             var op = node.Op!;
-            var kind = isOutput[dest] ? Kind.Output : !node.Shape.IsScalar && op.WritesInto ? Kind.Buffer : Kind.Eval;
+            var a = args[i];
+            var scalarArgs = 0;
+            for (var k = 0; k < a.Length; k++)
+                if (inRegister[a[k]]) scalarArgs |= 1 << k;
+            var allScalar = inRegister[dest] && scalarArgs == (1 << a.Length) - 1;
+            var kind = allScalar && op is ElementwiseOp ? Kind.Unary
+                : allScalar && op is BinaryElementwiseOp ? Kind.Binary
+                : plan && !isOutput[dest] && !node.Shape.IsScalar && op.WritesInto ? Kind.Buffer
+                : Kind.Eval;
+            if (!inRegister[dest]) referenceSlots.Add(dest);
             var buffer = -1;
             if (kind == Kind.Buffer)
             {
@@ -167,10 +208,10 @@ internal sealed class Program
                 bufferOf[dest] = buffer;
             }
             var readsBuffer = false;
-            foreach (var s in args[i]) readsBuffer |= bufferOf[s] >= 0;
-            code[i] = new Instruction(op, args[i], dest, node.Shape, kind, buffer, readsBuffer);
+            foreach (var s in a) readsBuffer |= bufferOf[s] >= 0;
+            code[i] = new Instruction(op, a, dest, node.Shape, kind, buffer, readsBuffer, scalarArgs, inRegister[dest]);
             // After the destination is chosen (so it never overlaps an argument), release the arguments read last here.
-            foreach (var s in args[i])
+            foreach (var s in a)
             {
                 if (lastUse[s] != i || bufferOf[s] < 0) continue;
                 var b = bufferOf[s];
@@ -179,75 +220,47 @@ internal sealed class Program
                 stack.Push(b);
             }
         }
-
-        var shapes = new Shape[inputs.Length];
-        for (var k = 0; k < inputs.Length; k++) shapes[k] = inputs[k].Shape;
-        return new Program(inputs.Length, constants.ToArray(), code, sizes.ToArray(), outputSlots, next) { InputShapes = shapes };
+        return new Program(inputs.Length, constants.ToArray(), inRegister, code, sizes.ToArray(), outputSlots, referenceSlots.ToArray(), next);
     }
 
-    /// <summary>A frame for one run: from the pool, or a new one.</summary>
-    public Frame Rent()
-    {
-        if (frames.TryTake(out var frame)) return frame;
-        return new Frame(this);
-    }
+    // ------------------------------------------------------------------ planned runs, in frames
 
-    /// <summary>Clears the frame's inputs and results and hands it back to the pool.</summary>
+    /// <summary>A frame for one run: the spare one, one from the pool, or a new one.</summary>
+    public Frame Rent() => Interlocked.Exchange(ref spare, null) ?? (frames.TryTake(out var frame) ? frame : new Frame(this));
+
+    /// <summary>Clears the frame's inputs and non-scalar results and hands it back.</summary>
     public void Return(Frame frame)
     {
         var slots = frame.Slots;
-        Array.Clear(slots, 0, inputCount);
-        Array.Clear(slots, inputCount + constants.Length, slotCount - inputCount - constants.Length);
-        frames.Add(frame);
+        foreach (var s in referenceSlots) slots[s] = default;
+        Array.Clear(frame.Registers, 0, inputCount);
+        if (Interlocked.CompareExchange(ref spare, frame, null) is not null) frames.Add(frame);
     }
 
-    /// <summary>Runs the program on the inputs set in <paramref name="frame"/>; the outputs are then read from it.</summary>
-    public void Run(Frame frame)
+    /// <summary>Sets input <paramref name="k"/> of the next run in <paramref name="frame"/> (of the shape the program was built for).</summary>
+    public void SetInput(Frame frame, int k, Value x)
     {
-        var slots = frame.Slots;
-        var buffers = frame.Buffers;
-        var x = frame.Args;
-        foreach (ref readonly var ins in code.AsSpan())
-        {
-            var a = ins.Args;
-            for (var k = 0; k < a.Length; k++) x[k] = slots[a[k]];
-            var args = new ReadOnlySpan<Value>(x, 0, a.Length);
-            switch (ins.Kind)
-            {
-                case Kind.Buffer:
-                    var storage = buffers[ins.Buffer];
-                    ins.Op.EvalInto(args, storage);
-                    slots[ins.Dest] = Value.Own(ins.Shape, storage);
-                    break;
-                default:
-                    var y = ins.Op.EvalChecked(args, ins.Shape);
-                    // An Eval that hands back an argument's storage (a stop-gradient, a reshape) must not keep a planned
-                    // buffer alive past its reuse: such a result is copied.
-                    if (ins.ReadsBuffer && y.StorageOrNull is { } d && SharesBuffer(d, args)) y = Value.Own(y.Shape, (double[])d.Clone());
-                    slots[ins.Dest] = y;
-                    break;
-            }
-        }
-        Array.Clear(x);
-    }
-
-    private static bool SharesBuffer(double[] storage, ReadOnlySpan<Value> args)
-    {
-        foreach (var a in args)
-            if (ReferenceEquals(a.StorageOrNull, storage)) return true;
-        return false;
+        if (inRegister[k]) frame.Registers[k] = x.ToScalar();
+        else frame.Slots[k] = x;
     }
 
     /// <summary>Output <paramref name="k"/> of the last run in <paramref name="frame"/>.</summary>
-    public Value Output(Frame frame, int k) => frame.Slots[outputs[k]];
+    public Value Output(Frame frame, int k)
+    {
+        var s = outputs[k];
+        return inRegister[s] ? Value.Scalar(frame.Registers[s]) : frame.Slots[s];
+    }
 
-    /// <summary>Runs the program once on <paramref name="inputs"/> and returns its outputs (for a one-off run).</summary>
+    /// <summary>Runs the program on the inputs set in <paramref name="frame"/>; the outputs are then read from it.</summary>
+    public void Run(Frame frame) => Execute(frame.Slots, frame.Registers, frame.Buffers, frame.Args);
+
+    /// <summary>Runs the program once on <paramref name="inputs"/> and returns its outputs (a one-off run).</summary>
     public Value[] Run(ReadOnlySpan<Value> inputs)
     {
         var frame = Rent();
         try
         {
-            for (var k = 0; k < inputs.Length; k++) frame.Slots[k] = inputs[k];
+            for (var k = 0; k < inputs.Length; k++) SetInput(frame, k, inputs[k]);
             Run(frame);
             var result = new Value[outputs.Length];
             for (var k = 0; k < result.Length; k++) result[k] = Output(frame, k);
@@ -259,8 +272,68 @@ internal sealed class Program
         }
     }
 
+    // ------------------------------------------------------------------ plain runs, in the caller's scratch
+
     /// <summary>
-    /// The slots and buffers of one run. Set the inputs in <see cref="Slots"/> 0 to <see cref="InputCount"/> − 1; never
+    /// Runs a plain program (built without <c>plan</c>) in <paramref name="scratch"/>, whose first
+    /// <see cref="InputCount"/> entries the caller has set to the inputs, and returns output <paramref name="k"/>.
+    /// The scratch must hold <see cref="SlotCount"/> + <see cref="Expr.MaxArity"/> values.
+    /// </summary>
+    public Value RunPlain(Value[] scratch, int k)
+    {
+        constants.CopyTo(scratch.AsSpan(inputCount));
+        var args = scratch.AsSpan(slotCount, Expr.MaxArity);
+        Execute(scratch, null, null, args);
+        return scratch[outputs[k]];
+    }
+
+    // ------------------------------------------------------------------ the evaluator
+
+    private void Execute(Value[] slots, double[]? registers, double[][]? buffers, Span<Value> x)
+    {
+        foreach (ref readonly var ins in code.AsSpan())
+        {
+            var a = ins.Args;
+            switch (ins.Kind)
+            {
+                case Kind.Unary:
+                    registers![ins.Dest] = ins.Unary!.ApplyScalar(registers[a[0]]);
+                    continue;
+                case Kind.Binary:
+                    registers![ins.Dest] = ins.Binary!.ApplyScalar(registers[a[0]], registers[a[1]]);
+                    continue;
+            }
+            for (var k = 0; k < a.Length; k++) x[k] = (ins.ScalarArgs & (1 << k)) != 0 ? Value.Scalar(registers![a[k]]) : slots[a[k]];
+            var args = x[..a.Length];
+            if (ins.Kind == Kind.Buffer)
+            {
+                var storage = buffers![ins.Buffer];
+                ins.Op.EvalInto(args, storage);
+                slots[ins.Dest] = Value.Own(ins.Shape, storage);
+                continue;
+            }
+            var y = ins.Op.EvalChecked(args, ins.Shape);
+            if (ins.ScalarResult) registers![ins.Dest] = y.ToScalar();
+            else
+            {
+                // An Eval that hands back an argument's storage (a stop-gradient, a reshape) must not keep a planned
+                // buffer alive past its reuse: such a result is copied.
+                if (ins.ReadsBuffer && y.StorageOrNull is { } d && SharesStorage(d, args)) y = Value.Own(y.Shape, (double[])d.Clone());
+                slots[ins.Dest] = y;
+            }
+        }
+        x.Clear();
+    }
+
+    private static bool SharesStorage(double[] storage, ReadOnlySpan<Value> args)
+    {
+        foreach (var a in args)
+            if (ReferenceEquals(a.StorageOrNull, storage)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The slots, scalar registers and buffers of one planned run. Set the inputs with <see cref="SetInput"/>; never
     /// shared between two runs at once.
     /// </summary>
     internal sealed class Frame
@@ -268,13 +341,21 @@ internal sealed class Program
         public Frame(Program program)
         {
             Slots = new Value[program.slotCount];
-            Array.Copy(program.constants, 0, Slots, program.inputCount, program.constants.Length);
+            Registers = new double[program.slotCount];
+            for (var k = 0; k < program.constants.Length; k++)
+            {
+                var s = program.inputCount + k;
+                if (program.inRegister[s]) Registers[s] = program.constants[k].ToScalar();
+                else Slots[s] = program.constants[k];
+            }
             Buffers = new double[program.bufferSizes.Length][];
             for (var b = 0; b < Buffers.Length; b++) Buffers[b] = new double[program.bufferSizes[b]];
             Args = new Value[Expr.MaxArity];
         }
 
         public Value[] Slots { get; }
+
+        public double[] Registers { get; }
 
         public double[][] Buffers { get; }
 

@@ -137,6 +137,9 @@ public abstract class ElementwiseOp : Op
 
     internal sealed override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => Apply(x[0].Span, dest);
 
+    /// <summary>f at one number: the kernel <see cref="Eval"/> runs on a scalar, for a compiled program's scalar registers.</summary>
+    internal double ApplyScalar(double x) => Apply(x);
+
     /// <inheritdoc/>
     public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
         Derivative(x[0], y) is { } d ? ybar * d : null;
@@ -212,6 +215,9 @@ public abstract class BinaryElementwiseOp : Op
         Fill(a, b, shape, y);
         return Value.Own(shape, y);
     }
+
+    /// <summary>f at one pair of numbers: the kernel <see cref="Eval"/> runs on scalars, for a compiled program's scalar registers.</summary>
+    internal double ApplyScalar(double a, double b) => Apply(a, b);
 
     internal sealed override bool WritesInto => true;
 
