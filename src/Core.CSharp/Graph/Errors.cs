@@ -113,10 +113,9 @@ public sealed class CompileTraceException : InvalidOperationException
 {
     /// <summary>Creates the exception for <paramref name="node"/>, which depends on the placeholder <paramref name="input"/>.</summary>
     public CompileTraceException(Expr node, Var input)
-        : base(UserCode.Mark($"The function being compiled reads .Value of a {Describe(node)} node of shape {node.Shape}, which depends on " +
-               $"its input '{input.Name}' ({input.Shape}): a compiled function is traced once, without input values, so it cannot branch " +
-               "or loop on them. Use Expr.Where for a value-dependent choice, or the uncompiled AD.ValueAndGrad (AD.Grad, AD.Vjp, AD.Jvp), " +
-               "which traces at every call."))
+        : base(UserCode.Mark($"The function being compiled reads .Value of {Describe(node, input)}: a compiled function is traced " +
+               "once, without input values, so it cannot branch or loop on them. Use Expr.Where for a value-dependent choice, " +
+               "or the uncompiled AD.ValueAndGrad (AD.Grad, AD.Vjp, AD.Jvp), which traces at every call."))
     {
         ArgumentNullException.ThrowIfNull(input);
         Node = node;
@@ -129,7 +128,9 @@ public sealed class CompileTraceException : InvalidOperationException
     /// <summary>The compiled function's input the node depends on.</summary>
     public Var Input { get; }
 
-    private static string Describe(Expr node) => node.Op is { } op ? $"'{op}'" : node is Var v ? $"variable '{v.Name}'" : "constant";
+    private static string Describe(Expr node, Var input) =>
+        ReferenceEquals(node, input) ? $"its input '{input.Name}' ({input.Shape})"
+        : $"a{(node.Op is { } op ? $" '{op}'" : "")} node of shape {node.Shape}, which depends on its input '{input.Name}' ({input.Shape})";
 }
 
 /// <summary>
