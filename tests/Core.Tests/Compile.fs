@@ -300,6 +300,28 @@ let ``a vector program reuses its buffers: only the results are allocated`` () =
     let struct (c, d) = vg.Invoke x
     assertSameBits "buffers" [ a; b ] [ c; d ]
 
+let ``element-wise chains run fused, chunk by chunk, with the uncompiled bits`` () =
+    let f =
+        Func<Expr, Expr>(fun x ->
+            let u = Expr.Tanh x * Expr.Exp(-(x * x)) + Expr.Sin(x) * 0.5
+            Expr.Sum(u * u + Expr.Sigmoid(x - 1.0)))
+
+    let vg = Compiled.ValueAndGrad f
+
+    // Sizes below and above the fusion threshold, a whole number of chunks and not.
+    for n in [ 100; Program.MinFusedSize; 5003; 5 * Program.Chunk + 1; 20_000 ] do
+        let x = vector n
+        let struct (a, b) = AD.ValueAndGrad(f).Invoke x
+        let struct (c, d) = vg.Invoke x
+        assertSameBits $"fused, n = {n}" [ a; b ] [ c; d ]
+        let struct (c, d) = vg.Invoke x
+        assertSameBits $"fused, n = {n}, again" [ a; b ] [ c; d ]
+
+    let programs = (nonNull vg.Target :?> CompiledFunction<Value, Expr>).Programs
+    let fused = programs |> Array.filter (fun p -> p.FusedGroupCount > 0)
+    Assert.That(fused.Length, Is.EqualTo 4, "every size from the threshold up runs fused groups")
+    Assert.That(fused |> Array.forall (fun p -> p.FusedInstructionCount >= 8), $"%A{fused |> Array.map (fun p -> p.FusedInstructionCount)}")
+
 let ``custom ops: graph-building rules compile, value-reading rules are refused`` () =
     let f = Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Create(PropertyGenerators.rightSin, x) * x))
 
@@ -343,5 +365,6 @@ let tests =
         testCase "a chain of 100 000 scalar ops compiles and runs" ``a chain of 100 000 scalar ops compiles and runs``
         testCase "the steady state of a scalar program allocates nothing" ``the steady state of a scalar program allocates nothing``
         testCase "a vector program reuses its buffers: only the results are allocated" ``a vector program reuses its buffers: only the results are allocated``
+        testCase "element-wise chains run fused, chunk by chunk, with the uncompiled bits" ``element-wise chains run fused, chunk by chunk, with the uncompiled bits``
         testCase "custom ops: graph-building rules compile, value-reading rules are refused" ``custom ops: graph-building rules compile, value-reading rules are refused``
     ]

@@ -42,6 +42,38 @@ internal sealed class Program
         Binary,
     }
 
+    /// <summary>How a fusable element-wise instruction reads its arguments (as Eval's kernel does for these sizes).</summary>
+    private enum Form : byte
+    {
+        /// <summary>Not fusable.</summary>
+        None,
+
+        /// <summary>f(span).</summary>
+        Unary,
+
+        /// <summary>f(span, span) of equal sizes.</summary>
+        SpanSpan,
+
+        /// <summary>f(span, number): the second argument has one element.</summary>
+        SpanNumber,
+
+        /// <summary>f(number, span): the first argument has one element.</summary>
+        NumberSpan,
+    }
+
+    /// <summary>A run of consecutive fusable element-wise instructions of one size, executed chunk by chunk.</summary>
+    private readonly record struct Group(int Start, int Count, int Size);
+
+    /// <summary>
+    /// Elements per chunk of a fused group: every array of the group stays in cache while the chunk passes through the
+    /// whole chain. The same kernels run on each chunk, and an element's result depends only on its own inputs, so the
+    /// bits are those of whole-array passes.
+    /// </summary>
+    internal const int Chunk = 1024;
+
+    /// <summary>Groups of arrays shorter than this run unfused (one pass per op already fits the cache).</summary>
+    internal const int MinFusedSize = 4 * Chunk;
+
     private readonly struct Instruction(Op op, int[] args, int dest, Shape shape, Kind kind, int buffer, bool readsBuffer, int scalarArgs, bool scalarResult)
     {
         public readonly Op Op = op;
@@ -61,6 +93,22 @@ internal sealed class Program
 
         /// <summary>The result goes to a scalar register.</summary>
         public readonly bool ScalarResult = scalarResult;
+
+        /// <summary>How the instruction would run in a fused group (None: it cannot).</summary>
+        public Form Form { get; init; }
+
+        /// <summary>The group this instruction starts, or −1.</summary>
+        public int Group { get; init; } = -1;
+    }
+
+    /// <summary>One member of a fused group, resolved for one run: its argument arrays or numbers and its destination.</summary>
+    internal struct FusedStep
+    {
+        public double[]? A;
+        public double[]? B;
+        public double NumberA;
+        public double NumberB;
+        public double[] Dest;
     }
 
     private readonly Instruction[] code;
@@ -69,13 +117,17 @@ internal sealed class Program
     private readonly int[] bufferSizes;
     private readonly int[] outputs;
     private readonly int[] referenceSlots; // inputs and results kept as Values: cleared when a frame is returned
+    private readonly Group[] groups;
+    private readonly int longestGroup;
     private readonly int inputCount;
     private readonly int slotCount;
     private readonly ConcurrentBag<Frame> frames = new();
     private Frame? spare; // one frame kept beside the pool: a single-threaded caller rents and returns it with two atomic swaps
 
-    private Program(int inputCount, Value[] constants, bool[] inRegister, Instruction[] code, int[] bufferSizes, int[] outputs, int[] referenceSlots, int slotCount)
+    private Program(int inputCount, Value[] constants, bool[] inRegister, Instruction[] code, int[] bufferSizes, int[] outputs, int[] referenceSlots, int slotCount, Group[] groups)
     {
+        this.groups = groups;
+        foreach (var g in groups) longestGroup = Math.Max(longestGroup, g.Count);
         this.inputCount = inputCount;
         this.constants = constants;
         this.inRegister = inRegister;
@@ -100,6 +152,20 @@ internal sealed class Program
 
     /// <summary>How many planned buffers a frame holds (after reuse by liveness).</summary>
     public int BufferCount => bufferSizes.Length;
+
+    /// <summary>How many fused groups of element-wise instructions the program runs chunk by chunk.</summary>
+    public int FusedGroupCount => groups.Length;
+
+    /// <summary>How many instructions run inside fused groups.</summary>
+    public int FusedInstructionCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (var g in groups) n += g.Count;
+            return n;
+        }
+    }
 
     /// <summary>The constants the program keeps (hoisted once).</summary>
     public ReadOnlySpan<Value> Constants => constants;
@@ -220,7 +286,45 @@ internal sealed class Program
                 stack.Push(b);
             }
         }
-        return new Program(inputs.Length, constants.ToArray(), inRegister, code, sizes.ToArray(), outputSlots, referenceSlots.ToArray(), next);
+        // Fusion: maximal runs of consecutive element-wise instructions of one size writing arrays.
+        var shapeOf = new Shape[next];
+        for (var k = 0; k < inputs.Length; k++) shapeOf[k] = inputs[k].Shape;
+        for (var k = 0; k < constants.Count; k++) shapeOf[inputs.Length + k] = constants[k].Shape;
+        foreach (var node in ops) shapeOf[slotOf[node]] = node.Shape;
+        var groups = new List<Group>();
+        if (plan)
+        {
+            for (var i = 0; i < code.Length; i++) code[i] = code[i] with { Form = FormOf(code[i], shapeOf) };
+            for (var i = 0; i < code.Length;)
+            {
+                var j = i;
+                var size = code[i].Shape.Size;
+                while (j < code.Length && code[j].Form != Form.None && code[j].Shape.Size == size && size >= MinFusedSize) j++;
+                if (j - i >= 2)
+                {
+                    code[i] = code[i] with { Group = groups.Count };
+                    groups.Add(new Group(i, j - i, size));
+                    i = j;
+                }
+                else i = Math.Max(j, i + 1);
+            }
+        }
+        return new Program(inputs.Length, constants.ToArray(), inRegister, code, sizes.ToArray(), outputSlots, referenceSlots.ToArray(), next, groups.ToArray());
+    }
+
+    /// <summary>How an instruction reads its arguments when fused: Eval's own case analysis for these sizes, or None.</summary>
+    private static Form FormOf(in Instruction ins, Shape[] shapeOf)
+    {
+        if (ins.ScalarResult || ins.Kind is not (Kind.Buffer or Kind.Eval)) return Form.None;
+        var n = ins.Shape.Size;
+        if (ins.Unary is not null) return Form.Unary;
+        if (ins.Binary is null) return Form.None;
+        Shape a = shapeOf[ins.Args[0]], b = shapeOf[ins.Args[1]];
+        // The order of BinaryElementwiseOp.Fill's cases: equal sizes, then a number on the right, then on the left.
+        if (a.Size == n && b.Size == n && !a.IsScalar && !b.IsScalar) return Form.SpanSpan;
+        if (a.Size == n && b.Size == 1 && !a.IsScalar) return Form.SpanNumber;
+        if (b.Size == n && a.Size == 1 && !b.IsScalar) return Form.NumberSpan;
+        return Form.None;
     }
 
     // ------------------------------------------------------------------ planned runs, in frames
@@ -252,7 +356,7 @@ internal sealed class Program
     }
 
     /// <summary>Runs the program on the inputs set in <paramref name="frame"/>; the outputs are then read from it.</summary>
-    public void Run(Frame frame) => Execute(frame.Slots, frame.Registers, frame.Buffers, frame.Args);
+    public void Run(Frame frame) => Execute(frame.Slots, frame.Registers, frame.Buffers, frame.Args, frame.Steps);
 
     /// <summary>Runs the program once on <paramref name="inputs"/> and returns its outputs (a one-off run).</summary>
     public Value[] Run(ReadOnlySpan<Value> inputs)
@@ -289,10 +393,19 @@ internal sealed class Program
 
     // ------------------------------------------------------------------ the evaluator
 
-    private void Execute(Value[] slots, double[]? registers, double[][]? buffers, Span<Value> x)
+    private void Execute(Value[] slots, double[]? registers, double[][]? buffers, Span<Value> x, FusedStep[]? steps = null)
     {
-        foreach (ref readonly var ins in code.AsSpan())
+        var program = code.AsSpan();
+        for (var i = 0; i < program.Length; i++)
         {
+            ref readonly var ins = ref program[i];
+            if (ins.Group >= 0)
+            {
+                var g = groups[ins.Group];
+                RunGroup(program.Slice(g.Start, g.Count), g.Size, slots, registers!, buffers!, steps!);
+                i += g.Count - 1;
+                continue;
+            }
             var a = ins.Args;
             switch (ins.Kind)
             {
@@ -325,6 +438,72 @@ internal sealed class Program
         x.Clear();
     }
 
+    /// <summary>
+    /// Runs a fused group: every member's destination is set first (a planned buffer, or fresh storage for an output),
+    /// then the chunks pass through the whole chain in order. A buffer reused inside the group is safe chunk by chunk:
+    /// its earlier occupant's readers come before its new writer in the chain, position for position.
+    /// </summary>
+    private static void RunGroup(ReadOnlySpan<Instruction> members, int n, Value[] slots, double[] registers, double[][] buffers, FusedStep[] steps)
+    {
+        for (var m = 0; m < members.Length; m++)
+        {
+            ref readonly var ins = ref members[m];
+            var dest = ins.Kind == Kind.Buffer ? buffers[ins.Buffer] : new double[n];
+            slots[ins.Dest] = Value.Own(ins.Shape, dest);
+            steps[m].Dest = dest;
+        }
+        for (var m = 0; m < members.Length; m++)
+        {
+            ref readonly var ins = ref members[m];
+            ref var step = ref steps[m];
+            var a = ins.Args;
+            switch (ins.Form)
+            {
+                case Form.Unary:
+                    step.A = slots[a[0]].Storage;
+                    break;
+                case Form.SpanSpan:
+                    step.A = slots[a[0]].Storage;
+                    step.B = slots[a[1]].Storage;
+                    break;
+                case Form.SpanNumber:
+                    step.A = slots[a[0]].Storage;
+                    step.NumberB = (ins.ScalarArgs & 2) != 0 ? registers[a[1]] : slots[a[1]].Storage[0];
+                    break;
+                default:
+                    step.NumberA = (ins.ScalarArgs & 1) != 0 ? registers[a[0]] : slots[a[0]].Storage[0];
+                    step.B = slots[a[1]].Storage;
+                    break;
+            }
+        }
+        for (var start = 0; start < n; start += Chunk)
+        {
+            var length = Math.Min(Chunk, n - start);
+            for (var m = 0; m < members.Length; m++)
+            {
+                ref readonly var ins = ref members[m];
+                ref readonly var step = ref steps[m];
+                var dest = step.Dest.AsSpan(start, length);
+                switch (ins.Form)
+                {
+                    case Form.Unary:
+                        ins.Unary!.ApplyInto(step.A.AsSpan(start, length), dest);
+                        break;
+                    case Form.SpanSpan:
+                        ins.Binary!.ApplyInto(step.A.AsSpan(start, length), step.B.AsSpan(start, length), dest);
+                        break;
+                    case Form.SpanNumber:
+                        ins.Binary!.ApplyInto(step.A.AsSpan(start, length), step.NumberB, dest);
+                        break;
+                    default:
+                        ins.Binary!.ApplyInto(step.NumberA, step.B.AsSpan(start, length), dest);
+                        break;
+                }
+            }
+        }
+        for (var m = 0; m < members.Length; m++) steps[m] = default;
+    }
+
     private static bool SharesStorage(double[] storage, ReadOnlySpan<Value> args)
     {
         foreach (var a in args)
@@ -351,7 +530,10 @@ internal sealed class Program
             Buffers = new double[program.bufferSizes.Length][];
             for (var b = 0; b < Buffers.Length; b++) Buffers[b] = new double[program.bufferSizes[b]];
             Args = new Value[Expr.MaxArity];
+            Steps = new FusedStep[program.longestGroup];
         }
+
+        public FusedStep[] Steps { get; }
 
         public Value[] Slots { get; }
 

@@ -140,6 +140,9 @@ public abstract class ElementwiseOp : Op
     /// <summary>f at one number: the kernel <see cref="Eval"/> runs on a scalar, for a compiled program's scalar registers.</summary>
     internal double ApplyScalar(double x) => Apply(x);
 
+    /// <summary>f over a span: the kernel <see cref="Eval"/> runs on a vector, for a compiled program's fused chunks.</summary>
+    internal void ApplyInto(ReadOnlySpan<double> x, Span<double> y) => Apply(x, y);
+
     /// <inheritdoc/>
     public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
         Derivative(x[0], y) is { } d ? ybar * d : null;
@@ -218,6 +221,15 @@ public abstract class BinaryElementwiseOp : Op
 
     /// <summary>f at one pair of numbers: the kernel <see cref="Eval"/> runs on scalars, for a compiled program's scalar registers.</summary>
     internal double ApplyScalar(double a, double b) => Apply(a, b);
+
+    /// <summary>f over two spans, as <see cref="Eval"/> runs it on equal sizes (a compiled program's fused chunks).</summary>
+    internal void ApplyInto(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y) => Apply(a, b, y);
+
+    /// <summary>f of a span and a number, as <see cref="Eval"/> runs it when b has one element.</summary>
+    internal void ApplyInto(ReadOnlySpan<double> a, double b, Span<double> y) => Apply(a, b, y);
+
+    /// <summary>f of a number and a span, as <see cref="Eval"/> runs it when a has one element.</summary>
+    internal void ApplyInto(double a, ReadOnlySpan<double> b, Span<double> y) => Apply(a, b, y);
 
     internal sealed override bool WritesInto => true;
 
