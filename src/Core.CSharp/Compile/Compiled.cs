@@ -25,8 +25,7 @@ namespace Functional.Autodiff;
 /// a value-dependent choice with <see cref="Expr.Where"/>, or use the uncompiled combinators, which trace at every call.
 /// Branching on shapes, on captured constants or on anything else known at trace time is fine. A custom op whose rules
 /// read values is refused the same way; one whose rules only build graphs compiles.</para>
-/// <para><b>The cache</b>: each returned function keeps the programs of the last <see cref="CompiledFunction{TIn, TTraced}.MaxPrograms"/>
-/// (8) input forms and shapes it met; a call with new shapes traces again and keeps both, the oldest evicted. It never
+/// <para><b>The cache</b>: each returned function keeps the programs of the last 8 input forms and shapes it met; a call with new shapes traces again and keeps both, the oldest evicted. It never
 /// keeps an input value.</para>
 /// <para><b>Threads</b>: a compiled function is a pure, thread-safe value: any number of threads may call it at once
 /// (each run works in its own buffers, rented from a pool); there is no global mode.</para>
