@@ -139,21 +139,22 @@ def main():
     if th:
         p("Threads: " + ", ".join(th) + "; the library and TensorPrimitives are single-threaded.")
     p("")
-    header = ["workload", "lib grad", "hand grad", "lib fwd", "torch ref", "torch openblas",
-              "lib/hand", "grad/fwd", "torch ref/lib", "torch openblas/lib"]
+    header = ["workload", "lib grad", "compiled", "hand grad", "lib fwd", "torch ref", "torch openblas",
+              "lib/hand", "compiled/hand", "grad/fwd", "torch ref/lib", "torch openblas/lib"]
     rows = []
     verdicts = []
     for key, cls, title in WORKLOADS:
         lg = bdn.get((cls, "LibraryGrad"), (None, None))[0]
+        cg = bdn.get((cls, "CompiledGrad"), (None, None))[0]
         hg = bdn.get((cls, "HandWrittenGrad"), (None, None))[0]
         lf = bdn.get((cls, "LibraryForward"), (None, None))[0]
         tr = torch_time(dict(torch_runs)["ref"], key, "grad", stat)
         to = torch_time(dict(torch_runs)["openblas"], key, "grad", stat)
-        r = [f"{key} {title}", lg, hg, lf, tr, to, ratio(lg, hg), ratio(lg, lf), ratio(tr, lg), ratio(to, lg)]
+        r = [f"{key} {title}", lg, cg, hg, lf, tr, to, ratio(lg, hg), ratio(cg, hg), ratio(lg, lf), ratio(tr, lg), ratio(to, lg)]
         rows.append(r)
         if key == "W1":
-            per = [None if v is None else v / CHAIN_OPS for v in (lg, hg, lf, tr, to)]
-            rows.append(["   W1 per op"] + per + [None, None, ratio(per[3], per[0]), ratio(per[4], per[0])])
+            per = [None if v is None else v / CHAIN_OPS for v in (lg, cg, hg, lf, tr, to)]
+            rows.append(["   W1 per op"] + per + [None, None, None, ratio(per[4], per[0]), ratio(per[5], per[0])])
 
         gf = ratio(lg, lf)
         if key in ("W1", "W2"):
@@ -170,15 +171,20 @@ def main():
         verdicts.append(f"  {key}: gradient <= {GRAD_FORWARD_TARGET:g}x forward{'':<21} got {fmt_ratio(gf):<30} "
                         f"{'MET' if gf is not None and gf <= GRAD_FORWARD_TARGET else 'MISSED'}")
 
-    cells = [[r[0]] + [fmt_time(v) for v in r[1:6]] + [fmt_ratio(v) for v in r[6:]] for r in rows]
+    cells = [[r[0]] + [fmt_time(v) for v in r[1:7]] + [fmt_ratio(v) for v in r[7:]] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     p("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
     p("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for c in cells:
         p("| " + " | ".join((v.ljust(w) if i == 0 else v.rjust(w)) for i, (v, w) in enumerate(zip(c, widths))) + " |")
     p("")
-    p("lib/hand = library gradient / hand-written gradient (same BenchmarkDotNet run); grad/fwd = library gradient /"
+    p("lib/hand = library gradient / hand-written gradient (same BenchmarkDotNet run); compiled = Compiled.ValueAndGrad"
+      " (traced once, the program run per call); grad/fwd = library gradient /"
       " library forward; torch X/lib = PyTorch eager forward+backward / library gradient (the library's speed-up).")
+    compile_times = [(key, bdn.get((cls, "Compile"), (None, None))[0]) for key, cls, _ in WORKLOADS]
+    if any(t is not None for _, t in compile_times):
+        p("Compile time (Compiled.ValueAndGrad: trace, build the program, first call): "
+          + ", ".join(f"{key} {fmt_time(t)}" for key, t in compile_times if t is not None))
     p("")
     p("Targets:")
     lines.extend(verdicts)
@@ -199,6 +205,10 @@ def main():
             verdict = "-" if sp is None else ("MET" if sp > 1 else "MISSED")
             p(f"  {title:<44} lib {fmt_time(lib):>9}  torch ref {fmt_time(tr):>9}  torch openblas {fmt_time(to):>9}"
               f"  speed-up {fmt_ratio(sp):>7}  {verdict}")
+            compiled = bdn.get((cls, "CompiledHvp"), (None, None))[0] if key == "Hvp1e4" else None
+            if compiled is not None:
+                p(f"  {'  the same, compiled (Compiled.Jvp of Diff.Grad)':<44} lib {fmt_time(compiled):>9}"
+                  f"  speed-up vs torch {fmt_ratio(ratio(fastest, compiled)):>7}")
         p("")
 
     # The GEMM row: the library's kernel, MathNet's managed provider and OpenBLAS in one BenchmarkDotNet run.
@@ -272,9 +282,9 @@ def main():
         return f"{b} B"
 
     if any(v[1] is not None for v in bdn.values()):
-        p("Allocated per call (BenchmarkDotNet MemoryDiagnoser): library gradient / library forward / hand-written gradient")
+        p("Allocated per call (BenchmarkDotNet MemoryDiagnoser): library gradient / compiled gradient / library forward / hand-written gradient")
         for key, cls, _ in WORKLOADS:
-            m = [fmt_bytes(bdn.get((cls, meth), (None, None))[1]) for meth in ("LibraryGrad", "LibraryForward", "HandWrittenGrad")]
+            m = [fmt_bytes(bdn.get((cls, meth), (None, None))[1]) for meth in ("LibraryGrad", "CompiledGrad", "LibraryForward", "HandWrittenGrad")]
             p(f"  {key}: {' / '.join(m)}")
         p("")
 

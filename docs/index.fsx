@@ -97,6 +97,7 @@ CSharp.html [ "Seed000"; "Full" ]
 | [Structured inputs](structured-inputs.html) | tuples, lists, maps and records of parameters in every combinator, `Tree` for optimizer steps, choosing inputs with `argnums` and `names`, Jacobians and Hessians in blocks |
 | [Shapes, selection and linear algebra](shapes-selection-linear-algebra.html) | least squares through `solve` and its gradient, a Gaussian log-likelihood differentiated by its covariance (`logdet`, `solve`, a Cholesky parameterisation trained by gradient steps), reshape, concat and slice, broadcasting, `where` and `maximum`, `logSumExp` along an axis, the errors for a singular matrix and a shape mismatch |
 | [Training on the digits](training-digits.html) | a one-hidden-layer MLP trained on a real data set (the UCI digits) as a fold over epochs with `Optim.step` on a record of parameters, `Optim.fit`, the data-parallel batch gradient, evaluation without differentiation, loss and accuracy curves (OxyPlot SVG), a confusion matrix |
+| [Compiling: trace once, run many](compiling.html) | `compiledValueAndGrad` and C#'s `Compiled`: one flat program per input shape with the uncompiled numbers bit for bit, what is baked in, `where` for value-dependent choices, the cache, threads, when it pays |
 
 The [API reference](reference/index.html) is generated from the libraries' XML docs.
 

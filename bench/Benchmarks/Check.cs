@@ -111,6 +111,34 @@ public static class Check
             doc["W4"] = new { value = v.ToScalar(), grad_sum = TensorPrimitives.Sum<double>(ga), grad_norm = TensorPrimitives.Norm<double>(ga), hand_value = hv, rel_diff = err };
         }
 
+        // Compiled: the uncompiled gradient's bits, and the one-off cost of compiling (trace, program, first call).
+        {
+            var data = new MlpData();
+            var x = Expr.Const(data.X);
+            Func<ParamVars, Expr> loss = p => Mlp.Loss(x, p["W1"], p["b1"], p["W2"], p["b2"], data.Labels);
+            var xs = Value.FromArray(Elementwise.MakeX());
+            var compiled = new Dictionary<string, object>();
+            void Same(string name, Func<Value[]> uncompiled, Func<Value[]> compile)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var c = compile();
+                var ms = clock.Elapsed.TotalMilliseconds;
+                var u = uncompiled();
+                var same = u.Length == c.Length && u.Zip(c).All(t => t.First.Equals(t.Second));
+                if (!same) failures.Add($"{name}: the compiled gradient differs from the uncompiled one");
+                compiled[name] = new { bit_identical = same, compile_ms = ms };
+                Console.Error.WriteLine($"check: {name} compiled in {ms:F1} ms (trace, program, first call); bit-identical: {same}");
+            }
+            Value[] Flat((Value Value, Value Grad) r) => [r.Value, r.Grad];
+            Value[] FlatP((Value Value, Params Grad) r) => [r.Value, .. r.Grad.Select(e => e.Value)];
+            var x0 = Value.Scalar(ScalarChain.X0);
+            Same("W1", () => Flat(AD.ValueAndGrad(ScalarChain.Build)(x0)), () => Flat(Compiled.ValueAndGrad(ScalarChain.Build)(x0)));
+            Same("W2", () => Flat(AD.ValueAndGrad(Seed000.F)(Seed000.W)), () => Flat(Compiled.ValueAndGrad(Seed000.F)(Seed000.W)));
+            Same("W3", () => FlatP(AD.ValueAndGrad(loss)(data.Params())), () => FlatP(Compiled.ValueAndGrad(loss)(data.Params())));
+            Same("W4", () => Flat(AD.ValueAndGrad(Elementwise.F)(xs)), () => Flat(Compiled.ValueAndGrad(Elementwise.F)(xs)));
+            doc["compiled"] = compiled;
+        }
+
         doc["ok"] = failures.Count == 0;
         doc["failures"] = failures;
         var json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });

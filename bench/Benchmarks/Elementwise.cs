@@ -46,6 +46,7 @@ public class W4_Elementwise
     private double[] x = null!;
     private Value xValue;
     private Func<Value, (Value Value, Value Grad)> valueAndGrad = null!;
+    private Func<Value, (Value Value, Value Grad)> compiled = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -54,10 +55,17 @@ public class W4_Elementwise
         x = Elementwise.MakeX();
         xValue = Value.FromArray(x);
         valueAndGrad = AD.ValueAndGrad(Elementwise.F);
+        compiled = Compiled.ValueAndGrad(Elementwise.F);
     }
 
     [Benchmark(Description = "library gradient")]
     public (Value Value, Value Grad) LibraryGrad() => valueAndGrad(xValue);
+
+    [Benchmark(Description = "compiled gradient")]
+    public (Value Value, Value Grad) CompiledGrad() => compiled(xValue);
+
+    [Benchmark(Description = "compile (trace, program, first call)")]
+    public (Value Value, Value Grad) Compile() => Compiled.ValueAndGrad(Elementwise.F)(xValue);
 
     [Benchmark(Description = "library forward")]
     public Value LibraryForward() => Elementwise.F(Expr.Var("x", xValue)).Value;

@@ -18,15 +18,19 @@ public static class Loop
         var calls = new Dictionary<string, (Action Setup, Func<object> Call)>(StringComparer.OrdinalIgnoreCase)
         {
             ["W1.LibraryGrad"] = (w1.Setup, () => w1.LibraryGrad()),
+            ["W1.CompiledGrad"] = (w1.Setup, () => w1.CompiledGrad()),
             ["W1.LibraryForward"] = (w1.Setup, () => w1.LibraryForward()),
             ["W1.HandWrittenGrad"] = (w1.Setup, () => w1.HandWrittenGrad()),
             ["W2.LibraryGrad"] = (w2.Setup, () => w2.LibraryGrad()),
+            ["W2.CompiledGrad"] = (w2.Setup, () => w2.CompiledGrad()),
             ["W2.LibraryForward"] = (w2.Setup, () => w2.LibraryForward()),
             ["W2.HandWrittenGrad"] = (w2.Setup, () => w2.HandWrittenGrad()),
             ["W3.LibraryGrad"] = (w3.Setup, () => w3.LibraryGrad()),
+            ["W3.CompiledGrad"] = (w3.Setup, () => w3.CompiledGrad()),
             ["W3.LibraryForward"] = (w3.Setup, () => w3.LibraryForward()),
             ["W3.HandWrittenGrad"] = (w3.Setup, () => w3.HandWrittenGrad()),
             ["W4.LibraryGrad"] = (w4.Setup, () => w4.LibraryGrad()),
+            ["W4.CompiledGrad"] = (w4.Setup, () => w4.CompiledGrad()),
             ["W4.LibraryForward"] = (w4.Setup, () => w4.LibraryForward()),
             ["W4.HandWrittenGrad"] = (w4.Setup, () => w4.HandWrittenGrad()),
         };

@@ -110,6 +110,8 @@ public class W3_Mlp
     private Params p = null!;
     private Expr x = null!;
     private Func<Params, (Value Value, Params Grad)> valueAndGrad = null!;
+    private Func<Params, (Value Value, Params Grad)> compiled = null!;
+    private Func<ParamVars, Expr> loss = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -119,11 +121,19 @@ public class W3_Mlp
         p = data.Params();
         x = Expr.Const(data.X);
         var labels = data.Labels;
-        valueAndGrad = AD.ValueAndGrad((ParamVars v) => Mlp.Loss(x, v["W1"], v["b1"], v["W2"], v["b2"], labels));
+        loss = v => Mlp.Loss(x, v["W1"], v["b1"], v["W2"], v["b2"], labels);
+        valueAndGrad = AD.ValueAndGrad(loss);
+        compiled = Compiled.ValueAndGrad(loss);
     }
 
     [Benchmark(Description = "library gradient")]
     public (Value Value, Params Grad) LibraryGrad() => valueAndGrad(p);
+
+    [Benchmark(Description = "compiled gradient")]
+    public (Value Value, Params Grad) CompiledGrad() => compiled(p);
+
+    [Benchmark(Description = "compile (trace, program, first call)")]
+    public (Value Value, Params Grad) Compile() => Compiled.ValueAndGrad(loss)(p);
 
     [Benchmark(Description = "library forward")]
     public Value LibraryForward() =>

@@ -67,6 +67,7 @@ public static class ScalarChain
 public class W1_ScalarChain
 {
     private Func<Value, (Value Value, Value Grad)> valueAndGrad = null!;
+    private Func<Value, (Value Value, Value Grad)> compiled = null!;
     private Value x0;
 
     [GlobalSetup]
@@ -74,11 +75,18 @@ public class W1_ScalarChain
     {
         Settings.Apply();
         valueAndGrad = AD.ValueAndGrad(ScalarChain.Build);
+        compiled = Compiled.ValueAndGrad(ScalarChain.Build);
         x0 = Value.Scalar(ScalarChain.X0);
     }
 
     [Benchmark(Description = "library gradient")]
     public (Value Value, Value Grad) LibraryGrad() => valueAndGrad(x0);
+
+    [Benchmark(Description = "compiled gradient")]
+    public (Value Value, Value Grad) CompiledGrad() => compiled(x0);
+
+    [Benchmark(Description = "compile (trace, program, first call)")]
+    public (Value Value, Value Grad) Compile() => Compiled.ValueAndGrad(ScalarChain.Build)(x0);
 
     [Benchmark(Description = "library forward")]
     public Value LibraryForward() => ScalarChain.Build(Expr.Var("x", x0)).Value;

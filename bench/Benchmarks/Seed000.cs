@@ -38,16 +38,24 @@ public static class Seed000
 public class W2_Seed000
 {
     private Func<Value, (Value Value, Value Grad)> valueAndGrad = null!;
+    private Func<Value, (Value Value, Value Grad)> compiled = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         Settings.Apply();
         valueAndGrad = AD.ValueAndGrad(Seed000.F);
+        compiled = Compiled.ValueAndGrad(Seed000.F);
     }
 
     [Benchmark(Description = "library gradient")]
     public (Value Value, Value Grad) LibraryGrad() => valueAndGrad(Seed000.W);
+
+    [Benchmark(Description = "compiled gradient")]
+    public (Value Value, Value Grad) CompiledGrad() => compiled(Seed000.W);
+
+    [Benchmark(Description = "compile (trace, program, first call)")]
+    public (Value Value, Value Grad) Compile() => Compiled.ValueAndGrad(Seed000.F)(Seed000.W);
 
     [Benchmark(Description = "library forward")]
     public Value LibraryForward() => Seed000.F(Expr.Var("w", Seed000.W)).Value;

@@ -227,6 +227,19 @@ module Autodiff =
 
     let inline jvp (f: 'E -> Expr) (x: 'X) (v: 'X) : Value * Value = jvpWrt (Unchecked.defaultof<Wrt>) f x v
 
+    let inline compiledValueAndGrad (f: 'E -> Expr) : 'X -> float * 'X =
+        if false then ignore (f (Tracing.Invoke Unchecked.defaultof<'X>))
+        let compiled = Compiled.ValueAndGrad<'X, 'E>(Func<'E, Expr>(f))
+
+        fun x ->
+            let struct (y, g) = compiled.Invoke(x)
+            y.ToScalar(), g
+
+    let inline compiledGrad (f: 'E -> Expr) : 'X -> 'X =
+        if false then ignore (f (Tracing.Invoke Unchecked.defaultof<'X>))
+        let compiled = Compiled.Grad<'X, 'E>(Func<'E, Expr>(f))
+        fun x -> compiled.Invoke(x)
+
     let inline jacobianBlocksWrt (wrt: Wrt) (f: 'E -> 'Y) (x: 'X) : Blocks =
         if false then ignore (f (Tracing.Invoke x))
         AD.Jacobian<'X, 'E, 'Y>(Func<'E, 'Y>(f), wrt).Invoke(x)

@@ -384,6 +384,20 @@ module Autodiff =
     val inline jvpWrt<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : wrt: Wrt -> f: ('E -> Expr) -> x: ^X -> v: ^X -> Value * Value
 
     /// <summary>
+    /// <c>valueAndGrad f</c>, compiled (see <c>Compiled</c>): the returned function traces f once per input form and shapes,
+    /// on placeholders without values, and then runs one flat program per call: the same numbers bit for bit, no tracing,
+    /// no graph, and no allocation but the result. Keep the returned function and call it many times. Constants f captures
+    /// are read once, when it is traced, and baked in; f may not branch on an input's value (use <c>where</c>).
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.CompileTraceException">From the returned function: f reads the value of a node that depends on x.</exception>
+    /// <example><c>let vg = compiledValueAndGrad (fun x -> x * x) in vg 3.0</c> is <c>(9.0, 6.0)</c>.</example>
+    val inline compiledValueAndGrad<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> float * ^X)
+
+    /// <summary><c>grad f</c>, compiled (see <c>compiledValueAndGrad</c>).</summary>
+    /// <exception cref="T:Functional.Autodiff.CompileTraceException">From the returned function: f reads the value of a node that depends on x.</exception>
+    val inline compiledGrad<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> ^X)
+
+    /// <summary>
     /// The Jacobian of f at x as one matrix Value: a row per output element, a column per input element, leaves in
     /// order and a matrix's elements row-major. f may return an <c>Expr</c> of any shape or a structure of them (a tuple, a list…).
     /// </summary>

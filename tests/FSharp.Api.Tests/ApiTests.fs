@@ -85,6 +85,31 @@ let ``vjp, jvp, jacobian, hessian and hvp equal the core's`` (One c) =
     assertSame "hessian" (Value.FromMatrix(AD.Hessian(Func<Expr, Expr> f).Invoke x)) (hessian f x)
     assertSame "hvp" (AD.Hvp(Func<Expr, Expr> f).Invoke(x, direction)) (hvp f x direction)
 
+
+let ``compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one input and on a pair`` (One c) (Two d) =
+    let f x = run c.Program [ x ]
+    let vg = compiledValueAndGrad f
+    let y, g = valueAndGrad f c.Values[0]
+    let y', g' = vg c.Values[0]
+    assertSame "value" (scalar y) (scalar y')
+    assertSame "gradient" g g'
+    assertSame "gradient, again" g (compiledGrad f c.Values[0])
+    let f2 (a, b) = run d.Program [ a; b ]
+    let _, (ga, gb) = valueAndGrad f2 (d.Values[0], d.Values[1])
+    let ga', gb' = compiledGrad f2 (d.Values[0], d.Values[1])
+    assertSame "first gradient" ga ga'
+    assertSame "second gradient" gb gb'
+
+let ``compiledGrad refuses a branch on an input's value and accepts where`` () =
+    let e =
+        throws<CompileTraceException> (fun () ->
+            compiledGrad (fun (x: Expr) -> if x.Value.ToScalar() > 0.0 then x * x else x) 2.0 |> ignore)
+
+    Assert.That(e.Message, Does.Contain "Use Expr.Where")
+    let g = compiledGrad (fun (x: Expr) -> where (greater x (constant (scalar 0.0))) (x * x) x)
+    Assert.That(g 2.0, Is.EqualTo 4.0)
+    Assert.That(g -2.0, Is.EqualTo 1.0)
+
 // ------------------------------------------------------------------ forms in, forms out
 
 let ``a tuple of mixed forms comes back in the same forms`` () =
@@ -370,6 +395,8 @@ let tests =
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "grad of a pair equals the core's two-input grad" ``grad of a pair equals the core's two-input grad``
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "grad of a triple equals the core's three-input grad and the Params grad" ``grad of a triple equals the core's three-input grad and the Params grad``
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "vjp, jvp, jacobian, hessian and hvp equal the core's" ``vjp, jvp, jacobian, hessian and hvp equal the core's``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one input and on a pair" ``compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one input and on a pair``
+        testCase "compiledGrad refuses a branch on an input's value and accepts where" ``compiledGrad refuses a branch on an input's value and accepts where``
         testCase "a tuple of mixed forms comes back in the same forms" ``a tuple of mixed forms comes back in the same forms``
         testCase "seed 003: f = (x + 2y)z at (3, -4, 19) by a triple" ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple``
         testCase "seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition" ``seed 000: grad of z = 3·xᵀ(w + 2)² is 9s at w = 1, and accumulates by addition``

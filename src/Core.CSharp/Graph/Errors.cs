@@ -105,6 +105,35 @@ public sealed class UnboundVariableException : InvalidOperationException
 }
 
 /// <summary>
+/// A function being compiled (<see cref="Compiled"/>) read the value of a node that depends on its inputs: a compiled
+/// program is traced once, without values, so it cannot follow a choice made on them. The message names the node (its
+/// op and shape), the input it depends on, the user's line and the fix.
+/// </summary>
+public sealed class CompileTraceException : InvalidOperationException
+{
+    /// <summary>Creates the exception for <paramref name="node"/>, which depends on the placeholder <paramref name="input"/>.</summary>
+    public CompileTraceException(Expr node, Var input)
+        : base(UserCode.Mark($"The function being compiled reads .Value of {Describe(node, input)}: a compiled function is traced " +
+               "once, without input values, so it cannot branch or loop on them. Use Expr.Where for a value-dependent choice, " +
+               "or the uncompiled AD.ValueAndGrad (AD.Grad, AD.Vjp, AD.Jvp), which traces at every call."))
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Node = node;
+        Input = input;
+    }
+
+    /// <summary>The node whose value was read.</summary>
+    public Expr Node { get; }
+
+    /// <summary>The compiled function's input the node depends on.</summary>
+    public Var Input { get; }
+
+    private static string Describe(Expr node, Var input) =>
+        ReferenceEquals(node, input) ? $"its input '{input.Name}' ({input.Shape})"
+        : $"a{(node.Op is { } op ? $" '{op}'" : "")} node of shape {node.Shape}, which depends on its input '{input.Name}' ({input.Shape})";
+}
+
+/// <summary>
 /// Where in the user's code a call came from: the first stack frame outside the library's assemblies that has a
 /// source file, as "Model.cs:42". Every exception the library throws for bad input names it, so the message points
 /// at the user's line, not only at the op. It is computed only when an exception is being made.

@@ -61,7 +61,8 @@ public abstract partial class Expr
 
     /// <summary>The value of this node.</summary>
     /// <exception cref="UnboundVariableException">The graph reads a variable with no value; the message names it.</exception>
-    public Value Value => HasValue ? value : throw new UnboundVariableException(FirstUnboundVariable());
+    /// <exception cref="CompileTraceException">The node depends on an input of a function being compiled (see <see cref="Compiled"/>).</exception>
+    public Value Value => HasValue ? value : throw NoValue();
 
     /// <summary>The inputs of this node (empty for a leaf).</summary>
     public abstract ImmutableArray<Expr> Inputs { get; }
@@ -77,6 +78,14 @@ public abstract partial class Expr
 
     /// <summary>A bounded, single-line rendering such as <c>3 * dot(x, (w + 2) ^ 2) : scalar = 40.5</c>.</summary>
     public sealed override string ToString() => Export.Text.Render(this);
+
+    private InvalidOperationException NoValue()
+    {
+        // A node under a compiled function's placeholder input: the function branches on a value it cannot have.
+        foreach (var node in Graph.PostOrder(this))
+            if (node is Var { IsPlaceholder: true } v) return new CompileTraceException(this, v);
+        return new UnboundVariableException(FirstUnboundVariable());
+    }
 
     private Var FirstUnboundVariable()
     {
@@ -102,6 +111,16 @@ public sealed class Const : Expr
 public sealed class Var : Expr
 {
     internal Var(string name, Shape shape) : base(shape, false, default) => Name = name;
+
+    /// <summary>A placeholder input of a function being compiled: it has a shape and never a value.</summary>
+    internal Var(string name, Shape shape, bool placeholder) : base(shape, false, default)
+    {
+        Name = name;
+        IsPlaceholder = placeholder;
+    }
+
+    /// <summary>True for a compiled function's placeholder input (see <see cref="Compiled"/>).</summary>
+    internal bool IsPlaceholder { get; }
 
     internal Var(string name, Value value, AnomalyRecorder? recorder = null) : base(value.Shape, true, value, recorder) => Name = name;
 

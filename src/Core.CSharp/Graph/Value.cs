@@ -47,6 +47,9 @@ public readonly partial struct Value : IEquatable<Value>
     /// <summary>The storage array itself, for kernels that wrap it read-only (MathNet products); never mutated, never handed out.</summary>
     internal double[] Storage => data ?? throw new InvalidOperationException(UserCode.Mark("A scalar value has no element storage."));
 
+    /// <summary>The storage array, or null for a scalar (a compiled program's check that a result does not share a buffer).</summary>
+    internal double[]? StorageOrNull => data;
+
     /// <summary>Takes ownership of <paramref name="storage"/> (which the caller just allocated); a scalar shape reads element 0.</summary>
     internal static Value Own(Shape shape, double[] storage) =>
         shape.IsScalar ? new Value(storage[0]) : new Value(shape, storage);

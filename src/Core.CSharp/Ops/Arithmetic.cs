@@ -141,6 +141,10 @@ public sealed class NegOp : LinearOp
         return Value.Own(a.Shape, y);
     }
 
+    internal override bool WritesInto => true;
+
+    internal override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => TensorPrimitives.Negate(x[0].Span, dest);
+
     /// <inheritdoc/>
     public override Expr Transpose(Expr ybar, Shape inputShape) => -ybar;
 }

@@ -82,6 +82,19 @@ public abstract class Op
         return value;
     }
 
+    /// <summary>
+    /// True when <see cref="EvalInto"/> writes the result straight into the caller's storage (no array of its own):
+    /// a compiled program then gives the op a buffer it reuses from call to call.
+    /// </summary>
+    internal virtual bool WritesInto => false;
+
+    /// <summary>
+    /// The forward kernel writing a non-scalar result into <paramref name="dest"/> (of the output's size, which never
+    /// overlaps an input): the same numbers as <see cref="Eval"/>, bit for bit, since both run the same kernel. The
+    /// default runs <see cref="Eval"/> and copies.
+    /// </summary>
+    internal virtual void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => Eval(x).Span.CopyTo(dest);
+
     /// <summary>Builds the cotangent-or-tangent sum, treating null as zero.</summary>
     protected static Expr? AddOrNull(Expr? a, Expr? b) => a is null ? b : b is null ? a : a + b;
 }
@@ -119,6 +132,16 @@ public abstract class ElementwiseOp : Op
         Apply(a.Span, y);
         return Value.Own(a.Shape, y);
     }
+
+    internal sealed override bool WritesInto => true;
+
+    internal sealed override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => Apply(x[0].Span, dest);
+
+    /// <summary>f at one number: the kernel <see cref="Eval"/> runs on a scalar, for a compiled program's scalar registers.</summary>
+    internal double ApplyScalar(double x) => Apply(x);
+
+    /// <summary>f over a span: the kernel <see cref="Eval"/> runs on a vector, for a compiled program's fused chunks.</summary>
+    internal void ApplyInto(ReadOnlySpan<double> x, Span<double> y) => Apply(x, y);
 
     /// <inheritdoc/>
     public sealed override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
@@ -191,8 +214,32 @@ public abstract class BinaryElementwiseOp : Op
         Value a = x[0], b = x[1];
         if (a.Shape.IsScalar && b.Shape.IsScalar) return Value.Scalar(Apply(a.ToScalar(), b.ToScalar()));
         var shape = Broadcasting.Result(Name, a.Shape, b.Shape);
+        var y = new double[shape.Size];
+        Fill(a, b, shape, y);
+        return Value.Own(shape, y);
+    }
+
+    /// <summary>f at one pair of numbers: the kernel <see cref="Eval"/> runs on scalars, for a compiled program's scalar registers.</summary>
+    internal double ApplyScalar(double a, double b) => Apply(a, b);
+
+    /// <summary>f over two spans, as <see cref="Eval"/> runs it on equal sizes (a compiled program's fused chunks).</summary>
+    internal void ApplyInto(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y) => Apply(a, b, y);
+
+    /// <summary>f of a span and a number, as <see cref="Eval"/> runs it when b has one element.</summary>
+    internal void ApplyInto(ReadOnlySpan<double> a, double b, Span<double> y) => Apply(a, b, y);
+
+    /// <summary>f of a number and a span, as <see cref="Eval"/> runs it when a has one element.</summary>
+    internal void ApplyInto(double a, ReadOnlySpan<double> b, Span<double> y) => Apply(a, b, y);
+
+    internal sealed override bool WritesInto => true;
+
+    internal sealed override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) =>
+        Fill(x[0], x[1], Broadcasting.Result(Name, x[0].Shape, x[1].Shape), dest);
+
+    /// <summary>The non-scalar result of f for these inputs, written into <paramref name="y"/> (every element).</summary>
+    private void Fill(Value a, Value b, Shape shape, Span<double> y)
+    {
         int n = shape.Size, na = a.Shape.Size, nb = b.Shape.Size;
-        var y = new double[n];
         // Equal sizes share one storage order (a vector(n) and a matrix(1, n) alike), and a single number meets every
         // element; otherwise the output is a matrix, met column by column (storage is column-major): an input with all
         // the rows gives a contiguous column (its only one, or column j), an input of one row gives one number.
@@ -206,7 +253,7 @@ public abstract class BinaryElementwiseOp : Op
             var (br, bc) = Broadcasting.Aligned(b.Shape);
             for (var j = 0; j < shape.Cols; j++)
             {
-                var col = y.AsSpan(j * m, m);
+                var col = y.Slice(j * m, m);
                 int ka = Broadcasting.Index(ar, ac, 0, j), kb = Broadcasting.Index(br, bc, 0, j);
                 if (ar == m && br == m) Apply(a.Span.Slice(ka, m), b.Span.Slice(kb, m), col);
                 else if (ar == m) Apply(a.Span.Slice(ka, m), At(b, kb), col);
@@ -214,7 +261,6 @@ public abstract class BinaryElementwiseOp : Op
                 else col.Fill(Apply(At(a, ka), At(b, kb)));
             }
         }
-        return Value.Own(shape, y);
     }
 
     private static double First(Value v) => v.Shape.IsScalar ? v.ToScalar() : v.Span[0];

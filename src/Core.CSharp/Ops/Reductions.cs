@@ -85,6 +85,10 @@ public sealed class BroadcastScalarOp : LinearOp, IEquatable<BroadcastScalarOp>
         x[0].IsScalar ? Target : throw new ShapeMismatchException(Name, x[0], Target, "broadcast repeats a scalar.");
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x) => Value.Full(Target, x[0].ToScalar());
+
+    internal override bool WritesInto => true;
+
+    internal override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => dest.Fill(x[0].ToScalar());
     /// <inheritdoc/>
     public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.Sum(ybar);
     /// <inheritdoc/>

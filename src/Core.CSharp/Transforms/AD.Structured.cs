@@ -330,8 +330,12 @@ public static partial class AD
     /// <summary>The storage (column-major) index of row-major element k.</summary>
     private static int Storage(Shape shape, int k) => shape.IsMatrix ? k % shape.Cols * shape.Rows + k / shape.Cols : k;
 
-    /// <summary>One trace of a structured function: the input's form, a variable per leaf, the ones differentiated by, f's argument.</summary>
-    private sealed class Traced<TIn, TTraced>
+    /// <summary>
+    /// One trace of a structured function: the input's form, a variable per leaf, the ones differentiated by, f's argument.
+    /// A compiled function's trace (<see cref="Compiled"/>) has placeholder variables (shapes, no values) and keeps only
+    /// the leaves' shapes.
+    /// </summary>
+    internal sealed class Traced<TIn, TTraced>
     {
         private readonly TreeDef? def;
         private readonly ImmutableArray<Value> leaves;
@@ -350,24 +354,40 @@ public static partial class AD
 
         public TTraced Arg { get; }
 
+        /// <summary>The form (null for a single leaf traced by the fast path).</summary>
+        public TreeDef? Def => def;
+
+        /// <summary>A variable per leaf, in leaf order.</summary>
+        public ImmutableArray<Var> Vars => vars;
+
+        /// <summary>Which leaves are differentiated by (null: all).</summary>
+        public bool[]? Mask => mask;
+
         /// <summary>The variables differentiated by: all, or the chosen ones, in leaf order.</summary>
         public ImmutableArray<Expr> Targets { get; }
 
-        public static Traced<TIn, TTraced> Of(TIn x, Wrt? wrt, string combinator)
+        /// <summary>True when inputs of type TIn take the single-leaf fast path (no form to walk).</summary>
+        public static bool IsSingleLeaf(Wrt? wrt) => Tree.RuleOf<TIn>.Value is LeafRule && wrt is null;
+
+        public static Traced<TIn, TTraced> Of(TIn x, Wrt? wrt, string combinator) => Of(x, wrt, combinator, false);
+
+        /// <summary>The trace at x; with <paramref name="placeholders"/>, on variables of x's leaf shapes without values.</summary>
+        public static Traced<TIn, TTraced> Of(TIn x, Wrt? wrt, string combinator, bool placeholders)
         {
-            var rule = Tree.RuleOf<TIn>.Value;
-            if (rule is LeafRule && wrt is null)
+            if (IsSingleLeaf(wrt))
             {
                 // A single leaf: no form to walk (the cost of the mechanism on one Value input is a type test).
-                var v = new Var("x", LeafRule.ToValue(x));
-                return new Traced<TIn, TTraced>(null, [v.Value], [v], null, (TTraced)(object)v);
+                var leaf = LeafRule.ToValue(x);
+                var v = placeholders ? new Var("x", leaf.Shape, true) : new Var("x", leaf);
+                return new Traced<TIn, TTraced>(null, [placeholders ? Value.ShapeOnly(leaf.Shape) : leaf], [v], null, (TTraced)(object)v);
             }
             var (leaves, def) = Tree.Flatten(x);
             var paths = def.IsLeaf ? ["x"] : def.Paths;
             var vars = ImmutableArray.CreateBuilder<Var>(leaves.Length);
-            for (var k = 0; k < leaves.Length; k++) vars.Add(new Var(paths[k], leaves[k]));
+            for (var k = 0; k < leaves.Length; k++) vars.Add(placeholders ? new Var(paths[k], leaves[k].Shape, true) : new Var(paths[k], leaves[k]));
+            if (placeholders) leaves = leaves.Select(l => Value.ShapeOnly(l.Shape)).ToImmutableArray();
             var all = vars.MoveToImmutable();
-            var arg = (TTraced)Tree.BuildTraced(rule.Traced, def, all.CastArray<Expr>())!;
+            var arg = (TTraced)Tree.BuildTraced(Tree.RuleOf<TIn>.Value.Traced, def, all.CastArray<Expr>())!;
             return new Traced<TIn, TTraced>(def, leaves, all, wrt?.Mask(def, combinator), arg);
         }
 

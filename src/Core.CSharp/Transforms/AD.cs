@@ -223,7 +223,7 @@ public static partial class AD
     // ------------------------------------------------------------------ helpers
 
     /// <summary>A gradient of named parameters restricted to the chosen names (all when none are chosen).</summary>
-    private static Params Restrict(Params g, string[]? chosen)
+    internal static Params Restrict(Params g, string[]? chosen)
     {
         if (chosen is null) return g;
         var set = chosen.ToHashSet();
@@ -238,9 +238,9 @@ public static partial class AD
         return Reverse.GradientValues(y, wrt, cotangent);
     }
 
-    private static Expr Call(Func<Expr> f) =>
+    internal static Expr Call(Func<Expr> f) =>
         f() ?? throw new ArgumentException(UserCode.Mark("The function being differentiated returned null; it must return an Expr."), "f");
 
-    private static Expr Scalar(string combinator, Expr y) =>
+    internal static Expr Scalar(string combinator, Expr y) =>
         y.Shape.IsScalar ? y : throw new NonScalarOutputException(combinator, y.Shape);
 }

@@ -8,43 +8,13 @@ namespace Functional.Autodiff;
 
 /// <summary>
 /// An op's VJP rule compiled for numbers: the rule is applied once to placeholder variables of the input shapes,
-/// and the resulting small graph is flattened into instructions that run each op's forward kernel. This is the
-/// numeric fast path of reverse mode: derived from the same rule, never a second hand-written copy.
+/// and the resulting small graph is flattened into a <see cref="Program"/> (the same flattening and evaluator as a
+/// compiled function's, in its plain form: every slot a value, run in the caller's scratch) that runs each op's forward
+/// kernel. This is the numeric fast path of reverse mode: derived from the same rule, never a second hand-written copy.
 /// </summary>
 internal sealed class CompiledVjp
 {
-    private readonly struct Instruction
-    {
-        public Instruction(Op op, int[] args, int dest)
-        {
-            Op = op;
-            Args = args;
-            Dest = dest;
-        }
-
-        public Op Op { get; }
-        public int[] Args { get; }
-        public int Dest { get; }
-    }
-
-    /// <summary>The program computing one input's cotangent.</summary>
-    private sealed class Program
-    {
-        public Program(int slotCount, (int, Value)[] constants, Instruction[] code, int result)
-        {
-            SlotCount = slotCount;
-            Constants = constants;
-            Code = code;
-            Result = result;
-        }
-
-        public int SlotCount { get; }
-        public (int Slot, Value Value)[] Constants { get; }
-        public Instruction[] Code { get; }
-        public int Result { get; }
-    }
-
-    // Slots: 0..arity-1 the inputs, arity the output y, arity+1 the cotangent ȳ, then constants and temporaries.
+    // Program inputs: 0..arity-1 the inputs, arity the output y, arity+1 the cotangent ȳ.
     private readonly int arity;
     private readonly Program?[] programs; // per input; null where the cotangent is always zero
 
@@ -58,8 +28,8 @@ internal sealed class CompiledVjp
         foreach (var p in programs)
         {
             if (p is null) continue;
-            bytes += 64 + 48L * p.Code.Length;
-            foreach (var (_, value) in p.Constants) bytes += 32 + 8L * (value.Shape.IsScalar ? 0 : value.Shape.Size);
+            bytes += 64 + 48L * p.InstructionCount;
+            foreach (var value in p.Constants) bytes += 32 + 8L * (value.Shape.IsScalar ? 0 : value.Shape.Size);
         }
         Bytes = bytes;
     }
@@ -83,63 +53,35 @@ internal sealed class CompiledVjp
     public Value Run(int i, ImmutableArray<Expr> x, Value y, Value ybar, ref Value[] scratch)
     {
         var p = programs[i]!;
-        // One array: the slots, then room for one instruction's arguments.
         if (scratch.Length < p.SlotCount + Expr.MaxArity) scratch = new Value[p.SlotCount + Expr.MaxArity];
         var slots = scratch;
         for (var k = 0; k < x.Length; k++) slots[k] = x[k].Value;
         slots[arity] = y;
         slots[arity + 1] = ybar;
-        foreach (var (slot, value) in p.Constants) slots[slot] = value;
-        var args = slots.AsSpan(p.SlotCount);
-        foreach (var ins in p.Code)
-        {
-            var a = ins.Args;
-            for (var k = 0; k < a.Length; k++) args[k] = slots[a[k]];
-            slots[ins.Dest] = ins.Op.Eval(args[..a.Length]);
-        }
-        return slots[p.Result];
+        return p.RunPlain(slots, 0);
     }
 
     /// <summary>Compiles <paramref name="op"/>'s VJP rule for inputs of these shapes.</summary>
     public static CompiledVjp Compile(Op op, ReadOnlySpan<Shape> shapes, Shape output)
     {
         var arity = shapes.Length;
-        var inputs = new Expr[arity];
-        for (var i = 0; i < arity; i++) inputs[i] = Expr.Var($"x{i}", shapes[i]);
-        var x = ImmutableArray.Create(inputs);
-        var y = Expr.Var("y", output);
-        var ybar = Expr.Var("ybar", output);
+        var inputs = new Var[arity + 2];
+        for (var i = 0; i < arity; i++) inputs[i] = new Var($"x{i}", shapes[i], true);
+        inputs[arity] = new Var("y", output, true);
+        inputs[arity + 1] = new Var("ybar", output, true);
+        var x = ImmutableArray.Create<Expr>(inputs, 0, arity);
         var programs = new Program?[arity];
         for (var i = 0; i < arity; i++)
         {
-            var g = op.Vjp(i, x, y, ybar);
-            if (g is null) continue;
-            var slotOf = new Dictionary<Expr, int>(Identity.Instance);
-            for (var k = 0; k < arity; k++) slotOf[inputs[k]] = k;
-            slotOf[y] = arity;
-            slotOf[ybar] = arity + 1;
-            var constants = new List<(int, Value)>();
-            var code = new List<Instruction>();
-            foreach (var node in Graph.PostOrder(g))
+            if (op.Vjp(i, x, inputs[arity], inputs[arity + 1]) is not { } g) continue;
+            try
             {
-                if (slotOf.ContainsKey(node)) continue;
-                var slot = slotOf.Count;
-                slotOf[node] = slot;
-                switch (node)
-                {
-                    case Const c:
-                        constants.Add((slot, c.Value));
-                        break;
-                    case Var v:
-                        throw new InvalidOperationException(UserCode.Mark($"The VJP rule of {op} reads a variable '{v.Name}' that is not one of its inputs."));
-                    default:
-                        var args = new int[node.Inputs.Length];
-                        for (var k = 0; k < args.Length; k++) args[k] = slotOf[node.Inputs[k]];
-                        code.Add(new Instruction(node.Op!, args, slot));
-                        break;
-                }
+                programs[i] = Program.Build(inputs, [g], plan: false);
             }
-            programs[i] = new Program(slotOf.Count, constants.ToArray(), code.ToArray(), slotOf[g]);
+            catch (UnboundVariableException e)
+            {
+                throw new InvalidOperationException(UserCode.Mark($"The VJP rule of {op} reads a variable '{e.Variable.Name}' that is not one of its inputs."), e);
+            }
         }
         return new CompiledVjp(shapes.ToArray(), programs);
     }

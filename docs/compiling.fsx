@@ -1,0 +1,133 @@
+(**
+---
+title: Compiling: trace once, run many
+category: Guides
+categoryindex: 2
+index: 5
+---
+*)
+(*** hide ***)
+// Every page in docs/ is an F# script that runs two ways, and starts with this cell:
+//   dotnet build                        the build copies the libraries into docs/.lib (see .helpers/references.fsx)
+//   dotnet fsi docs/compiling.fsx       runs the page: each number is printed beside what the page says, and one
+//                                       that differs stops the script (exit code 1)
+//   docs/build.sh                       renders every page with `fsdocs build --eval`
+// The C# on this page is compiled and run by tests/Acceptance.CSharp/CompiledExample.cs, which also checks that
+// this page shows it line for line.
+#load ".helpers/references.fsx" ".helpers/check.fsx"
+
+open Functional.Autodiff
+open Functional.Autodiff.FSharp
+
+(**
+# Compiling: trace once, run many
+
+Every `valueAndGrad` call traces the function: it runs it on fresh variables, builds a node per operation, sorts the
+graph and walks it back. That is what lets a function branch on `.Value` while it is being differentiated, and it
+is cheap next to a matrix product, but on scalar work or small vectors it is most of the time. When a function is
+called many times with inputs of the same shapes (a training loop, an optimiser, a sampler), compile it instead:
+`compiledValueAndGrad f` (C#: `Compiled.ValueAndGrad(f)`, and likewise `Grad`, `Vjp`, `Jvp`) returns a function that
+traces f once per input form and shapes, on placeholder variables that have shapes but no values, builds the value
+and the gradient graphs with the ops' own rules, and flattens them into one program: kernel calls over slots, the
+constants hoisted, scalars in registers, every intermediate array in a buffer planned once and reused from call to
+call. Later calls run the program: no tracing, no nodes, no sorting, and no allocation but the results.
+
+The numbers are the uncompiled combinator's, bit for bit: the program runs the same kernels in the same order
+(tests/Core.Tests/Compile.fs checks it on random graphs, for values, gradients, pullbacks and tangents).
+*)
+let loss (w: Expr) = 3.0 * dot (constant (vector [ 0.5; 0.5; 0.5 ])) (square (w + 2.0)) + sum (tanh w)
+
+let vg = compiledValueAndGrad loss
+let value, gradient = vg (vector [ 1.0; 1.0; 1.0 ])
+expect "value" "42.7848" value
+expect "gradient" "[9.42, 9.42, 9.42]" gradient
+
+// The same bits as the uncompiled combinator.
+let value', gradient' = valueAndGrad loss (vector [ 1.0; 1.0; 1.0 ])
+printfn "same bits: %b" (value = value' && gradient.ToArray() = gradient'.ToArray())
+(*** include-output ***)
+
+(**
+## What is baked in
+
+Everything the function captures (arrays, numbers, `Value`s, a data set) is read once, when the function is traced
+for a new shape, and kept in the program as a constant. Changing a captured variable afterwards does not change the
+compiled function; make such data an input instead (a leaf of a tuple or record input), and it is read at every call:
+*)
+let mutable scale = 2.0
+let scaled = compiledGrad (fun (x: Expr) -> sum (x * scale))
+expect "scale read at trace time" "[2, 2]" (scaled (vector [ 1.0; 1.0 ]))
+scale <- 3.0
+expect "still the traced constant" "[2, 2]" (scaled (vector [ 1.0; 1.0 ]))
+
+// As an input, the scale is read at every call (its gradient comes back too).
+let byInput = compiledGrad (fun (x: Expr, s: Expr) -> sum (x * s))
+expect "scale as an input" "[3, 3]" (fst (byInput (vector [ 1.0; 1.0 ], scale)))
+
+(**
+## Control flow: use `where`
+
+The trace has no input values, so a compiled function cannot branch or loop on the `.Value` of a node that depends
+on its inputs: reading one throws `CompileTraceException`, naming the node, the input it depends on and your line,
+as JAX's `jit` does. Write a value-dependent choice with `where` (both branches are computed, the choice is made per
+element), or use the uncompiled combinators, which trace at every call. Branching on shapes, on captured constants
+or on anything else known when the function is traced is fine.
+*)
+let branching (x: Expr) = if x.Value.ToScalar() > 0.0 then x * x else -x
+
+try
+    compiledGrad branching 2.0 |> ignore
+with :? CompileTraceException as e ->
+    printfn "%s" (e.Message.Substring(0, e.Message.IndexOf ": a compiled"))
+
+let choosing = compiledGrad (fun (x: Expr) -> where (greater x (constant (scalar 0.0))) (x * x) (-x))
+expect "where, x > 0" "4" (choosing 2.0)
+expect "where, x < 0" "-1" (choosing -2.0)
+(*** include-output ***)
+
+(**
+A custom op (`CustomOp`) whose rules only build graphs compiles like the library's own; one whose rule reads its
+inputs' values is refused the same way.
+
+## The cache and threads
+
+Each compiled function keeps the programs of the last eight input forms and shapes it met: a call with new shapes
+traces again and keeps both, the oldest evicted first. The cache holds shapes, the programs and the function's
+captured constants, never an input. A compiled function is a pure value: any number of threads may call it at once
+(each run works in its own buffers, rented from a pool), and there is no global mode to switch.
+
+Compiling composes: `compiledGrad (diffGrad f)`-style second order works (`Diff.Grad` inside a compiled function is
+traced like any other graph-building code), and a Hessian-vector product compiles as the JVP of the gradient,
+`Compiled.Jvp(Diff.Grad(f))`.
+
+## When it pays
+
+Compiling costs about one uncompiled call plus building the program (milliseconds for the benchmarks' workloads;
+`Benchmarks --check` prints them). It pays from the second call on wherever tracing is a visible share of the time:
+scalar chains and small vectors gain most (several times faster), large element-wise work gains the allocations of
+its intermediates, and a gradient dominated by matrix products runs at the products' speed either way.
+
+## In C#
+
+`Compiled` has the same overloads as `AD` and returns the same delegate types, so switching is one word:
+*)
+
+(**
+```csharp
+// One word changes: AD.ValueAndGrad becomes Compiled.ValueAndGrad; the delegate type is the same.
+var x = Value.FromArray(0.5, 0.5, 0.5);
+Func<Expr, Expr> z = w => 3 * Expr.Dot(x, (w + 2).Pow(2));
+var vg = Compiled.ValueAndGrad(z);
+var (v, g) = vg(Value.FromArray(1.0, 1.0, 1.0));
+Console.WriteLine($"{v} {g}");                                 // 40.5 [9, 9, 9]
+
+// Named parameters and structured inputs compile the same way.
+var grad = Compiled.Grad((ParamVars p) => Expr.Sum(Expr.Square(p["w"] * p["b"])));
+Console.WriteLine(grad(Params.Of(("w", 2.0), ("b", 3.0)))["w"]); // 36
+
+// A branch on an input's value is refused; write it with Where.
+Func<Expr, Expr> relu = t => Expr.Where(Expr.Greater(t, Expr.Const(0.0)), t, Expr.Const(0.0));
+Console.WriteLine(Compiled.Grad(relu)(Value.Scalar(-1.5)));    // 0
+```
+*)
+finish ()

@@ -1,0 +1,370 @@
+/// Compiled programs (Compiled.*): trace once, run many. A compiled function gives the uncompiled combinator's
+/// numbers bit for bit (value, gradient, VJP, JVP, structured inputs, random graphs), on eight threads too; new shapes
+/// compile a second program and both keep working; value-dependent control flow is refused with a clear error;
+/// nested Diff.Grad, deep chains and custom ops compile.
+module Functional.Autodiff.Tests.Compile
+
+open System
+open System.Collections.Immutable
+open FsCheck
+open NUnit.Framework
+open Functional.Autodiff
+open Functional.Autodiff.Generators
+open Functional.Autodiff.Tests.Common
+
+/// FsCheck's replay seed for every property here (fixed: a flaky test is a failing test).
+[<Literal>]
+let Seed = "(20261203,1317)"
+
+let private valueBits (vs: Value seq) = Threads.valueBits vs
+
+let private assertSameBits (what: string) (expected: Value seq) (actual: Value seq) =
+    let e, a = valueBits expected, valueBits actual
+
+    if e <> a then
+        let show (b: int64[]) =
+            b |> Array.map (BitConverter.Int64BitsToDouble >> g17) |> String.concat "; "
+
+        Assert.Fail $"{what}: the compiled result differs from the uncompiled one:\n  expected [{show e}]\n  actual   [{show a}]"
+
+    let shapes (vs: Value seq) = vs |> Seq.map (fun v -> v.Shape) |> List.ofSeq
+    Assert.That(shapes actual, Is.EqualTo(shapes expected), $"{what}: shapes")
+
+/// The random graph as a function of all its variables at once (an array input), the others constants.
+let private asFunction (g: RandomGraph) =
+    let nodes = g.Nodes
+
+    Func<Expr[], Expr>(fun xs ->
+        let exprs = Array.zeroCreate<Expr> nodes.Length
+        let mutable v = 0
+
+        for k in 0 .. nodes.Length - 1 do
+            exprs[k] <-
+                match nodes[k] with
+                | Variable _ ->
+                    v <- v + 1
+                    xs[v - 1]
+                | Constant(_, value) -> Expr.Const value
+                | Apply(op, inputs, _) -> Expr.Create(op, inputs |> List.map (fun i -> exprs[i]) |> Array.ofList)
+
+        exprs[nodes.Length - 1])
+
+let private scalarOf (f: Func<Expr[], Expr>) =
+    Func<Expr[], Expr>(fun xs ->
+        let y = f.Invoke xs
+        if y.Shape.IsScalar then y else Expr.Sum y)
+
+/// A deterministic direction of a shape (a cotangent or a tangent).
+let private direction (s: Shape) (salt: int) =
+    Value.Own(s, Array.init s.Size (fun k -> 0.25 + 0.125 * float ((k + salt) % 7) - 0.5))
+
+let ``random graphs: compiled value, gradient, VJP and JVP have the uncompiled bits`` (g: RandomGraph) =
+    let xs = g.Variables |> Array.map (fun v -> v.Value)
+    let f = asFunction g
+    let fs = scalarOf f
+    // Value and gradient, twice (the second call runs the cached program in reused buffers).
+    let struct (y0, g0) = AD.ValueAndGrad<Value[], Expr[]>(fs).Invoke xs
+    let vg = Compiled.ValueAndGrad<Value[], Expr[]>(fs)
+
+    for _ in 1..2 do
+        let struct (y1, g1) = vg.Invoke xs
+        assertSameBits $"value and gradient of {g}" (Seq.append [ y0 ] g0) (Seq.append [ y1 ] g1)
+    // VJP of the (possibly non-scalar) root, at two cotangents.
+    let struct (u0, pull0) = AD.Vjp<Value[], Expr[]>(f).Invoke xs
+    let struct (u1, pull1) = Compiled.Vjp<Value[], Expr[]>(f).Invoke xs
+    assertSameBits $"vjp value of {g}" [ u0 ] [ u1 ]
+
+    for salt in 0..1 do
+        let ct = direction u0.Shape salt
+        assertSameBits $"vjp pullback of {g}" (pull0.Invoke ct) (pull1.Invoke ct)
+    // JVP along a deterministic tangent.
+    let v = xs |> Array.mapi (fun k x -> direction x.Shape k)
+    let struct (w0, t0) = AD.Jvp<Value[], Expr[]>(f).Invoke(xs, v)
+    let jvp = Compiled.Jvp<Value[], Expr[]>(f)
+    let struct (w1, t1) = jvp.Invoke(xs, v)
+    assertSameBits $"jvp of {g}" [ w0; t0 ] [ w1; t1 ]
+
+let private rng = Random 1317
+
+let private vector n =
+    T.toValue (T.init (Shape.Vector n) (fun _ -> uniform rng -1.0 1.0))
+
+let private f1 =
+    Func<Expr, Expr>(fun w -> 3.0 * Expr.Dot(Expr.Const(Value.FromArray [| 0.5; -1.0; 2.0 |]), (w + 2.0).Pow 2.0) + Expr.Sum(Expr.Tanh w * Expr.Exp(-w)))
+
+let ``one input: compiled Grad, ValueAndGrad, Vjp and Jvp give the uncompiled bits at many points`` () =
+    let vg0, vg1 = AD.ValueAndGrad f1, Compiled.ValueAndGrad f1
+    let gr0, gr1 = AD.Grad f1, Compiled.Grad f1
+    let jv0, jv1 = AD.Jvp f1, Compiled.Jvp f1
+
+    for _ in 1..20 do
+        let w = vector 3
+        let struct (a, b) = vg0.Invoke w
+        let struct (c, d) = vg1.Invoke w
+        assertSameBits "ValueAndGrad" [ a; b ] [ c; d ]
+        assertSameBits "Grad" [ gr0.Invoke w ] [ gr1.Invoke w ]
+        let v = vector 3
+        let struct (a, b) = jv0.Invoke(w, v)
+        let struct (c, d) = jv1.Invoke(w, v)
+        assertSameBits "Jvp" [ a; b ] [ c; d ]
+
+    let h = Func<Expr, Expr>(fun x -> Expr.Sin x * x)
+    let x = vector 4
+    let struct (y0, p0) = AD.Vjp(h).Invoke x
+    let struct (y1, p1) = Compiled.Vjp(h).Invoke x
+
+    for _ in 1..3 do
+        let ct = vector 4
+        assertSameBits "Vjp" [ y0; p0.Invoke ct ] [ y1; p1.Invoke ct ]
+
+    let e = throws<ShapeMismatchException> (fun () -> p1.Invoke(vector 3) |> ignore)
+    Assert.That(e.Message, Does.Contain "cotangent must have the output's shape")
+
+let ``two and three inputs, and named parameters with and without a choice, give the uncompiled bits`` () =
+    let f2 = Func<Expr, Expr, Expr>(fun a b -> Expr.Sum(a * Expr.Sin b) + Expr.Dot(a, a))
+    let a, b = vector 5, vector 5
+    let struct (y0, struct (ga0, gb0)) = AD.ValueAndGrad(f2).Invoke(a, b)
+    let struct (y1, struct (ga1, gb1)) = Compiled.ValueAndGrad(f2).Invoke(a, b)
+    assertSameBits "two inputs" [ y0; ga0; gb0 ] [ y1; ga1; gb1 ]
+    assertSameBits "argnum 1" [ AD.Grad(f2, 1).Invoke(a, b) ] [ Compiled.Grad(f2, 1).Invoke(a, b) ]
+    let f3 = Func<Expr, Expr, Expr, Expr>(fun a b c -> Expr.Sum(a * b * c))
+    let struct (p, q, r) = AD.Grad(f3).Invoke(a, b, a)
+    let struct (p', q', r') = Compiled.Grad(f3).Invoke(a, b, a)
+    assertSameBits "three inputs" [ p; q; r ] [ p'; q'; r' ]
+    let loss = Func<ParamVars, Expr> Threads.loss
+    let struct (v0, g0) = AD.ValueAndGrad(loss).Invoke Threads.start
+    let struct (v1, g1) = Compiled.ValueAndGrad(loss).Invoke Threads.start
+    assertSameBits "params" (Seq.append [ v0 ] (g0 |> Seq.map (fun kv -> kv.Value))) (Seq.append [ v1 ] (g1 |> Seq.map (fun kv -> kv.Value)))
+    let chosen0 = AD.Grad(loss, "W2", "b1").Invoke Threads.start
+    let chosen1 = Compiled.Grad(loss, "W2", "b1").Invoke Threads.start
+    Assert.That(List.ofSeq chosen1.Names, Is.EqualTo(List.ofSeq chosen0.Names))
+    assertSameBits "params, chosen" (chosen0 |> Seq.map (fun kv -> kv.Value)) (chosen1 |> Seq.map (fun kv -> kv.Value))
+
+let ``eight threads calling one compiled function get the uncompiled bits`` () =
+    let loss = Func<ParamVars, Expr> Threads.loss
+    let struct (v0, g0) = AD.ValueAndGrad(loss).Invoke Threads.start
+    let baseline = valueBits (Seq.append [ v0 ] (g0 |> Seq.map (fun kv -> kv.Value)))
+    let vg = Compiled.ValueAndGrad(loss)
+
+    let work () =
+        let struct (v, g) = vg.Invoke Threads.start
+        valueBits (Seq.append [ v ] (g |> Seq.map (fun kv -> kv.Value)))
+
+    Threads.assertAllBitIdentical baseline (Threads.onEightThreads work)
+    // A scalar function of one vector, each thread at its own point.
+    let vg1 = Compiled.ValueAndGrad f1
+    let points = Array.init Threads.threadCount (fun _ -> vector 3)
+    let expected = points |> Array.map (fun w -> let struct (y, g) = AD.ValueAndGrad(f1).Invoke w in valueBits [ y; g ])
+    let next = ref -1
+
+    let perThread () =
+        let k = Threading.Interlocked.Increment(&next.contents) % Threads.threadCount
+        let struct (y, g) = vg1.Invoke points[k]
+        Assert.That(valueBits [ y; g ], Is.EqualTo expected[k])
+        [||]
+
+    Threads.onEightThreads perThread |> ignore
+
+let ``new shapes trace again and keep both programs; the oldest of more than eight is evicted`` () =
+    let traces = ref 0
+
+    let f =
+        Func<Expr, Expr>(fun x ->
+            traces.Value <- traces.Value + 1
+            Expr.Sum(Expr.Square x) + Expr.Sum(Expr.Sin x))
+
+    let vg0, vg = AD.ValueAndGrad f, Compiled.ValueAndGrad f
+    let check (x: Value) =
+        let struct (a, b) = vg0.Invoke x
+        let struct (c, d) = vg.Invoke x
+        assertSameBits $"at {x.Shape}" [ a; b ] [ c; d ]
+
+    let before = traces.Value
+    check (vector 3)
+    check (vector 5)
+    check (vector 3)
+    check (vector 5)
+    Assert.That(traces.Value - before, Is.EqualTo 6, "one trace per shape compiled (2), one per uncompiled call (4)")
+    let before = traces.Value
+    // Ten shapes: the first two are evicted, so coming back to them traces again.
+    for n in 1..10 do
+        vg.Invoke(vector n) |> ignore
+
+    Assert.That(traces.Value - before, Is.EqualTo 8, "3 and 5 were cached; eight new shapes traced")
+    let before = traces.Value
+    vg.Invoke(vector 10) |> ignore
+    Assert.That(traces.Value - before, Is.EqualTo 0, "a recent shape is still cached")
+    vg.Invoke(vector 3) |> ignore
+    Assert.That(traces.Value - before, Is.EqualTo 1, "the oldest shape was evicted")
+
+let ``a function that branches on an input's value is refused with the node, the line and the fix`` () =
+    let f =
+        Func<Expr, Expr>(fun x ->
+            let s = Expr.Sum x
+            if s.Value.ToScalar() > 0.0 then s * 2.0 else s)
+
+    let e = throws<CompileTraceException> (fun () -> Compiled.Grad(f).Invoke(vector 3) |> ignore)
+    Assert.That(e.Message, Does.Contain "'sum' node of shape scalar")
+    Assert.That(e.Message, Does.Contain "input 'x' (vector(3))")
+    Assert.That(e.Message, Does.Contain "Use Expr.Where for a value-dependent choice, or the uncompiled AD.ValueAndGrad")
+    Assert.That(e.Message, Does.Contain "Compile.fs:")
+    Assert.That((nonNull e.Node.Op).Name, Is.EqualTo "sum")
+    // The same choice written with Where compiles and agrees with the uncompiled combinator.
+    let g =
+        Func<Expr, Expr>(fun x ->
+            let s = Expr.Sum x
+            Expr.Where(Expr.Greater(s, Expr.Const 0.0), s * 2.0, s))
+
+    for _ in 1..5 do
+        let x = vector 3
+        assertSameBits "Where" [ AD.Grad(g).Invoke x ] [ Compiled.Grad(g).Invoke x ]
+    // Uncompiled, the branching function works as before.
+    Assert.That(AD.Grad(f).Invoke(vector 3).Shape, Is.EqualTo(Shape.Vector 3))
+
+let ``captured constants are baked in, inputs are not`` () =
+    let scale = ref 2.0
+    let f = Func<Expr, Expr>(fun x -> Expr.Sum(x * scale.Value))
+    let g = Compiled.Grad f
+    let x = vector 2
+    Assert.That(g.Invoke(x).ToArray(), Is.EqualTo [| 2.0; 2.0 |])
+    scale.Value <- 3.0
+    Assert.That(g.Invoke(vector 2).ToArray(), Is.EqualTo [| 2.0; 2.0 |], "the constant read at trace time")
+    Assert.That(Compiled.Grad(f).Invoke(x).ToArray(), Is.EqualTo [| 3.0; 3.0 |], "a new compiled function traces again")
+
+let ``a function using Diff.Grad (second order) compiles`` () =
+    let f = Func<Expr, Expr>(fun x -> Expr.Sin x * x * x)
+    let df = Diff.Grad f
+    let nested = Func<Expr, Expr>(fun x -> x * Diff.Grad(Func<Expr, Expr>(fun y -> x * y * y)).Invoke x)
+
+    for x in [ 0.3; -1.2; 2.5 ] do
+        assertSameBits "f''" [ AD.Grad(df).Invoke(Value.Scalar x) ] [ Compiled.Grad(df).Invoke(Value.Scalar x) ]
+        let struct (a, b) = AD.ValueAndGrad(nested).Invoke(Value.Scalar x)
+        let struct (c, d) = Compiled.ValueAndGrad(nested).Invoke(Value.Scalar x)
+        assertSameBits "nested" [ a; b ] [ c; d ]
+
+let ``a chain of 100 000 scalar ops compiles and runs`` () =
+    let n = 100_000
+
+    let f =
+        Func<Expr, Expr>(fun x ->
+            let mutable y = x
+
+            for k in 1..n do
+                y <- if k % 2 = 0 then Expr.Sin y + 0.5 else y * 0.999 + x * 0.001
+
+            y)
+
+    let struct (a, b) = AD.ValueAndGrad(f).Invoke(Value.Scalar 0.7)
+    let vg = Compiled.ValueAndGrad f
+    let struct (c, d) = vg.Invoke(Value.Scalar 0.7)
+    assertSameBits "deep chain" [ a; b ] [ c; d ]
+    let struct (c, d) = vg.Invoke(Value.Scalar 0.7)
+    assertSameBits "deep chain, again" [ a; b ] [ c; d ]
+
+let ``the steady state of a scalar program allocates nothing`` () =
+    let f =
+        Func<Expr, Expr>(fun x ->
+            let mutable y = x
+
+            for _ in 1..100 do
+                y <- Expr.Sin y * 1.5 + x
+
+            y)
+
+    let vg = Compiled.ValueAndGrad f
+
+    for _ in 1..10 do
+        vg.Invoke(Value.Scalar 0.3) |> ignore
+
+    let before = GC.GetAllocatedBytesForCurrentThread()
+
+    for _ in 1..100 do
+        vg.Invoke(Value.Scalar 0.3) |> ignore
+
+    Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo 0L, "bytes allocated by 100 calls")
+
+let ``a vector program reuses its buffers: only the results are allocated`` () =
+    let f = Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Tanh x * Expr.Exp(-(x * x))))
+    let vg = Compiled.ValueAndGrad f
+    let x = vector 1000
+
+    for _ in 1..10 do
+        vg.Invoke x |> ignore
+
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    vg.Invoke x |> ignore
+    let bytes = GC.GetAllocatedBytesForCurrentThread() - before
+    // The gradient (8000 bytes of elements and an array header); every intermediate lives in a reused buffer.
+    Assert.That(bytes, Is.LessThanOrEqualTo 8200L, "bytes allocated by one call")
+    let struct (a, b) = AD.ValueAndGrad(f).Invoke x
+    let struct (c, d) = vg.Invoke x
+    assertSameBits "buffers" [ a; b ] [ c; d ]
+
+let ``element-wise chains run fused, chunk by chunk, with the uncompiled bits`` () =
+    let f =
+        Func<Expr, Expr>(fun x ->
+            let u = Expr.Tanh x * Expr.Exp(-(x * x)) + Expr.Sin(x) * 0.5
+            Expr.Sum(u * u + Expr.Sigmoid(x - 1.0)))
+
+    let vg = Compiled.ValueAndGrad f
+
+    // Sizes below and above the fusion threshold, a whole number of chunks and not.
+    for n in [ 100; Program.MinFusedSize; 5003; 5 * Program.Chunk + 1; 20_000 ] do
+        let x = vector n
+        let struct (a, b) = AD.ValueAndGrad(f).Invoke x
+        let struct (c, d) = vg.Invoke x
+        assertSameBits $"fused, n = {n}" [ a; b ] [ c; d ]
+        let struct (c, d) = vg.Invoke x
+        assertSameBits $"fused, n = {n}, again" [ a; b ] [ c; d ]
+
+    let programs = (nonNull vg.Target :?> CompiledFunction<Value, Expr>).Programs
+    let fused = programs |> Array.filter (fun p -> p.FusedGroupCount > 0)
+    Assert.That(fused.Length, Is.EqualTo 4, "every size from the threshold up runs fused groups")
+    Assert.That(fused |> Array.forall (fun p -> p.FusedInstructionCount >= 8), $"%A{fused |> Array.map (fun p -> p.FusedInstructionCount)}")
+
+let ``custom ops: graph-building rules compile, value-reading rules are refused`` () =
+    let f = Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Create(PropertyGenerators.rightSin, x) * x))
+
+    for _ in 1..3 do
+        let x = vector 4
+        let struct (a, b) = AD.ValueAndGrad(f).Invoke x
+        let struct (c, d) = Compiled.ValueAndGrad(f).Invoke x
+        assertSameBits "custom op" [ a; b ] [ c; d ]
+
+    // A rule that reads its input's value (here to pick a slope) cannot be traced without values.
+    let peeking =
+        CustomOp(
+            "peeking_relu",
+            1,
+            (fun s -> s[0]),
+            (fun v -> v[0].Map(fun e -> max e 0.0)),
+            (fun _ x _ ybar -> if x[0].Value.ToScalar() > 0.0 then ybar else Expr.ZerosLike ybar),
+            (fun _ _ dx -> dx[0])
+        )
+
+    let g = Func<Expr, Expr>(fun x -> Expr.Create(peeking, x) * 2.0)
+    Assert.That(AD.Grad(g).Invoke(Value.Scalar 0.5).ToScalar(), Is.EqualTo 2.0, "uncompiled, the rule reads the value")
+    let e = throws<CompileTraceException> (fun () -> Compiled.Grad(g).Invoke(Value.Scalar 0.5) |> ignore)
+    Assert.That(e.Message, Does.Contain "reads .Value of its input 'x' (scalar)")
+    Assert.That(e.Message, Does.Contain "Expr.Where")
+
+open Expecto
+open Functional.Autodiff.Tests.Properties
+
+[<Tests>]
+let tests =
+    testList "Compile" [
+        testPropertyWithConfig { replay Seed with maxTest = 200; arbitrary = [ typeof<Arbitraries> ] } "random graphs: compiled value, gradient, VJP and JVP have the uncompiled bits" ``random graphs: compiled value, gradient, VJP and JVP have the uncompiled bits``
+        testCase "one input: compiled Grad, ValueAndGrad, Vjp and Jvp give the uncompiled bits at many points" ``one input: compiled Grad, ValueAndGrad, Vjp and Jvp give the uncompiled bits at many points``
+        testCase "two and three inputs, and named parameters with and without a choice, give the uncompiled bits" ``two and three inputs, and named parameters with and without a choice, give the uncompiled bits``
+        testSequenced <| testCase "eight threads calling one compiled function get the uncompiled bits" ``eight threads calling one compiled function get the uncompiled bits``
+        testCase "new shapes trace again and keep both programs; the oldest of more than eight is evicted" ``new shapes trace again and keep both programs; the oldest of more than eight is evicted``
+        testCase "a function that branches on an input's value is refused with the node, the line and the fix" ``a function that branches on an input's value is refused with the node, the line and the fix``
+        testCase "captured constants are baked in, inputs are not" ``captured constants are baked in, inputs are not``
+        testCase "a function using Diff.Grad (second order) compiles" ``a function using Diff.Grad (second order) compiles``
+        testCase "a chain of 100 000 scalar ops compiles and runs" ``a chain of 100 000 scalar ops compiles and runs``
+        testCase "the steady state of a scalar program allocates nothing" ``the steady state of a scalar program allocates nothing``
+        testCase "a vector program reuses its buffers: only the results are allocated" ``a vector program reuses its buffers: only the results are allocated``
+        testCase "element-wise chains run fused, chunk by chunk, with the uncompiled bits" ``element-wise chains run fused, chunk by chunk, with the uncompiled bits``
+        testCase "custom ops: graph-building rules compile, value-reading rules are refused" ``custom ops: graph-building rules compile, value-reading rules are refused``
+    ]
