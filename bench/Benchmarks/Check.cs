@@ -130,7 +130,7 @@ public static class Check
                 Console.Error.WriteLine($"check: {name} compiled in {ms:F1} ms (trace, program, first call); bit-identical: {same}");
             }
             Value[] Flat((Value Value, Value Grad) r) => [r.Value, r.Grad];
-            Value[] FlatP((Value Value, Params Grad) r) => [r.Value, .. r.Grad.Select(e => e.Value)];
+            Value[] FlatP((Value Value, Params Grad) r) => [r.Value, .. r.Grad.Entries.Select(e => e.Value)];
             var x0 = Value.Scalar(ScalarChain.X0);
             Same("W1", () => Flat(AD.ValueAndGrad(ScalarChain.Build)(x0)), () => Flat(Compiled.ValueAndGrad(ScalarChain.Build)(x0)));
             Same("W2", () => Flat(AD.ValueAndGrad(Seed000.F)(Seed000.W)), () => Flat(Compiled.ValueAndGrad(Seed000.F)(Seed000.W)));

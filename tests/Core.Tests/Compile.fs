@@ -134,21 +134,21 @@ let ``two and three inputs, and named parameters with and without a choice, give
     let loss = Func<ParamVars, Expr> Threads.loss
     let struct (v0, g0) = AD.ValueAndGrad(loss).Invoke Threads.start
     let struct (v1, g1) = Compiled.ValueAndGrad(loss).Invoke Threads.start
-    assertSameBits "params" (Seq.append [ v0 ] (g0 |> Seq.map (fun kv -> kv.Value))) (Seq.append [ v1 ] (g1 |> Seq.map (fun kv -> kv.Value)))
+    assertSameBits "params" (Seq.append [ v0 ] (g0.Entries |> Seq.map (fun kv -> kv.Value))) (Seq.append [ v1 ] (g1.Entries |> Seq.map (fun kv -> kv.Value)))
     let chosen0 = AD.Grad(loss, "W2", "b1").Invoke Threads.start
     let chosen1 = Compiled.Grad(loss, "W2", "b1").Invoke Threads.start
     Assert.That(List.ofSeq chosen1.Names, Is.EqualTo(List.ofSeq chosen0.Names))
-    assertSameBits "params, chosen" (chosen0 |> Seq.map (fun kv -> kv.Value)) (chosen1 |> Seq.map (fun kv -> kv.Value))
+    assertSameBits "params, chosen" (chosen0.Entries |> Seq.map (fun kv -> kv.Value)) (chosen1.Entries |> Seq.map (fun kv -> kv.Value))
 
 let ``eight threads calling one compiled function get the uncompiled bits`` () =
     let loss = Func<ParamVars, Expr> Threads.loss
     let struct (v0, g0) = AD.ValueAndGrad(loss).Invoke Threads.start
-    let baseline = valueBits (Seq.append [ v0 ] (g0 |> Seq.map (fun kv -> kv.Value)))
+    let baseline = valueBits (Seq.append [ v0 ] (g0.Entries |> Seq.map (fun kv -> kv.Value)))
     let vg = Compiled.ValueAndGrad(loss)
 
     let work () =
         let struct (v, g) = vg.Invoke Threads.start
-        valueBits (Seq.append [ v ] (g |> Seq.map (fun kv -> kv.Value)))
+        valueBits (Seq.append [ v ] (g.Entries |> Seq.map (fun kv -> kv.Value)))
 
     Threads.assertAllBitIdentical baseline (Threads.onEightThreads work)
     // A scalar function of one vector, each thread at its own point.
