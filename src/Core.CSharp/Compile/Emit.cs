@@ -177,7 +177,8 @@ public static partial class AD
 /// op's own scalar function: an element-wise op's <c>Apply(double)</c>, a binary one's <c>Apply(double, double)</c>
 /// (called on the op instance, so the JIT inlines the library's kernels), negation and <c>where</c> as the ops' scalar
 /// paths write them, any other op through its <see cref="Op.Eval"/> on scalars. So the delegate gives the graph path's
-/// bits. The block is flat (one assignment per node), so neither this code nor LINQ's compiler recurses over depth.
+/// bits. The block is flat (one assignment per node), so neither this code nor LINQ's compiler recurses over depth; a
+/// program of more than <see cref="ChunkSize"/> nodes is split into methods of that many (see there).
 /// </summary>
 internal static class ScalarEmitter
 {
@@ -223,25 +224,31 @@ internal static class ScalarEmitter
         return LinqExpression.Lambda<Func<double[], (double, double[])>>(body, a).Compile();
     }
 
+    /// <summary>
+    /// The most nodes one compiled method computes. A longer program is split into methods of this many nodes that
+    /// pass the values they share through one array (rented per call from the shared pool): the JIT compiles a very
+    /// large method without optimisation (no inlining of the kernels), which would cost about half the speed.
+    /// </summary>
+    internal const int ChunkSize = 256;
+
+    private static readonly MethodInfo Rent = typeof(System.Buffers.ArrayPool<double>).GetMethod(nameof(System.Buffers.ArrayPool<double>.Rent))!;
+    private static readonly MethodInfo Return = typeof(System.Buffers.ArrayPool<double>).GetMethod(nameof(System.Buffers.ArrayPool<double>.Return))!;
+
     private static LinqExpression Body(string combinator, Expr output, ImmutableArray<Var> inputs, IReadOnlyList<ParameterExpression> inputValues,
         IEnumerable<ParameterExpression> inputLocals, IEnumerable<LinqExpression> prologue,
         Func<LinqExpression, IReadOnlyList<LinqExpression>, LinqExpression> result)
     {
         if (!output.Shape.IsScalar) throw new NonScalarOutputException(combinator, output.Shape);
         var grads = Reverse.Gradients(output, [.. inputs], Expr.Const(1.0));
-        var locals = new List<ParameterExpression>(inputLocals);
-        var statements = new List<LinqExpression>(prologue);
-        var emitted = new Dictionary<Expr, LinqExpression>(Identity.Instance);
+
+        // The plan: the nodes to compute, in topological order; constants for the nodes that depend on no input.
+        var steps = new List<Expr>();
+        var constants = new Dictionary<Expr, LinqExpression>(Identity.Instance);
         var depends = new HashSet<Expr>(Identity.Instance);
-        for (var k = 0; k < inputs.Length; k++)
-        {
-            emitted[inputs[k]] = inputValues[k];
-            depends.Add(inputs[k]);
-        }
-        var args = new LinqExpression[Expr.MaxArity];
+        foreach (var x in inputs) depends.Add(x);
         foreach (var node in TopologicalOrder([output, .. grads]))
         {
-            if (emitted.ContainsKey(node)) continue;
+            if (depends.Contains(node) || constants.ContainsKey(node)) continue;
             var inputsOf = node.Inputs;
             var dependent = false;
             foreach (var i in inputsOf) dependent |= depends.Contains(i);
@@ -251,22 +258,100 @@ internal static class ScalarEmitter
                     throw new ArgumentException(UserCode.Mark(
                         $"{combinator}: the graph reads variable '{FirstUnbound(node).Name}', which has no value and is not an input: list it among the inputs, or give it a value (it is then a constant)."), "inputs");
                 // Computed now, by the ops themselves; only a scalar can be read by the emitted code.
-                if (node.Shape.IsScalar) emitted[node] = LinqExpression.Constant(node.Value.ToScalar());
+                if (node.Shape.IsScalar) constants[node] = LinqExpression.Constant(node.Value.ToScalar());
                 continue;
             }
             depends.Add(node);
             if (!node.Shape.IsScalar) throw NotScalar(combinator, node, node);
-            for (var i = 0; i < inputsOf.Length; i++)
-            {
-                if (!inputsOf[i].Shape.IsScalar || !emitted.TryGetValue(inputsOf[i], out var arg)) throw NotScalar(combinator, inputsOf[i], node);
-                args[i] = arg;
-            }
-            var local = LinqExpression.Variable(typeof(double));
-            locals.Add(local);
-            statements.Add(LinqExpression.Assign(local, Kernel(node.Op!, args.AsSpan(0, inputsOf.Length))));
-            emitted[node] = local;
+            foreach (var i in inputsOf)
+                if (!i.Shape.IsScalar || !(depends.Contains(i) || constants.ContainsKey(i))) throw NotScalar(combinator, i, node);
+            steps.Add(node);
         }
-        statements.Add(result(emitted[output], [.. grads.Select(g => emitted[g])]));
+        var outputs = new List<Expr>(grads.Length + 1) { output };
+        outputs.AddRange(grads);
+
+        var locals = new List<ParameterExpression>(inputLocals);
+        var statements = new List<LinqExpression>(prologue);
+        var args = new LinqExpression[Expr.MaxArity];
+        if (steps.Count <= ChunkSize)
+        {
+            // One method: a local per node.
+            var emitted = new Dictionary<Expr, LinqExpression>(constants, Identity.Instance);
+            for (var k = 0; k < inputs.Length; k++) emitted[inputs[k]] = inputValues[k];
+            foreach (var node in steps)
+            {
+                var inputsOf = node.Inputs;
+                for (var i = 0; i < inputsOf.Length; i++) args[i] = emitted[inputsOf[i]];
+                var local = LinqExpression.Variable(typeof(double));
+                locals.Add(local);
+                statements.Add(LinqExpression.Assign(local, Kernel(node.Op!, args.AsSpan(0, inputsOf.Length))));
+                emitted[node] = local;
+            }
+            statements.Add(result(emitted[output], [.. grads.Select(g => emitted[g])]));
+            return LinqExpression.Block(locals, statements);
+        }
+
+        // Methods of ChunkSize nodes each; a value read outside the method computing it (and every input and output)
+        // has a slot in the shared array.
+        var chunkOf = new Dictionary<Expr, int>(Identity.Instance);
+        foreach (var x in inputs) chunkOf[x] = -1;
+        for (var k = 0; k < steps.Count; k++) chunkOf[steps[k]] = k / ChunkSize;
+        var slotOf = new Dictionary<Expr, int>(Identity.Instance);
+        foreach (var x in inputs) slotOf.TryAdd(x, slotOf.Count);
+        foreach (var o in outputs)
+            if (!constants.ContainsKey(o)) slotOf.TryAdd(o, slotOf.Count);
+        foreach (var node in steps)
+            foreach (var i in node.Inputs)
+                if (chunkOf.TryGetValue(i, out var c) && c != chunkOf[node]) slotOf.TryAdd(i, slotOf.Count);
+
+        var shared = LinqExpression.Variable(typeof(double[]), "shared");
+        var pool = LinqExpression.Property(null, typeof(System.Buffers.ArrayPool<double>), nameof(System.Buffers.ArrayPool<double>.Shared));
+        locals.Add(shared);
+        statements.Add(LinqExpression.Assign(shared, LinqExpression.Call(pool, Rent, LinqExpression.Constant(slotOf.Count))));
+        for (var k = 0; k < inputs.Length; k++)
+            statements.Add(LinqExpression.Assign(LinqExpression.ArrayAccess(shared, LinqExpression.Constant(slotOf[inputs[k]])), inputValues[k]));
+        var s = LinqExpression.Parameter(typeof(double[]), "shared");
+        for (var start = 0; start < steps.Count; start += ChunkSize)
+        {
+            var chunkLocals = new List<ParameterExpression>();
+            var chunk = new List<LinqExpression>();
+            var emitted = new Dictionary<Expr, LinqExpression>(constants, Identity.Instance);
+            for (var k = start; k < Math.Min(start + ChunkSize, steps.Count); k++)
+            {
+                var node = steps[k];
+                var inputsOf = node.Inputs;
+                for (var i = 0; i < inputsOf.Length; i++)
+                {
+                    if (!emitted.TryGetValue(inputsOf[i], out var arg))
+                    {
+                        // Read from the shared array once per method.
+                        var read = LinqExpression.Variable(typeof(double));
+                        chunkLocals.Add(read);
+                        chunk.Add(LinqExpression.Assign(read, LinqExpression.ArrayIndex(s, LinqExpression.Constant(slotOf[inputsOf[i]]))));
+                        emitted[inputsOf[i]] = arg = read;
+                    }
+                    args[i] = arg;
+                }
+                var local = LinqExpression.Variable(typeof(double));
+                chunkLocals.Add(local);
+                chunk.Add(LinqExpression.Assign(local, Kernel(node.Op!, args.AsSpan(0, inputsOf.Length))));
+                emitted[node] = local;
+                if (slotOf.TryGetValue(node, out var slot))
+                    chunk.Add(LinqExpression.Assign(LinqExpression.ArrayAccess(s, LinqExpression.Constant(slot)), local));
+            }
+            chunk.Add(LinqExpression.Empty());
+            var method = LinqExpression.Lambda<Action<double[]>>(LinqExpression.Block(chunkLocals, chunk), s).Compile();
+            statements.Add(LinqExpression.Invoke(LinqExpression.Constant(method), shared));
+        }
+        LinqExpression Read(Expr o) => constants.TryGetValue(o, out var c) ? c : LinqExpression.ArrayIndex(shared, LinqExpression.Constant(slotOf[o]));
+        var results = outputs.Select(o => (LinqExpression)LinqExpression.Variable(typeof(double))).ToList();
+        for (var k = 0; k < outputs.Count; k++)
+        {
+            locals.Add((ParameterExpression)results[k]);
+            statements.Add(LinqExpression.Assign(results[k], Read(outputs[k])));
+        }
+        statements.Add(LinqExpression.Call(pool, Return, shared, LinqExpression.Constant(false)));
+        statements.Add(result(results[0], results.Skip(1).ToArray()));
         return LinqExpression.Block(locals, statements);
     }
 
