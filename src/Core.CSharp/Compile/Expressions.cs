@@ -302,6 +302,8 @@ internal static class LambdaTranslation
     private static void Children(LinqExpression node, LambdaExpression lambda, List<LinqExpression> children)
     {
         UnsupportedExpressionException Unsupported(string what, string fix) => new(node.NodeType, what, Describe(node), Describe(lambda), fix);
+        if (node.NodeType.ToString().EndsWith("Assign", StringComparison.Ordinal))
+            throw Unsupported($"An assignment ({node.NodeType})", "A traced lambda cannot change variables: compute the value as one expression." + ByGraph);
         switch (node)
         {
             case ParameterExpression p:
@@ -383,9 +385,6 @@ internal static class LambdaTranslation
             case BinaryExpression or UnaryExpression:
                 break;
         }
-        if (node.NodeType is ExpressionType.Assign or ExpressionType.PreIncrementAssign or ExpressionType.PostIncrementAssign
-            or ExpressionType.PreDecrementAssign or ExpressionType.PostDecrementAssign || node.NodeType.ToString().EndsWith("Assign", StringComparison.Ordinal))
-            throw Unsupported($"An assignment ({node.NodeType})", "A traced lambda cannot change variables: compute the value as one expression." + ByGraph);
         throw Unsupported($"A {node.NodeType} node", Surface + ByGraph);
     }
 
