@@ -360,6 +360,18 @@ internal static class ScalarEmitter
     {
         switch (op)
         {
+            // The four arithmetic ops and square are single IEEE operations (their scalar Apply is a + b, …, x * x):
+            // written as IL they give the same bits, without a call per node.
+            case AddOp:
+                return LinqExpression.Add(a[0], a[1]);
+            case SubOp:
+                return LinqExpression.Subtract(a[0], a[1]);
+            case MulOp:
+                return LinqExpression.Multiply(a[0], a[1]);
+            case DivOp:
+                return LinqExpression.Divide(a[0], a[1]);
+            case SquareOp:
+                return LinqExpression.Multiply(a[0], a[0]);
             case NegOp:
                 return LinqExpression.Negate(a[0]); // NegOp.Eval on a scalar: −x
             case WhereOp:
