@@ -96,6 +96,7 @@ CSharp.html [ "Seed000"; "Full" ]
 | [Numbers you can trust](reliability.html) | custom-op rules, the anomaly check, errors that name your line, determinism |
 | [Structured inputs](structured-inputs.html) | tuples, lists, maps and records of parameters in every combinator, `Tree` for optimizer steps, choosing inputs with `argnums` and `names`, Jacobians and Hessians in blocks |
 | [Shapes, selection and linear algebra](shapes-selection-linear-algebra.html) | least squares through `solve` and its gradient, a Gaussian log-likelihood differentiated by its covariance (`logdet`, `solve`, a Cholesky parameterisation trained by gradient steps), reshape, concat and slice, broadcasting, `where` and `maximum`, `logSumExp` along an axis, the errors for a singular matrix and a shape mismatch |
+| [C# expression trees, compiled](expression-trees.html) | `AD.CompileGrad` of a C# lambda to a delegate of straight-line code (the graph path's bits, about hand-written speed), what a lambda may contain, captured variables read once, `?:` as `where`, the errors, `AD.CompileScalarGrad` of scalar graphs built with `Expr` |
 | [Training on the digits](training-digits.html) | a one-hidden-layer MLP trained on a real data set (the UCI digits) as a fold over epochs with `Optim.step` on a record of parameters, `Optim.fit`, the data-parallel batch gradient, evaluation without differentiation, loss and accuracy curves (OxyPlot SVG), a confusion matrix |
 
 The [API reference](reference/index.html) is generated from the libraries' XML docs.
