@@ -146,7 +146,9 @@ value and gradient):
 
 These are rough figures from a busy shared machine (`Benchmarks --loop W1.ExpressionTreeGrad 4` and the other rows;
 bench/run.sh measures them with BenchmarkDotNet on a quiet one): the delegate runs at about 1.5× the hand-written
-code and some 15× faster than tracing.
+code and some 15× faster than tracing. They are steady-state figures: the ops' scalar functions the delegate calls are
+compiled by .NET's tiered JIT, so for the first fraction of a second after a process starts (until the runtime has
+recompiled them optimised) a delegate, like the graph path, runs several times slower.
 
 Compiling costs a translation, a gradient graph and the JIT: about 0.1 s for W1's 1000 ops, so the delegate pays for
 itself after some thousand calls; for a function called a few times, `AD.ValueAndGrad` is the cheaper way. What it

@@ -487,6 +487,27 @@ let ``a lambda nesting 100 000 additions translates, and a 10 000-op chain compi
     let eg = AD.Gradients(graphChain, start)[0]
     Assert.That((bits v, bits g), Is.EqualTo((bits (graphChain.Value.ToScalar()), bits (eg.Value.ToScalar()))))
 
+let ``a delegate is thread-safe: 8 threads calling one long (split) delegate get the bits of one thread`` () =
+    let x = Expression.Parameter(typeof<float>, "x")
+    let mutable e = x :> Expression
+
+    for i in 0..1_999 do
+        e <-
+            match i % 4 with
+            | 0 -> Expression.Add(e, Expression.Multiply(x, c 0.001)) :> Expression
+            | 1 -> call "Tanh" [ e ]
+            | 2 -> call "Sin" [ Expression.Multiply(e, c 1.5) ]
+            | _ -> call "Exp" [ Expression.Multiply(e, c 0.5) ]
+
+    let df = AD.CompileGrad(Expression.Lambda<Func<float, float>>(e, [| x |]))
+    let points = Array.init 400 (fun k -> -2.0 + float k / 100.0)
+    let one = points |> Array.map (fun p -> let struct (v, g) = df.Invoke p in bits v, bits g)
+    let many = Array.zeroCreate points.Length
+    Threading.Tasks.Parallel.For(0, points.Length, Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = 8), fun k ->
+        let struct (v, g) = df.Invoke points[k]
+        many[k] <- (bits v, bits g)) |> ignore
+    Assert.That(many, Is.EqualTo one)
+
 let ``the emitter compiles scalar graphs built with Expr, with the graph path's bits`` () =
     let f (x: Expr) (y: Expr) = Expr.Sigmoid(x * y) + Expr.Softplus(x - y) * Expr.Erf y + Expr.Clamp(x, -0.5, 0.5)
     let df = AD.CompileScalarGrad(Func<Expr, Expr, Expr> f)
@@ -532,5 +553,6 @@ let tests =
         testCase "a double[] lambda: the length is the highest index + 1, or the one given; the gradient has that length" ``a double[] lambda: the length is the highest index + 1, or the one given; the gradient has that length``
         testCase "every unsupported node kind is refused, naming the node, where it is in the lambda, and the fix" ``every unsupported node kind is refused, naming the node, where it is in the lambda, and the fix``
         testCase "a lambda nesting 100 000 additions translates, and a 10 000-op chain compiles to the graph path's bits" ``a lambda nesting 100 000 additions translates, and a 10 000-op chain compiles to the graph path's bits``
+        testCase "a delegate is thread-safe: 8 threads calling one long (split) delegate get the bits of one thread" ``a delegate is thread-safe: 8 threads calling one long (split) delegate get the bits of one thread``
         testCase "the emitter compiles scalar graphs built with Expr, with the graph path's bits" ``the emitter compiles scalar graphs built with Expr, with the graph path's bits``
     ]
