@@ -508,6 +508,28 @@ let ``a delegate is thread-safe: 8 threads calling one long (split) delegate get
         many[k] <- (bits v, bits g)) |> ignore
     Assert.That(many, Is.EqualTo one)
 
+let ``an op whose scalar function only forwards to a kernel is compiled as a call to that kernel, others through the op`` () =
+    let applyOf (op: Op) =
+        nonNull (op.GetType().GetMethod("Apply", Reflection.BindingFlags.Instance ||| Reflection.BindingFlags.NonPublic, null, [| typeof<float> |], null))
+
+    for op, kernel in
+        [
+            ExpOp.Instance :> Op, "Exp"
+            LogOp.Instance, "Log"
+            SinOp.Instance, "Sin"
+            CosOp.Instance, "Cos"
+            TanhOp.Instance, "Tanh"
+            SigmoidOp.Instance, "Sigmoid"
+            SqrtOp.Instance, "Sqrt"
+            AbsOp.Instance, "Abs"
+        ] do
+        match ScalarEmitter.ForwardedKernel(applyOf op) with
+        | null -> Assert.Fail $"{op.Name}: no forwarded kernel found"
+        | m -> Assert.That(m.Name, Is.EqualTo kernel, op.Name)
+
+    for op in [ PowOp.For 3.0 :> Op; SignOp.Instance; ClampOp(-1.0, 1.0) ] do
+        Assert.That(ScalarEmitter.ForwardedKernel(applyOf op), Is.Null, op.Name)
+
 let ``the emitter compiles scalar graphs built with Expr, with the graph path's bits`` () =
     let f (x: Expr) (y: Expr) = Expr.Sigmoid(x * y) + Expr.Softplus(x - y) * Expr.Erf y + Expr.Clamp(x, -0.5, 0.5)
     let df = AD.CompileScalarGrad(Func<Expr, Expr, Expr> f)
@@ -554,5 +576,6 @@ let tests =
         testCase "every unsupported node kind is refused, naming the node, where it is in the lambda, and the fix" ``every unsupported node kind is refused, naming the node, where it is in the lambda, and the fix``
         testCase "a lambda nesting 100 000 additions translates, and a 10 000-op chain compiles to the graph path's bits" ``a lambda nesting 100 000 additions translates, and a 10 000-op chain compiles to the graph path's bits``
         testCase "a delegate is thread-safe: 8 threads calling one long (split) delegate get the bits of one thread" ``a delegate is thread-safe: 8 threads calling one long (split) delegate get the bits of one thread``
+        testCase "an op whose scalar function only forwards to a kernel is compiled as a call to that kernel, others through the op" ``an op whose scalar function only forwards to a kernel is compiled as a call to that kernel, others through the op``
         testCase "the emitter compiles scalar graphs built with Expr, with the graph path's bits" ``the emitter compiles scalar graphs built with Expr, with the graph path's bits``
     ]

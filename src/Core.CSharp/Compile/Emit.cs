@@ -174,9 +174,10 @@ public static partial class AD
 /// Emits a scalar graph's value and gradient as one System.Linq.Expressions block of straight-line code over double
 /// locals: the gradient graph comes from the ops' reverse rules (<see cref="Reverse.Gradients"/>), the nodes of both
 /// are taken once each in one topological order (shared nodes are computed once), and every node is computed by its
-/// op's own scalar function: an element-wise op's <c>Apply(double)</c>, a binary one's <c>Apply(double, double)</c>
-/// (called on the op instance, so the JIT inlines the library's kernels), negation and <c>where</c> as the ops' scalar
-/// paths write them, any other op through its <see cref="Op.Eval"/> on scalars. So the delegate gives the graph path's
+/// op's own scalar function: an element-wise op's <c>Apply(double)</c> (or the static kernel it forwards to, see
+/// <see cref="ForwardedKernel"/>), a binary one's <c>Apply(double, double)</c> (the four arithmetic ops and square as
+/// the single IEEE operations they are), negation and <c>where</c> as the ops' scalar paths write them, any other op
+/// through its <see cref="Op.Eval"/> on scalars. So the delegate gives the graph path's
 /// bits. The block is flat (one assignment per node), so neither this code nor LINQ's compiler recurses over depth; a
 /// program of more than <see cref="ChunkSize"/> nodes is split into methods of that many (see there).
 /// </summary>
@@ -377,7 +378,12 @@ internal static class ScalarEmitter
             case WhereOp:
                 return LinqExpression.Condition(LinqExpression.NotEqual(a[0], LinqExpression.Constant(0.0)), a[1], a[2]); // c ≠ 0 ? a : b, NaN choosing a
             case ElementwiseOp:
-                return LinqExpression.Call(LinqExpression.Constant(op, op.GetType()), ScalarFunction(op.GetType(), 1), a[0]);
+            {
+                var apply = ScalarFunction(op.GetType(), 1);
+                return ForwardedKernel(apply) is { } kernel
+                    ? LinqExpression.Call(kernel, a[0])
+                    : LinqExpression.Call(LinqExpression.Constant(op, op.GetType()), apply, a[0]);
+            }
             case BinaryElementwiseOp:
                 return LinqExpression.Call(LinqExpression.Constant(op, op.GetType()), ScalarFunction(op.GetType(), 2), a[0], a[1]);
             default:
@@ -390,6 +396,44 @@ internal static class ScalarEmitter
         op.GetMethod("Apply", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, null,
             arity == 1 ? [typeof(double)] : [typeof(double), typeof(double)], null)
         ?? throw new InvalidOperationException($"Internal error: {op.Name} has no scalar Apply of {arity} argument(s).");
+
+    /// <summary>
+    /// The static method an op's scalar function only forwards to (its whole body <c>=&gt; Kernel(x)</c>, as
+    /// <c>ExpOp.Apply</c>'s is <c>ElementwiseMath.Exp(x)</c>), read from the method's IL; null for any other body. The
+    /// delegate then calls the kernel itself, the same method with the same argument, so the bits cannot differ; and
+    /// the JIT inlines it into the delegate when it compiles it, where a call through the op would run at the tiered
+    /// JIT's first, unoptimised tier until the runtime recompiles the op's method.
+    /// </summary>
+    internal static MethodInfo? ForwardedKernel(MethodInfo apply)
+    {
+        const byte Nop = 0x00, LdArg1 = 0x03, Call = 0x28, Ret = 0x2A;
+        var il = apply.GetMethodBody()?.GetILAsByteArray();
+        if (il is null) return null;
+        var k = 0;
+        void SkipNops()
+        {
+            while (k < il.Length && il[k] == Nop) k++;
+        }
+        SkipNops();
+        if (k >= il.Length || il[k++] != LdArg1) return null;
+        SkipNops();
+        if (k + 5 > il.Length || il[k] != Call) return null;
+        var token = BitConverter.ToInt32(il, k + 1);
+        k += 5;
+        SkipNops();
+        if (k != il.Length - 1 || il[k] != Ret) return null;
+        try
+        {
+            return apply.Module.ResolveMethod(token) is MethodInfo { IsStatic: true, ContainsGenericParameters: false } m
+                && m.ReturnType == typeof(double) && m.GetParameters() is [{ ParameterType: var t }] && t == typeof(double)
+                ? m
+                : null;
+        }
+        catch (ArgumentException)
+        {
+            return null; // a token this module cannot resolve on its own: call the op instead
+        }
+    }
 
     private static double Eval1(Op op, double a) => op.Eval([Value.Scalar(a)]).ToScalar();
 
