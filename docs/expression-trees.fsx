@@ -138,20 +138,20 @@ value and gradient):
 
 | W1, value and gradient | time per call | per op |
 |---|---:|---:|
-| hand-written (Math.Tanh, Exp, Sin, Cos) | 30–34 µs | 30–34 ns |
-| hand-written on the library's scalar kernels | 30 µs | 30 ns |
-| `AD.CompileGrad` of the chain as an expression tree | 45–48 µs | 45–48 ns |
-| `AD.CompileScalarGrad` of the chain built with `Expr` | 42 µs | 42 ns |
-| `AD.ValueAndGrad`, traced on every call | 690 µs | 690 ns |
+| hand-written (Math.Tanh, Exp, Sin, Cos, a tape of doubles) | 18.3 µs | 18 ns |
+| `AD.CompileGrad` of the chain as an expression tree | 19.6 µs | 20 ns |
+| `AD.CompileScalarGrad` of the chain built with `Expr` | 20.6 µs | 21 ns |
+| `AD.ValueAndGrad`, traced on every call (issue 12's figure) | 136 µs | 136 ns |
 
-These are rough figures from a busy shared machine (`Benchmarks --loop W1.ExpressionTreeGrad 4` and the other rows;
-bench/run.sh measures them with BenchmarkDotNet on a quiet one): the delegate runs at about 1.5× the hand-written
-code and some 15× faster than tracing. They are steady-state figures: the ops' scalar functions the delegate calls are
-compiled by .NET's tiered JIT, so for the first fraction of a second after a process starts (until the runtime has
-recompiled them optimised) a delegate, like the graph path, runs several times slower.
+BenchmarkDotNet's default job on a busy shared machine (`Benchmarks --filter '*W1_*'`; bench/run.sh measures them
+on a quiet one): the delegate runs within about 1.1× the hand-written code (the target was 1.5×), some 7× faster than
+tracing. The hand-written code on the library's own scalar kernels instead of Math's runs about as fast as on Math's,
+so the difference is the emitter's. These are steady-state figures: the kernels are compiled by .NET's tiered JIT, so
+for the first fraction of a second after a process starts (until the runtime has recompiled them optimised) a
+delegate, like the graph path, runs several times slower; BenchmarkDotNet's `--quick` job measures that phase.
 
 Compiling costs a translation, a gradient graph and the JIT: about 0.1 s for W1's 1000 ops, so the delegate pays for
-itself after some thousand calls; for a function called a few times, `AD.ValueAndGrad` is the cheaper way. What it
+itself after about a thousand calls; for a function called a few times, `AD.ValueAndGrad` is the cheaper way. What it
 cannot do is what tracing does: branch on values (`if (x.Value > 0)`), loop a data-dependent number of times, or
 take tensors; compile scalar code, trace the rest.
 *)
