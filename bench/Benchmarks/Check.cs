@@ -68,6 +68,13 @@ public static class Check
             var err = Math.Max(Rel(v.ToScalar(), hv), Rel(g.ToScalar(), hg));
             Expect(failures, "W1", err, double.IsFinite(g.ToScalar()) && g.ToScalar() != 0);
             doc["W1"] = new { value = v.ToScalar(), grad = g.ToScalar(), hand_value = hv, hand_grad = hg, rel_diff = err };
+            // The compiled delegates: the library's bits exactly, so the hand-written code within the same tolerance.
+            var (ev, eg) = AD.CompileGrad(ScalarChain.BuildExpression())(ScalarChain.X0);
+            var (sv, sg) = AD.CompileScalarGrad(ScalarChain.Build)(ScalarChain.X0);
+            var derr = Math.Max(Math.Max(Rel(ev, hv), Rel(eg, hg)), Math.Max(Rel(sv, hv), Rel(sg, hg)));
+            Expect(failures, "W1 delegates", derr,
+                ev.Equals(v.ToScalar()) && eg.Equals(g.ToScalar()) && sv.Equals(v.ToScalar()) && sg.Equals(g.ToScalar()));
+            doc["W1_delegates"] = new { expression_tree_value = ev, expression_tree_grad = eg, scalar_graph_value = sv, scalar_graph_grad = sg, rel_diff = derr };
         }
         // W2
         {
