@@ -9,7 +9,7 @@ namespace Functional.Autodiff;
 /// A graph flattened once into a program: instructions (an op, the slots of its arguments, the slot of its result)
 /// over numbered slots, in one topological order. Slots are laid out as the inputs, then the constants (the nodes
 /// that carry a value when the program is built, hoisted once), then one per instruction. Every instruction runs its
-/// op's own forward kernel (<see cref="Op.Eval"/>, <see cref="Op.EvalInto"/> into a buffer, or for a scalar the very
+/// op's own forward kernel (<see cref="Op.Eval"/>, <see cref="Op.EvalInto(System.ReadOnlySpan{Value}, double[])"/> into a buffer, or for a scalar the very
 /// function Eval applies), so a program gives the graph's numbers bit for bit. This is the engine's one evaluator of
 /// flattened graphs: compiled functions (<see cref="Compiled"/>) and the library ops' compiled VJP rules
 /// (<see cref="CompiledVjp"/>) both run it.

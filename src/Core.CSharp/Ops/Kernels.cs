@@ -26,6 +26,13 @@ internal static class Kernels
         return Gemm.Multiply(a, transposeA, b, transposeB, m, k, n, ProductKernels.Threads);
     }
 
+    /// <summary><see cref="MatMul"/> into <paramref name="c"/> (m·n elements, overwritten; never an input): the same bits.</summary>
+    public static void MatMulInto(double[] a, bool transposeA, double[] b, bool transposeB, double[] c, int m, int k, int n)
+    {
+        if (ProductKernels.Native is { } blas) blas.Multiply(a, transposeA, b, transposeB, m, k, n).CopyTo(c, 0);
+        else Gemm.Into(a, transposeA, b, transposeB, c, m, k, n, ProductKernels.Threads);
+    }
+
     /// <summary>
     /// y = A·x for A (m×n): each y_i the fma chain over j in order, the bits of <see cref="MatMul"/> with x as an
     /// n×1 matrix (see Gemm.cs). Column-major, so y is swept once per eight columns, a vector of rows at a time.

@@ -83,7 +83,7 @@ public abstract class Op
     }
 
     /// <summary>
-    /// True when <see cref="EvalInto"/> writes the result straight into the caller's storage (no array of its own):
+    /// True when <see cref="EvalInto(ReadOnlySpan{Value}, double[])"/> writes the result straight into the caller's storage (no array of its own):
     /// a compiled program then gives the op a buffer it reuses from call to call.
     /// </summary>
     internal virtual bool WritesInto => false;
@@ -94,6 +94,13 @@ public abstract class Op
     /// default runs <see cref="Eval"/> and copies.
     /// </summary>
     internal virtual void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) => Eval(x).Span.CopyTo(dest);
+
+    /// <summary>
+    /// <see cref="EvalInto(ReadOnlySpan{Value}, Span{double})"/> into a whole array (a compiled program's buffer, of the
+    /// output's size exactly), for kernels that need the array itself: the matrix product splits its work over threads,
+    /// which cannot share a span. The default writes through the span.
+    /// </summary>
+    internal virtual void EvalInto(ReadOnlySpan<Value> x, double[] dest) => EvalInto(x, dest.AsSpan());
 
     /// <summary>Builds the cotangent-or-tangent sum, treating null as zero.</summary>
     protected static Expr? AddOrNull(Expr? a, Expr? b) => a is null ? b : b is null ? a : a + b;

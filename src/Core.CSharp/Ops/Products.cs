@@ -155,6 +155,16 @@ public sealed class MatMulOp : BilinearOp
         return Value.Own(Shape.Matrix(m, n), Kernels.MatMul(x[0].Storage, TransposeA, x[1].Storage, TransposeB, m, k, n));
     }
 
+    internal override bool WritesInto => true;
+
+    /// <summary>The same product as <see cref="Eval"/>, written into a compiled program's buffer (same kernel, same bits).</summary>
+    internal override void EvalInto(ReadOnlySpan<Value> x, double[] dest)
+    {
+        Shape a = x[0].Shape, b = x[1].Shape;
+        int m = TransposeA ? a.Cols : a.Rows, k = TransposeA ? a.Rows : a.Cols, n = TransposeB ? b.Rows : b.Cols;
+        Kernels.MatMulInto(x[0].Storage, TransposeA, x[1].Storage, TransposeB, dest, m, k, n);
+    }
+
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => i == 0
         // op(A)‾ = Ȳ op(B)ᵀ; A's own cotangent is that, or its transpose op(B) Ȳᵀ when A enters transposed.
