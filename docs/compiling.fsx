@@ -107,6 +107,21 @@ Compiling costs about one uncompiled call plus building the program (millisecond
 scalar chains and small vectors gain most (several times faster), large element-wise work gains the allocations of
 its intermediates, and a gradient dominated by matrix products runs at the products' speed either way.
 
+Measured with `bench/` (BenchmarkDotNet's default job, one thread, a 2-core AMD EPYC VM; hand-written is plain C#
+doing the same arithmetic, PyTorch 1.13 eager float64 with OpenBLAS, best of its repeats):
+
+| gradient of | uncompiled | compiled | hand-written | PyTorch | compile (trace, program, first call; rough) |
+|---|---:|---:|---:|---:|---:|
+| W1: a chain of 1000 scalar ops | 237 µs | 26.7 µs | 17.9 µs | 5.4 ms | ≈ 18 ms |
+| W2: 3·xᵀ(w + 2)², 3-vectors | 1.74 µs | 242 ns | 9.4 ns | 42.5 µs | ≈ 1.6 ms |
+| W3: an MLP, batch 64, 784 → 256 → 10 | 2.12 ms | 1.75 ms | 1.94 ms | 1.53 ms | ≈ 11 ms |
+| W4: sum(tanh(x)·exp(−x²)), 10⁶ elements | 33.7 ms | 13.6 ms | 20.9 ms | 20.4 ms | ≈ 22 ms |
+
+W4's compiled gradient allocates its result only (8 MB, against 128 MB uncompiled), and fuses the element-wise
+chain, which is why it beats hand-written code that allocates its three arrays per call; W1 through the
+[expression-tree delegate](expression-trees.html) takes 19.2 µs. Compiling costs milliseconds and saves per call, so it pays after one or
+two calls for W4, about 30 for W3, about 90 for W1 and about a thousand for W2: compile what runs in a loop.
+
 ## In C#
 
 `Compiled` has the same overloads as `AD` and returns the same delegate types, so switching is one word:
