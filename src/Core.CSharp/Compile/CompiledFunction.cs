@@ -67,9 +67,6 @@ internal sealed class CompiledFunction<TIn, TTraced>
         singleLeaf = AD.Traced<TIn, TTraced>.IsSingleLeaf(wrt);
     }
 
-    /// <summary>How many programs the cache holds now (for tests).</summary>
-    internal int ProgramCount => Volatile.Read(ref entries).Length;
-
     /// <summary>The main program of every cached entry (for tests).</summary>
     internal Program[] Programs => Array.ConvertAll(Volatile.Read(ref entries), e => e.Main);
 

@@ -247,7 +247,7 @@ internal static class ScalarEmitter
         var constants = new Dictionary<Expr, LinqExpression>(Identity.Instance);
         var depends = new HashSet<Expr>(Identity.Instance);
         foreach (var x in inputs) depends.Add(x);
-        foreach (var node in TopologicalOrder([output, .. grads]))
+        foreach (var node in Graph.PostOrder([output, .. grads], inputs.AsSpan()))
         {
             if (depends.Contains(node) || constants.ContainsKey(node)) continue;
             var inputsOf = node.Inputs;
@@ -257,7 +257,7 @@ internal static class ScalarEmitter
             {
                 if (!node.HasValue)
                     throw new ArgumentException(UserCode.Mark(
-                        $"{combinator}: the graph reads variable '{FirstUnbound(node).Name}', which has no value and is not an input: list it among the inputs, or give it a value (it is then a constant)."), "inputs");
+                        $"{combinator}: the graph reads variable '{node.FirstUnboundVariable().Name}', which has no value and is not an input: list it among the inputs, or give it a value (it is then a constant)."), "inputs");
                 // Computed now, by the ops themselves; only a scalar can be read by the emitted code.
                 if (node.Shape.IsScalar) constants[node] = LinqExpression.Constant(node.Value.ToScalar());
                 continue;
@@ -455,36 +455,4 @@ internal static class ScalarEmitter
         new(combinator, node.Shape,
             $"The emitter compiles graphs whose nodes are all scalars, but {(node.Op?.Name ?? "the variable")} `{Export.Text.Render(node)}`" +
             $"{(ReferenceEquals(node, reader) ? "" : $", read by {reader.Op!.Name}")} is {node.Shape}: use AD.ValueAndGrad for graphs of tensors.");
-
-    private static Var FirstUnbound(Expr node)
-    {
-        foreach (var n in Graph.PostOrder(node))
-            if (n is Var v && !v.HasValue) return v;
-        throw new InvalidOperationException("Internal error: a node without a value has no unbound variable under it.");
-    }
-
-    /// <summary>The nodes under all the roots once each, inputs first (iterative).</summary>
-    private static List<Expr> TopologicalOrder(IEnumerable<Expr> roots)
-    {
-        var order = new List<Expr>();
-        var entered = new HashSet<Expr>(Identity.Instance);
-        var stack = new Stack<(Expr Node, int Next)>();
-        foreach (var root in roots)
-        {
-            if (!entered.Add(root)) continue;
-            stack.Push((root, 0));
-            while (stack.Count > 0)
-            {
-                var (node, next) = stack.Pop();
-                var inputs = node.Inputs;
-                if (next < inputs.Length)
-                {
-                    stack.Push((node, next + 1));
-                    if (entered.Add(inputs[next])) stack.Push((inputs[next], 0));
-                }
-                else order.Add(node);
-            }
-        }
-        return order;
-    }
 }

@@ -179,16 +179,8 @@ internal sealed class Program
     /// <exception cref="UnboundVariableException">A graph reads a variable that is not an input and has no value.</exception>
     public static Program Build(ReadOnlySpan<Var> inputs, ReadOnlySpan<Expr> results, bool plan = true)
     {
-        // One topological order over all the results: each result's post-order, skipping the nodes met already.
-        var seen = new HashSet<Expr>(Identity.Instance);
-        var order = new List<Expr>();
-        foreach (var v in inputs) seen.Add(v);
-        foreach (var r in results)
-        {
-            using var sorted = new SortedGraph(r);
-            foreach (var node in sorted.Order)
-                if (seen.Add(node)) order.Add(node);
-        }
+        // One topological order over all the results, the inputs left out.
+        var order = Graph.PostOrder(results, inputs);
 
         // Slots: the inputs, then the constants, then the instructions' results.
         var slotOf = new Dictionary<Expr, int>(Identity.Instance);
@@ -357,24 +349,6 @@ internal sealed class Program
 
     /// <summary>Runs the program on the inputs set in <paramref name="frame"/>; the outputs are then read from it.</summary>
     public void Run(Frame frame) => Execute(frame.Slots, frame.Registers, frame.Buffers, frame.Args, frame.Steps);
-
-    /// <summary>Runs the program once on <paramref name="inputs"/> and returns its outputs (a one-off run).</summary>
-    public Value[] Run(ReadOnlySpan<Value> inputs)
-    {
-        var frame = Rent();
-        try
-        {
-            for (var k = 0; k < inputs.Length; k++) SetInput(frame, k, inputs[k]);
-            Run(frame);
-            var result = new Value[outputs.Length];
-            for (var k = 0; k < result.Length; k++) result[k] = Output(frame, k);
-            return result;
-        }
-        finally
-        {
-            Return(frame);
-        }
-    }
 
     // ------------------------------------------------------------------ plain runs, in the caller's scratch
 

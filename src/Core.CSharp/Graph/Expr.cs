@@ -87,7 +87,8 @@ public abstract partial class Expr
         return new UnboundVariableException(FirstUnboundVariable());
     }
 
-    private Var FirstUnboundVariable()
+    /// <summary>The first variable without a value under this node (post-order); for the errors that name it.</summary>
+    internal Var FirstUnboundVariable()
     {
         foreach (var node in Graph.PostOrder(this))
             if (node is Var v && !v.HasValue) return v;
@@ -189,6 +190,36 @@ public static partial class Graph
         Guard.NotNull(root);
         using var sorted = new SortedGraph(root);
         return sorted.Order.ToArray();
+    }
+
+    /// <summary>
+    /// Every node under any of <paramref name="roots"/> once, inputs before the nodes that read them, except the nodes of
+    /// <paramref name="skip"/> (and what lies under them): one order for several graphs that share nodes, such as a value
+    /// and its gradients. Iterative.
+    /// </summary>
+    internal static List<Expr> PostOrder(ReadOnlySpan<Expr> roots, ReadOnlySpan<Var> skip)
+    {
+        var order = new List<Expr>();
+        var entered = new HashSet<Expr>(Identity.Instance);
+        foreach (var v in skip) entered.Add(v);
+        var stack = new Stack<(Expr Node, int Next)>();
+        foreach (var root in roots)
+        {
+            if (!entered.Add(root)) continue;
+            stack.Push((root, 0));
+            while (stack.Count > 0)
+            {
+                var (node, next) = stack.Pop();
+                var inputs = node.Inputs;
+                if (next < inputs.Length)
+                {
+                    stack.Push((node, next + 1));
+                    if (entered.Add(inputs[next])) stack.Push((inputs[next], 0));
+                }
+                else order.Add(node);
+            }
+        }
+        return order;
     }
 
     /// <summary>
