@@ -40,19 +40,27 @@ internal static class Kernels
     public static double[] MatVec(double[] a, int m, int n, double[] x)
     {
         var y = new double[m];
-        if (Vector512.IsHardwareAccelerated) MatVec<Vector512<double>, Lanes512>(a, m, n, x, y);
-        else if (Vector256.IsHardwareAccelerated) MatVec<Vector256<double>, Lanes256>(a, m, n, x, y);
-        else MatVec<Vector128<double>, Lanes128>(a, m, n, x, y);
+        MatVecInto(a, m, n, x, y);
         return y;
     }
 
-    private static void MatVec<V, L>(double[] a, int m, int n, double[] x, double[] y)
+    /// <summary><see cref="MatVec"/> written into <paramref name="y"/> (m elements; cleared first), the same bits.</summary>
+    public static void MatVecInto(double[] a, int m, int n, double[] x, Span<double> y)
+    {
+        y[..m].Clear();
+        if (Vector512.IsHardwareAccelerated) MatVec<Vector512<double>, Lanes512>(a, m, n, x, y);
+        else if (Vector256.IsHardwareAccelerated) MatVec<Vector256<double>, Lanes256>(a, m, n, x, y);
+        else MatVec<Vector128<double>, Lanes128>(a, m, n, x, y);
+    }
+
+    /// <summary>y += A·x, the fma chain over j in order per y_i (y zero on entry for A·x).</summary>
+    private static void MatVec<V, L>(double[] a, int m, int n, double[] x, Span<double> y)
         where V : struct
         where L : struct, ILanes<V>
     {
         if (a.Length < (long)m * n || x.Length < n || y.Length < m) throw new ArgumentException(UserCode.Mark("matvec: storage shorter than its shape."));
         ref var pa = ref MemoryMarshal.GetArrayDataReference(a);
-        ref var py = ref MemoryMarshal.GetArrayDataReference(y);
+        ref var py = ref MemoryMarshal.GetReference(y);
         nint w = L.Count, rows = m;
         var j = 0;
         for (; j + 8 <= n; j += 8)
@@ -97,9 +105,15 @@ internal static class Kernels
     public static double[] VecMat(double[] v, double[] a, int m, int n)
     {
         var y = new double[n];
+        VecMatInto(v, a, m, n, y);
+        return y;
+    }
+
+    /// <summary><see cref="VecMat"/> written into <paramref name="y"/> (n elements), the same bits.</summary>
+    public static void VecMatInto(double[] v, double[] a, int m, int n, Span<double> y)
+    {
         var span = a.AsSpan();
         for (var j = 0; j < n; j++) y[j] = TensorPrimitives.Dot(span.Slice(j * m, m), v);
-        return y;
     }
 
     /// <summary>The m×n matrix a·bᵀ.</summary>

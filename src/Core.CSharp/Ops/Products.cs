@@ -66,6 +66,12 @@ public sealed class MatVecOp : BilinearOp
     public override Value Eval(ReadOnlySpan<Value> x) =>
         Value.Own(Shape.Vector(x[0].Shape.Rows), Kernels.MatVec(x[0].Storage, x[0].Shape.Rows, x[0].Shape.Cols, x[1].Storage));
 
+    internal override bool WritesInto => true;
+
+    /// <summary>The same product as <see cref="Eval"/>, written into a compiled program's buffer (same kernel, same bits).</summary>
+    internal override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) =>
+        Kernels.MatVecInto(x[0].Storage, x[0].Shape.Rows, x[0].Shape.Cols, x[1].Storage, dest);
+
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>
         i == 0 ? Expr.Outer(ybar, x[1]) : Expr.Create(VecMatOp.Instance, ybar, x[0]);
@@ -89,6 +95,12 @@ public sealed class VecMatOp : BilinearOp
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x) =>
         Value.Own(Shape.Vector(x[1].Shape.Cols), Kernels.VecMat(x[0].Storage, x[1].Storage, x[1].Shape.Rows, x[1].Shape.Cols));
+
+    internal override bool WritesInto => true;
+
+    /// <summary>The same product as <see cref="Eval"/>, written into a compiled program's buffer (same kernel, same bits).</summary>
+    internal override void EvalInto(ReadOnlySpan<Value> x, Span<double> dest) =>
+        Kernels.VecMatInto(x[0].Storage, x[1].Storage, x[1].Shape.Rows, x[1].Shape.Cols, dest);
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) =>

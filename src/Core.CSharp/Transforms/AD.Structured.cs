@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 
 namespace Functional.Autodiff;
 
@@ -391,13 +392,31 @@ public static partial class AD
             return new Traced<TIn, TTraced>(def, leaves, all, wrt?.Mask(def, combinator), arg);
         }
 
-        /// <summary>The input's form with these values for the chosen leaves and zeros for the others.</summary>
+        /// <summary>
+        /// The input's form with these values for the chosen leaves and zeros for the others. The zeros are made once
+        /// per trace and shared by its results (values are immutable): a compiled function's trace lives as long as its
+        /// program, so a gradient that leaves a model's data alone does not allocate zeros of the data at every call.
+        /// </summary>
         public TIn Result(ImmutableArray<Value> chosen)
         {
             if (def is null) return LeafRule.FromValue<TIn>(chosen[0]);
             var all = new Value[leaves.Length];
-            for (int k = 0, c = 0; k < all.Length; k++) all[k] = mask is null || mask[k] ? chosen[c++] : leaves[k].ZerosLike();
+            var none = mask is null ? null : Zeros(mask);
+            for (int k = 0, c = 0; k < all.Length; k++) all[k] = none is null || mask![k] ? chosen[c++] : none[k];
             return Tree.Unflatten<TIn>(def, all);
+        }
+
+        private Value[]? zeros;
+
+        /// <summary>Zeros of each unchosen leaf's shape (default at the chosen ones), made on first use; a race makes equal values.</summary>
+        private Value[] Zeros(bool[] chosen)
+        {
+            if (Volatile.Read(ref zeros) is { } made) return made;
+            var z = new Value[leaves.Length];
+            for (var k = 0; k < z.Length; k++)
+                if (!chosen[k]) z[k] = leaves[k].ZerosLike();
+            Volatile.Write(ref zeros, z);
+            return z;
         }
 
         /// <summary>The leaves of <paramref name="v"/>, checked to have x's form and shapes.</summary>
