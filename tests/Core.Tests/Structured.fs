@@ -989,8 +989,10 @@ let ``a 100000-leaf array flattens, unflattens and differentiates in reasonable 
     let struct (y, g) = AD.ValueAndGrad<float[], Expr[]>(f).Invoke(xs)
     close "gradient" (xs |> Array.mapi (fun k x -> 2.0 * (1.0 + float (k % 3)) * x)) g
     close "value" [| xs |> Array.mapi (fun k x -> (1.0 + float (k % 3)) * x * x) |> Array.sum |] [| y.ToScalar() |]
+    // Not a timing test (speed is measured in bench/): a guard against a quadratic walk, which at 100000 leaves takes
+    // many minutes; about 2 s on a quiet 2-core machine, 9 s under a load of 16, so the bound is loose.
     let seconds = clock.Elapsed.TotalSeconds
-    Assert.That(seconds, Is.LessThan 5.0, "seconds")
+    Assert.That(seconds, Is.LessThan 60.0, "seconds")
 
 open Expecto
 open Functional.Autodiff.Tests.Properties
