@@ -51,6 +51,14 @@ public static class Mlp
         return Expr.SoftmaxCrossEntropy(logits, labels);
     }
 
+    /// <summary>The loss with the classes as a graph (an input of a compiled function).</summary>
+    public static Expr Loss(Expr x, Expr w1, Expr b1, Expr w2, Expr b2, Expr classes)
+    {
+        var h = Expr.Tanh(Expr.MatMul(x, w1) + b1);
+        var logits = Expr.MatMul(h, w2) + b2;
+        return Expr.SoftmaxCrossEntropy(logits, classes);
+    }
+
     public readonly record struct Gradient(double Loss, Matrix<double> W1, Vector<double> B1, Matrix<double> W2, Vector<double> B2);
 
     /// <summary>

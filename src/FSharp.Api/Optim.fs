@@ -47,6 +47,15 @@ module Optim =
             DataParallel.ValueAndGrad<'X, 'E, 'T>(Func<IReadOnlyList<'T>, Func<'E, Expr>>(fun chunk -> Func<'E, Expr>(loss chunk)), x, batch, chunks)
         l, g
 
+    /// The data-parallel gradient from a function giving one chunk's loss and gradient (a compiled function with the
+    /// chunk's data as inputs, typically): the chunks in parallel, combined in chunk order, each weighted by its share
+    /// of the batch (DataParallel.ValueAndGrad with a chunk function).
+    let parallelChunks (chunks: int) (chunkValueAndGrad: IReadOnlyList<'T> -> 'X -> float * 'X) (batch: IReadOnlyList<'T>) (x: 'X) : float * 'X =
+        let chunk =
+            Func<'X, IReadOnlyList<'T>, struct (Value * 'X)>(fun p c -> let l, g = chunkValueAndGrad c p in struct (Value.Scalar l, g))
+        let struct (l, g) = DataParallel.ValueAndGrad<'X, 'T>(chunk, x, batch, chunks)
+        l, g
+
     let private toFunc (valueAndGrad: 'X -> 'B -> float * 'X) =
         Func<'X, 'B, struct (float * 'X)>(fun p b -> let l, g = valueAndGrad p b in struct (l, g))
 

@@ -110,6 +110,18 @@ module Optim =
         chunks: int -> loss: (IReadOnlyList<'T> -> 'E -> Expr) -> batch: IReadOnlyList<'T> -> x: ^X -> float * ^X
 
     /// <summary>
+    /// The data-parallel mini-batch loss and gradient from a function that gives one chunk's loss (the mean over the
+    /// chunk) and gradient: the form for a compiled gradient with the chunk's data as inputs (one program for every
+    /// chunk of a size, see <c>compiledValueAndGrad</c>). The chunks run on the machine's cores and are combined in
+    /// chunk order, each weighted by its share of the batch, so the result is the same bits on every run; one chunk
+    /// gives the function's own result.
+    /// </summary>
+    /// <exception cref="T:System.ArgumentOutOfRangeException">chunks below 1 or above the batch's size.</exception>
+    /// <exception cref="T:Functional.Autodiff.StructureException">A chunk's gradient does not have the parameters' form and shapes.</exception>
+    /// <example><c>let vg = compiledValueAndGrad (fun (p, x, y) -> loss p x y) in Optim.parallelChunks 2 (fun c p -> let l, (g, _, _) = vg (p, inputs c, targets c) in l, g) batch p</c></example>
+    val parallelChunks: chunks: int -> chunkValueAndGrad: (IReadOnlyList<'T> -> 'X -> float * 'X) -> batch: IReadOnlyList<'T> -> x: 'X -> float * 'X
+
+    /// <summary>
     /// The training run as a lazy scan (the core's <c>Train.Steps</c>): one element per batch of every epoch, with the
     /// loss before the update and the parameters and state after it; <c>valueAndGrad p batch</c> gives the batch's loss and gradient.
     /// </summary>

@@ -222,6 +222,117 @@ let ``a cancelled token stops the data-parallel gradient`` () =
         DataParallel.ValueAndGrad<Params, ParamVars, Example>(loss, randomMlp (Random 1), randomBatch (Random 2) 4, 2, cancellationToken = cts.Token) |> ignore)
     |> ignore
 
+// ------------------------------------------------------------------ data-parallel with a compiled chunk gradient
+
+/// The MLP's loss with the chunk's inputs and classes as graphs: inputs of a compiled function.
+let private mlpLossOf (p: ParamVars) (x: Expr) (classes: Expr) =
+    let h = Expr.Tanh(Expr.MatMul(x, p["W1"]) + p["b1"])
+    Expr.SoftmaxCrossEntropy(Expr.MatMul(h, p["W2"]) + p["b2"], classes)
+
+let private inputsOf (chunk: IReadOnlyList<Example>) = Value.FromRows(chunk |> Seq.map (fun e -> e.Features) |> Array.ofSeq)
+let private classesOf (chunk: IReadOnlyList<Example>) = Value.FromArray(chunk |> Seq.map (fun e -> float e.Label) |> Array.ofSeq)
+
+/// One compiled function for every chunk: the data are inputs, the gradient is by the parameters only.
+let private compiledChunk () =
+    let vg =
+        Compiled.ValueAndGrad<struct (Params * Value * Value), struct (ParamVars * Expr * Expr)>(
+            Func<_, _>(fun (struct (p, x, y)) -> mlpLossOf p x y), Wrt.Args 0)
+    Func<Params, IReadOnlyList<Example>, struct (Value * Params)>(fun p chunk ->
+        let struct (l, struct (g, _, _)) = vg.Invoke(struct (p, inputsOf chunk, classesOf chunk))
+        struct (l, g))
+
+let ``a compiled chunk gradient with the data as inputs gives the weighted sum of its chunks bit for bit, and the graph path's numbers to rounding`` (DoNotSize seed) =
+    let rng = Random(seed)
+    let n = 1 + rng.Next 40
+    let chunks = 1 + rng.Next(min n 6)
+    let p = randomMlp rng
+    let batch = randomBatch rng n
+    let chunk = compiledChunk ()
+    let struct (l, g) = DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, chunks)
+    // The compiled chunk's gradient is the uncompiled one with the data as constants, bit for bit.
+    let parts = DataParallel.Split(batch, chunks)
+    let each = parts |> Seq.map (fun c -> chunk.Invoke(p, c)) |> Array.ofSeq
+    for c, struct (cl, cg) in Seq.zip parts each do
+        let struct (ul, ug) = AD.ValueAndGrad(mlpLoss c).Invoke p
+        Assert.That(bits (cl.ToScalar()), Is.EqualTo(bits (ul.ToScalar())), "a chunk's loss, compiled")
+        Assert.That(flat cg |> Array.map bits, Is.EqualTo(flat ug |> Array.map bits), "a chunk's gradient, compiled")
+    // Σ wₖ·gₖ in chunk order, element by element, with wₖ = nₖ / n (a weight of 1 multiplies nothing).
+    let weight k = float parts[k].Count / float n
+    let weigh k (x: float) = if weight k = 1.0 then x else weight k * x
+    let expectedLoss = each |> Array.mapi (fun k (struct (v, _)) -> weigh k (v.ToScalar())) |> Array.reduce (+)
+    let expectedGrad =
+        each |> Array.mapi (fun k (struct (_, g)) -> flat g |> Array.map (weigh k)) |> Array.reduce (Array.map2 (+))
+    Assert.That(bits l, Is.EqualTo(bits expectedLoss), "loss")
+    Assert.That(flat g |> Array.map bits, Is.EqualTo(expectedGrad |> Array.map bits), "gradient")
+    // The graph path (the weight applied in each chunk's graph): the same numbers to rounding.
+    let loss = Func<IReadOnlyList<Example>, Func<ParamVars, Expr>> mlpLoss
+    let struct (gl, gg) = DataParallel.ValueAndGrad<Params, ParamVars, Example>(loss, p, batch, chunks)
+    Assert.That(l, Is.EqualTo(gl).Within(1e-12 * (1.0 + abs gl)))
+    closeAll 1e-11 (flat g) (flat gg)
+    // Run to run: the same bits.
+    let struct (l2, g2) = DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, chunks)
+    Assert.That(bits l2, Is.EqualTo(bits l))
+    Assert.That(flat g2 |> Array.map bits, Is.EqualTo(flat g |> Array.map bits))
+
+let ``a chunk gradient function: one chunk is its own result, the sum reduction adds, and bad results are refused`` () =
+    let rng = Random 11
+    let p = randomMlp rng
+    let batch = randomBatch rng 10
+    let chunk = compiledChunk ()
+    let struct (l1, g1) = DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, 1)
+    let struct (wl, wg) = chunk.Invoke(p, batch)
+    Assert.That(bits l1, Is.EqualTo(bits (wl.ToScalar())))
+    Assert.That(flat g1 |> Array.map bits, Is.EqualTo(flat wg |> Array.map bits))
+    let struct (ls, gs) = DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, 2, LossReduction.Sum)
+    let halves = DataParallel.Split(batch, 2) |> Seq.map (fun c -> chunk.Invoke(p, c)) |> Array.ofSeq
+    let struct (a, ga), struct (b, gb) = halves[0], halves[1]
+    Assert.That(bits ls, Is.EqualTo(bits (a.ToScalar() + b.ToScalar())))
+    Assert.That(flat gs |> Array.map bits, Is.EqualTo(flat (ga + gb) |> Array.map bits))
+    // A gradient of other shapes names the leaf; a loss that is not a scalar is refused.
+    let wrongShape = Func<Params, IReadOnlyList<Example>, struct (Value * Params)>(fun p _ ->
+        struct (Value.Scalar 1.0, p.Map(fun name v -> if name = "b2" then Value.FromArray(1.0, 2.0) else v)))
+    let e = throws<StructureException> (fun () -> DataParallel.ValueAndGrad<Params, Example>(wrongShape, p, batch, 2) |> ignore)
+    Assert.That(e.Message, Does.Contain "b2")
+    let notScalar = Func<Params, IReadOnlyList<Example>, struct (Value * Params)>(fun p _ -> struct (Value.FromArray(1.0, 2.0), p))
+    throws<NonScalarOutputException> (fun () -> DataParallel.ValueAndGrad<Params, Example>(notScalar, p, batch, 2) |> ignore) |> ignore
+    throws<ArgumentOutOfRangeException> (fun () -> DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, 11) |> ignore) |> ignore
+
+let ``a compiled gradient by the parameters allocates no zeros for the data it leaves alone`` () =
+    let rng = Random 5
+    let w = Value.FromArray(0.5, -0.25, 1.0, 0.125)
+    let x = Value.FromRows(Array.init 4000 (fun _ -> Array.init 4 (fun _ -> uniform rng -1.0 1.0)))   // 128 KB
+    let vg =
+        Compiled.ValueAndGrad<struct (Value * Value), struct (Expr * Expr)>(
+            Func<_, _>(fun (struct (w, x)) -> Expr.Sum(Expr.Tanh(Expr.MatMul(x, w)))), Wrt.Args 0)
+    let struct (_, struct (_, gx)) = vg.Invoke(struct (w, x))
+    Assert.That(gx.Shape, Is.EqualTo x.Shape)
+    Assert.That(gx.ToArray() |> Array.forall (fun v -> v = 0.0), "zeros for the data")
+    let struct (_, struct (_, gx2)) = vg.Invoke(struct (w, x))
+    Assert.That(Object.ReferenceEquals(gx.Storage, gx2.Storage), "the zeros are made once per program and shared")
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    vg.Invoke(struct (w, x)) |> ignore
+    let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+    Assert.That(allocated, Is.LessThan 4096L, "bytes allocated by one call (the data are 128 KB)")
+
+let ``softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs`` () =
+    let rng = Random 3
+    let z = T.toValue (T.matrix 5 4 (fun _ _ -> uniform rng -2.0 2.0))
+    let labels = [| 0; 3; 1; 1; 2 |]
+    let classes = Value.FromArray(labels |> Array.map float)
+    let struct (v1, g1) = AD.ValueAndGrad(Func<Expr, Expr>(fun z -> Expr.SoftmaxCrossEntropy(z, labels))).Invoke z
+    let struct (v2, g2) = AD.ValueAndGrad(Func<Expr, Expr>(fun z -> Expr.SoftmaxCrossEntropy(z, Expr.Const classes))).Invoke z
+    Assert.That(bits (v2.ToScalar()), Is.EqualTo(bits (v1.ToScalar())))
+    Assert.That(g2.ToArray() |> Array.map bits, Is.EqualTo(g1.ToArray() |> Array.map bits))
+    let cvg = Compiled.ValueAndGrad<struct (Value * Value), struct (Expr * Expr)>(Func<_, _>(fun (struct (z, c)) -> Expr.SoftmaxCrossEntropy(z, c)), Wrt.Args 0)
+    let struct (v3, struct (g3, _)) = cvg.Invoke(struct (z, classes))
+    Assert.That(bits (v3.ToScalar()), Is.EqualTo(bits (v1.ToScalar())), "compiled, classes an input")
+    Assert.That(g3.ToArray() |> Array.map bits, Is.EqualTo(g1.ToArray() |> Array.map bits))
+    let e = throws<ArgumentOutOfRangeException> (fun () -> cvg.Invoke(struct (z, Value.FromArray(0.0, 3.0, 4.0, 1.0, 2.0))) |> ignore)
+    Assert.That(e.Message, Does.Contain("label 4 of row 2").And.Contain("valid: the whole numbers 0 to 3"))
+    let e = throws<ArgumentOutOfRangeException> (fun () -> cvg.Invoke(struct (z, Value.FromArray(0.0, 3.0, 1.5, 1.0, 2.0))) |> ignore)
+    Assert.That(e.Message, Does.Contain("label 1.5 of row 2"))
+    throws<ShapeMismatchException> (fun () -> Expr.SoftmaxCrossEntropy(Expr.Const z, Expr.Const(Value.FromArray(0.0, 1.0))) |> ignore) |> ignore
+
 // ------------------------------------------------------------------ the training fold
 
 /// Collects reports synchronously (Progress<T> would post them to the thread pool).
@@ -354,6 +465,10 @@ let tests =
         testCase "one chunk is the whole batch's gradient bit for bit, and the sum reduction adds the chunks" ``one chunk is the whole batch's gradient bit for bit, and the sum reduction adds the chunks``
         testCase "the data-parallel gradient refuses bad chunk counts, an empty batch and a wrong traced type" ``the data-parallel gradient refuses bad chunk counts, an empty batch and a wrong traced type``
         testCase "a cancelled token stops the data-parallel gradient" ``a cancelled token stops the data-parallel gradient``
+        testPropertyWithConfig { replay Seed with maxTest = 30 } "a compiled chunk gradient with the data as inputs gives the weighted sum of its chunks bit for bit, and the graph path's numbers to rounding" ``a compiled chunk gradient with the data as inputs gives the weighted sum of its chunks bit for bit, and the graph path's numbers to rounding``
+        testCase "a chunk gradient function: one chunk is its own result, the sum reduction adds, and bad results are refused" ``a chunk gradient function: one chunk is its own result, the sum reduction adds, and bad results are refused``
+        testCase "a compiled gradient by the parameters allocates no zeros for the data it leaves alone" ``a compiled gradient by the parameters allocates no zeros for the data it leaves alone``
+        testCase "softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs" ``softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs``
         testCase "Fit is the fold of optimizer steps over epochs of batches and reports every step" ``Fit is the fold of optimizer steps over epochs of batches and reports every step``
         testCase "Fit with the data-parallel gradient gives the same run to rounding, and a record of parameters the same bits as Params" ``Fit with the data-parallel gradient gives the same run to rounding, and a record of parameters the same bits as Params``
         testCase "a cancelled run throws OperationCanceledException before the next step; Steps keeps what was done" ``a cancelled run throws OperationCanceledException before the next step; Steps keeps what was done``

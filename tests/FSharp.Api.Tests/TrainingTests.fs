@@ -47,6 +47,19 @@ let ``parallelValueAndGrad is valueAndGrad of the whole batch: bit for bit with 
     Assert.That(l2, Is.EqualTo(l).Within(1e-14))
     Assert.That(Array.append (g2.W.ToArray()) (g2.B.ToArray()), Is.EqualTo(Array.append (g.W.ToArray()) (g.B.ToArray())).Within(1e-14))
 
+let ``parallelChunks with a compiled chunk gradient (the data as inputs) is the whole batch's gradient to rounding`` () =
+    let vg = compiledValueAndGrad (fun (l: Lin<Expr>, x: Expr, y: Expr) -> meanSquaredError (x *@ l.W + l.B) y)
+    let chunkVg (chunk: IReadOnlyList<float[] * float>) (p: Lin<Value>) =
+        let l, (g, _, _) = vg (p, matrix (chunk |> Seq.map fst), vector (chunk |> Seq.map snd))
+        l, g
+    let l, g = valueAndGrad (chunkLoss examples) p0
+    let l1, g1 = Optim.parallelChunks 1 chunkVg examples p0
+    Assert.That(BitConverter.DoubleToInt64Bits l1, Is.EqualTo(BitConverter.DoubleToInt64Bits l), "one chunk: the compiled whole batch")
+    Assert.That(bitsOf g1, Is.EqualTo(bitsOf g))
+    let l2, g2 = Optim.parallelChunks 2 chunkVg examples p0
+    Assert.That(l2, Is.EqualTo(l).Within(1e-14))
+    Assert.That(Array.append (g2.W.ToArray()) (g2.B.ToArray()), Is.EqualTo(Array.append (g.W.ToArray()) (g.B.ToArray())).Within(1e-14))
+
 let ``Optim.fit is the fold and Optim.steps the scan, reporting progress`` () =
     let opt = Optim.adam 0.05
     let vg p (batch: IReadOnlyList<float[] * float>) = valueAndGrad (chunkLoss batch) p
@@ -73,6 +86,7 @@ let tests =
     testList "TrainingTests" [
         testCase "Optim.step folds over a record of parameters with the numbers of the Params form" ``Optim.step folds over a record of parameters with the numbers of the Params form``
         testCase "parallelValueAndGrad is valueAndGrad of the whole batch: bit for bit with one chunk, to rounding with more" ``parallelValueAndGrad is valueAndGrad of the whole batch: bit for bit with one chunk, to rounding with more``
+        testCase "parallelChunks with a compiled chunk gradient (the data as inputs) is the whole batch's gradient to rounding" ``parallelChunks with a compiled chunk gradient (the data as inputs) is the whole batch's gradient to rounding``
         testCase "Optim.fit is the fold and Optim.steps the scan, reporting progress" ``Optim.fit is the fold and Optim.steps the scan, reporting progress``
         testCase "evalAt is the forward value of the model at the parameters" ``evalAt is the forward value of the model at the parameters``
     ]

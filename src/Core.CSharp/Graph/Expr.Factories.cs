@@ -584,6 +584,20 @@ public abstract partial class Expr
         return Create(SoftmaxCrossEntropyOp.Instance, logits, SoftmaxCrossEntropyOp.ClassesConstant(logits.Shape, labels));
     }
 
+    /// <summary>
+    /// Softmax cross-entropy of logits against classes given as a graph: a scalar class for a logits vector, a vector(m)
+    /// with one class per row for a logits matrix(m, n), each a whole number 0 to n − 1 stored as a double (PyTorch's
+    /// <c>cross_entropy(logits, target)</c> with the default mean reduction). Use it when the classes are an input of a
+    /// compiled function (one program for every minibatch of that size, the classes read at each call) rather than a
+    /// constant baked into the graph. No derivative flows to the classes.
+    /// </summary>
+    /// <remarks>The classes are checked (whole and in range) when the node is evaluated, with the same messages as the
+    /// integer overload's, naming the row and the valid classes.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="logits"/> or <paramref name="classes"/> is null.</exception>
+    /// <exception cref="ShapeMismatchException">The logits are a scalar, or the classes are not one per row.</exception>
+    /// <example><c>Compiled.ValueAndGrad&lt;(Params, Value, Value), (ParamVars, Expr, Expr)&gt;(t =&gt; Expr.SoftmaxCrossEntropy(Model(t.Item1, t.Item2), t.Item3), Wrt.Args(0))</c></example>
+    public static Expr SoftmaxCrossEntropy(Expr logits, Expr classes) => Create(SoftmaxCrossEntropyOp.Instance, logits, classes);
+
     /// <summary>PyTorch's <c>binary_cross_entropy_with_logits</c> (mean over elements), stable for large logits.</summary>
     public static Expr BinaryCrossEntropyWithLogits(Expr logits, Expr targets) => Create(BinaryCrossEntropyWithLogitsOp.Instance, logits, targets);
 

@@ -1,7 +1,10 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
+using System.Numerics.Tensors;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace Functional.Autodiff.Training;
@@ -65,35 +68,151 @@ public static class DataParallel
         LossReduction reduction = LossReduction.Mean, CancellationToken cancellationToken = default)
     {
         Guard.NotNull(loss);
+        AD.CheckTraced<T, TTraced>("DataParallel.ValueAndGrad");
+        // The chunk's share of the batch is applied in its graph (the pullback starts from it), so its gradient comes
+        // out weighted, with no pass over it, and the chunks' results are plainly added; one chunk has the weight 1 and
+        // is the whole batch's gradient.
+        return Run<T, TExample>((chunk, weight) =>
+        {
+            var f = loss(chunk);
+            var (value, grad) = AD.ValueAndGrad<T, TTraced>(weight == 1 ? f : p => f(p) * weight)(parameters);
+            return (value, grad);
+        }, parameters, batch, chunks, reduction, weighInGraph: true, "DataParallel.ValueAndGrad", cancellationToken);
+    }
+
+    /// <summary>
+    /// The loss of <paramref name="batch"/> and its gradient at <paramref name="parameters"/> from a function that
+    /// gives one chunk's loss and gradient, with the batch split into <paramref name="chunks"/> contiguous chunks
+    /// computed in parallel and combined in chunk order (see the remarks on <see cref="DataParallel"/>). This is the
+    /// form for a compiled gradient: make the chunk's data an input of the compiled function, so one program serves
+    /// every chunk of a size (<see cref="Compiled"/> bakes in what a function captures), and differentiate by the
+    /// parameters only (<see cref="Wrt.Args"/>), so the data's gradient is never computed.
+    /// </summary>
+    /// <typeparam name="T">The parameters' type: <see cref="Params"/> or any structure (see <see cref="Tree"/>).</typeparam>
+    /// <typeparam name="TExample">One example of the batch (any type).</typeparam>
+    /// <param name="chunkValueAndGrad">A chunk's loss (the mean over the chunk for <see cref="LossReduction.Mean"/>,
+    /// the sum for <see cref="LossReduction.Sum"/>) and its gradient at the parameters; called once per chunk, at
+    /// most one call per core at a time, so it must be thread-safe (compiled and uncompiled combinators are).</param>
+    /// <param name="parameters">Where the gradient is taken.</param>
+    /// <param name="batch">The examples.</param>
+    /// <param name="chunks">How many chunks: 1 to the batch's size (more chunks than cores only adds overhead).</param>
+    /// <param name="reduction">Whether the batch's loss is the mean (the default) or the sum of the examples' losses.</param>
+    /// <param name="cancellationToken">Stops the chunks not yet started; throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>For <see cref="LossReduction.Mean"/>, Σₖ wₖ·lossₖ and Σₖ wₖ·gradₖ with wₖ the chunk's share of the
+    /// batch (nₖ / n), added in chunk order element by element, ((w₀g₀ + w₁g₁) + w₂g₂) + …; for
+    /// <see cref="LossReduction.Sum"/> the plain sums. One chunk gives the function's own result.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunks"/> is below 1 or above the batch's size.</exception>
+    /// <exception cref="ArgumentException">The batch is empty.</exception>
+    /// <exception cref="NonScalarOutputException">A chunk's loss is not a scalar.</exception>
+    /// <exception cref="StructureException">A chunk's gradient does not have the parameters' form and shapes; the message names the leaf.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <example>
+    /// <code>
+    /// // The chunk's images and classes are inputs of the compiled function; the gradient is taken by the parameters only.
+    /// var vg = Compiled.ValueAndGrad&lt;(Params P, Value X, Value Y), (ParamVars P, Expr X, Expr Y)&gt;(
+    ///     t =&gt; Expr.SoftmaxCrossEntropy(Model(t.P, t.X), t.Y), Wrt.Args(0));
+    /// var (loss, grad) = DataParallel.ValueAndGrad&lt;Params, Digit&gt;((p, chunk) =&gt;
+    /// {
+    ///     var (l, g) = vg((p, Digits.InputsValue(chunk), Digits.ClassesValue(chunk)));
+    ///     return (l, g.P);
+    /// }, parameters, batch, chunks: 2);
+    /// </code>
+    /// </example>
+    public static (double Loss, T Grad) ValueAndGrad<T, TExample>(
+        Func<T, IReadOnlyList<TExample>, (Value Loss, T Grad)> chunkValueAndGrad, T parameters, IReadOnlyList<TExample> batch, int chunks,
+        LossReduction reduction = LossReduction.Mean, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNull(chunkValueAndGrad);
+        return Run<T, TExample>((chunk, _) => chunkValueAndGrad(parameters, chunk), parameters, batch, chunks, reduction,
+            weighInGraph: false, "DataParallel.ValueAndGrad", cancellationToken);
+    }
+
+    /// <summary>
+    /// Both overloads: the chunks in parallel, in order, then their weighted sum on this thread. With
+    /// <paramref name="weighInGraph"/>, <paramref name="chunk"/> applies the weight it is given and the results are
+    /// added plainly; otherwise it is given 1 and the weights are applied here, in the sum's one pass.
+    /// </summary>
+    private static (double Loss, T Grad) Run<T, TExample>(
+        Func<IReadOnlyList<TExample>, double, (Value Loss, T Grad)> chunk, T parameters, IReadOnlyList<TExample> batch, int chunks,
+        LossReduction reduction, bool weighInGraph, string who, CancellationToken cancellationToken)
+    {
         Guard.NotNull(parameters);
         Guard.NotNull(batch);
         if (!Enum.IsDefined(reduction))
             throw new ArgumentOutOfRangeException(nameof(reduction), reduction, UserCode.Mark($"Unknown LossReduction {reduction}."));
-        AD.CheckTraced<T, TTraced>("DataParallel.ValueAndGrad");
-        var parts = Split(batch, chunks, "DataParallel.ValueAndGrad");
-        var results = parts
-            .AsParallel().AsOrdered()
-            .WithDegreeOfParallelism(Math.Max(1, Math.Min(chunks, Environment.ProcessorCount)))
-            .WithCancellation(cancellationToken)
-            .Select(chunk =>
-            {
-                // The chunk's share of the batch is applied in its graph (the pullback starts from it), so its gradient
-                // comes out weighted, with no pass over it; one chunk has the weight 1 and is the whole batch's gradient.
-                var weight = reduction == LossReduction.Mean ? (double)chunk.Count / batch.Count : 1.0;
-                var f = loss(chunk);
-                var (value, grad) = AD.ValueAndGrad<T, TTraced>(weight == 1 ? f : p => f(p) * weight)(parameters);
-                return (Loss: value.ToScalar(), Grad: grad);
-            })
-            .ToArray();
-        // In chunk order, on this thread: ((g0 + g1) + g2) + ...
-        var (total, sum) = results[0];
-        for (var k = 1; k < results.Length; k++)
+        var parts = Split(batch, chunks, who);
+        var weights = new double[parts.Count];
+        for (var k = 0; k < weights.Length; k++)
+            weights[k] = reduction == LossReduction.Mean ? (double)parts[k].Count / batch.Count : 1.0;
+        (double Loss, T Grad)[] results;
+        try
         {
-            total += results[k].Loss;
-            sum = Tree.Zip(sum, results[k].Grad, (a, b) => a + b);
+            results = parts
+                .Select((part, k) => (Part: part, Weight: weighInGraph ? weights[k] : 1.0))
+                .AsParallel().AsOrdered()
+                .WithDegreeOfParallelism(Math.Max(1, Math.Min(chunks, Environment.ProcessorCount)))
+                .WithCancellation(cancellationToken)
+                .Select(c =>
+                {
+                    var (value, grad) = chunk(c.Part, c.Weight);
+                    if (!value.Shape.IsScalar) throw new NonScalarOutputException(who, value.Shape);
+                    return (Loss: value.ToScalar(), Grad: grad);
+                })
+                .ToArray();
         }
-        return (total, sum);
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // A chunk's own exception (a bad loss, a bad shape), as the sequential call would throw it.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        if (weighInGraph) Array.Fill(weights, 1.0);
+        return WeightedSum(parameters, results, weights, who);
     }
+
+    /// <summary>
+    /// Σₖ wₖ·lossₖ and Σₖ wₖ·gradₖ, added in chunk order element by element, ((w₀g₀ + w₁g₁) + w₂g₂) + …, in one pass
+    /// per leaf (a weight of 1 multiplies nothing, so unit weights give the plain sum's bits). The gradients are checked
+    /// against the parameters' form and shapes first.
+    /// </summary>
+    private static (double Loss, T Grad) WeightedSum<T>(T parameters, (double Loss, T Grad)[] results, double[] weights, string who)
+    {
+        if (results.Length == 1 && weights[0] == 1) return results[0];
+        var (reference, def) = Tree.Flatten(parameters);
+        var grads = new ImmutableArray<Value>[results.Length];
+        var loss = 0.0;
+        for (var k = 0; k < results.Length; k++)
+        {
+            grads[k] = Tree.Same(def, reference, results[k].Grad, who, $"gradient of chunk {k}");
+            loss = k == 0 ? Weigh(weights[0], results[0].Loss) : loss + Weigh(weights[k], results[k].Loss);
+        }
+        var sum = new Value[reference.Length];
+        for (var leaf = 0; leaf < sum.Length; leaf++)
+        {
+            var shape = reference[leaf].Shape;
+            if (shape.IsScalar)
+            {
+                var s = Weigh(weights[0], grads[0][leaf].ToScalar());
+                for (var k = 1; k < grads.Length; k++) s += Weigh(weights[k], grads[k][leaf].ToScalar());
+                sum[leaf] = Value.Scalar(s);
+                continue;
+            }
+            var acc = new double[shape.Size];
+            var first = grads[0][leaf].Span;
+            if (weights[0] == 1) first.CopyTo(acc);
+            else TensorPrimitives.Multiply(first, weights[0], acc);
+            for (var k = 1; k < grads.Length; k++)
+            {
+                var g = grads[k][leaf].Span;
+                if (weights[k] == 1) TensorPrimitives.Add(acc, g, acc);
+                else TensorPrimitives.MultiplyAdd(g, weights[k], acc, acc);
+            }
+            sum[leaf] = Value.Own(shape, acc);
+        }
+        return (loss, Tree.Unflatten<T>(def, sum));
+    }
+
+    private static double Weigh(double weight, double x) => weight == 1 ? x : weight * x;
 
     /// <summary>
     /// <paramref name="batch"/> as <paramref name="chunks"/> contiguous views (no copy), in order: the first
