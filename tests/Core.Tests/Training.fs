@@ -288,6 +288,17 @@ let ``a chunk gradient function: one chunk is its own result, the sum reduction 
     let struct (a, ga), struct (b, gb) = halves[0], halves[1]
     Assert.That(bits ls, Is.EqualTo(bits (a.ToScalar() + b.ToScalar())))
     Assert.That(flat gs |> Array.map bits, Is.EqualTo(flat (ga + gb) |> Array.map bits))
+    // A leaf large enough to be summed in blocks over the cores: every element as the sequential sum, bit for bit.
+    let big = Params.Of(struct ("W", Value.FromRowMajor(300, 301, ReadOnlySpan(Array.zeroCreate<float> (300 * 301)))), struct ("b", Value.Scalar 0.0))
+    let termOf (chunk: IReadOnlyList<Example>) k = sin (float (k + 1) * (chunk[0].Features[0] + 0.25)) * 1e3
+    let bigChunk = Func<Params, IReadOnlyList<Example>, struct (Value * Params)>(fun _ chunk ->
+        struct (Value.Scalar(chunk[0].Features[1]), Params.Of(struct ("W", Value.FromRowMajor(300, 301, ReadOnlySpan(Array.init (300 * 301) (termOf chunk)))), struct ("b", Value.Scalar(termOf chunk 7)))))
+    let bigBatch = randomBatch rng 7
+    let struct (_, gBig) = DataParallel.ValueAndGrad<Params, Example>(bigChunk, big, bigBatch, 3)
+    let parts = DataParallel.Split(bigBatch, 3)
+    let expected k = parts |> Seq.mapi (fun i c -> float c.Count / 7.0 * termOf c k) |> Seq.reduce (+)
+    Assert.That(gBig["W"].ToRowMajorArray() |> Array.map bits, Is.EqualTo(Array.init (300 * 301) (fun k -> bits (expected k))), "a large leaf summed in blocks")
+    Assert.That(bits (gBig["b"].ToScalar()), Is.EqualTo(bits (expected 7)))
     // A gradient of other shapes names the leaf; a loss that is not a scalar is refused.
     let wrongShape = Func<Params, IReadOnlyList<Example>, struct (Value * Params)>(fun p _ ->
         struct (Value.Scalar 1.0, p.Map(fun name v -> if name = "b2" then Value.FromArray(1.0, 2.0) else v)))

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Numerics.Tensors;
 using System.Runtime.ExceptionServices;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Functional.Autodiff.Training;
 
@@ -197,19 +198,39 @@ public static class DataParallel
                 sum[leaf] = Value.Scalar(s);
                 continue;
             }
-            var acc = new double[shape.Size];
-            var first = grads[0][leaf].Span;
-            if (weights[0] == 1) first.CopyTo(acc);
-            else TensorPrimitives.Multiply(first, weights[0], acc);
-            for (var k = 1; k < grads.Length; k++)
-            {
-                var g = grads[k][leaf].Span;
-                if (weights[k] == 1) TensorPrimitives.Add(acc, g, acc);
-                else TensorPrimitives.MultiplyAdd(g, weights[k], acc, acc);
-            }
+            var acc = GC.AllocateUninitializedArray<double>(shape.Size);
+            var terms = new double[grads.Length][];
+            for (var k = 0; k < terms.Length; k++) terms[k] = grads[k][leaf].Storage;
+            // Each element on its own (so the split cannot change a bit): large leaves in blocks over the cores.
+            var blocks = acc.Length < ParallelSum ? 1 : Math.Min(Environment.ProcessorCount, acc.Length / (ParallelSum / 2));
+            if (blocks == 1) Combine(terms, weights, acc, 0, acc.Length);
+            else
+                Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = blocks }, b =>
+                {
+                    int from = (int)((long)acc.Length * b / blocks), to = (int)((long)acc.Length * (b + 1) / blocks);
+                    Combine(terms, weights, acc, from, to - from);
+                });
             sum[leaf] = Value.Own(shape, acc);
         }
         return (loss, Tree.Unflatten<T>(def, sum));
+    }
+
+    /// <summary>The elements of a leaf from which the chunks' sum is split over the cores.</summary>
+    private const int ParallelSum = 1 << 16;
+
+    /// <summary>acc[from..from+count] = ((w₀t₀ + w₁t₁) + w₂t₂) + … element by element.</summary>
+    private static void Combine(double[][] terms, double[] weights, double[] acc, int from, int count)
+    {
+        var dest = acc.AsSpan(from, count);
+        var first = terms[0].AsSpan(from, count);
+        if (weights[0] == 1) first.CopyTo(dest);
+        else TensorPrimitives.Multiply(first, weights[0], dest);
+        for (var k = 1; k < terms.Length; k++)
+        {
+            var g = terms[k].AsSpan(from, count);
+            if (weights[k] == 1) TensorPrimitives.Add(dest, g, dest);
+            else TensorPrimitives.MultiplyAdd(g, weights[k], dest, dest);
+        }
     }
 
     private static double Weigh(double weight, double x) => weight == 1 ? x : weight * x;
