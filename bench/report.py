@@ -313,20 +313,24 @@ def main():
         p("Training step (forward, gradient, Adam update; lr 1e-3): library vs hand-written (in place) vs torch.optim.Adam, float64:")
         for model, title in (("digits", "digits MLP, batch 32, 64-32-10"), ("W3", "W3 MLP, batch 64, 784-256-10")):
             lib, lmem = bdn.get(("T_TrainStep", f"LibraryStep|Model={model}"), (None, None))
+            comp, cmem = bdn.get(("T_TrainStep", f"CompiledStep|Model={model}"), (None, None))
             hand, hmem = bdn.get(("T_TrainStep", f"HandWrittenStep|Model={model}"), (None, None))
-            tr = _timed(dict(torch_runs)["ref"], "training", model, stat)
-            to = _timed(dict(torch_runs)["openblas"], "training", model, stat)
-            p(f"  {title:<32} lib {fmt_time(lib):>9} ({fmt_bytes(lmem)} allocated/step)  hand {fmt_time(hand):>9}"
+            tr = _timed(dict(torch_runs).get("ref"), "training", model, stat)
+            to = _timed(dict(torch_runs).get("openblas"), "training", model, stat)
+            p(f"  {title:<32} lib {fmt_time(lib):>9} ({fmt_bytes(lmem)} allocated/step)  compiled {fmt_time(comp):>9}"
+              f" ({fmt_bytes(cmem)})  hand {fmt_time(hand):>9}"
               f" ({fmt_bytes(hmem)})  torch ref {fmt_time(tr):>9}  torch openblas {fmt_time(to):>9}"
-              f"  lib/hand {fmt_ratio(ratio(lib, hand))}")
+              f"  lib/hand {fmt_ratio(ratio(lib, hand))}  compiled/hand {fmt_ratio(ratio(comp, hand))}")
         p("")
     if any(cls == "P_DataParallel" for cls, _ in bdn):
         p("Data-parallel batch gradient (W3 MLP, batch 256; MathNet on one thread, so the chunks are the only parallelism):")
-        one = bdn.get(("P_DataParallel", "Gradient|Chunks=1"), (None, None))[0]
-        for c in (1, 2, 4):
-            t, mem = bdn.get(("P_DataParallel", f"Gradient|Chunks={c}"), (None, None))
-            p(f"  {c} chunk{'s' if c > 1 else ' '}: {fmt_time(t):>9} ({fmt_bytes(mem)} allocated)  speed-up over 1 chunk {fmt_ratio(ratio(one, t))}")
-        p(f"  target on 2 cores: >= 1.8x with 2 chunks, got {fmt_ratio(ratio(one, bdn.get(('P_DataParallel', 'Gradient|Chunks=2'), (None, None))[0]))}")
+        for meth, what in (("Gradient", "graph per chunk"), ("CompiledGradient", "compiled chunk gradient, data as inputs")):
+            one = bdn.get(("P_DataParallel", f"{meth}|Chunks=1"), (None, None))[0]
+            p(f"  {what}:")
+            for c in (1, 2, 4):
+                t, mem = bdn.get(("P_DataParallel", f"{meth}|Chunks={c}"), (None, None))
+                p(f"    {c} chunk{'s' if c > 1 else ' '}: {fmt_time(t):>9} ({fmt_bytes(mem)} allocated)  speed-up over 1 chunk {fmt_ratio(ratio(one, t))}")
+            p(f"    target on 2 cores: >= 1.8x with 2 chunks, got {fmt_ratio(ratio(one, bdn.get(('P_DataParallel', f'{meth}|Chunks=2'), (None, None))[0]))}")
         p("")
 
     # Where the library's gradient time goes (D_Breakdown): forward + AD.Gradients of the built graph ~ gradient.

@@ -15,8 +15,13 @@ public static class Loop
     public static int Run(string name, double seconds)
     {
         var w1 = new W1_ScalarChain(); var w2 = new W2_Seed000(); var w3 = new W3_Mlp(); var w4 = new W4_Elementwise();
+        var p1 = new P_DataParallel { Chunks = 1 }; var p2 = new P_DataParallel { Chunks = 2 };
         var calls = new Dictionary<string, (Action Setup, Func<object> Call)>(StringComparer.OrdinalIgnoreCase)
         {
+            ["P1.Gradient"] = (p1.Setup, () => p1.Gradient()),
+            ["P1.CompiledGradient"] = (p1.Setup, () => p1.CompiledGradient()),
+            ["P2.Gradient"] = (p2.Setup, () => p2.Gradient()),
+            ["P2.CompiledGradient"] = (p2.Setup, () => p2.CompiledGradient()),
             ["W1.LibraryGrad"] = (w1.Setup, () => w1.LibraryGrad()),
             ["W1.CompiledGrad"] = (w1.Setup, () => w1.CompiledGrad()),
             ["W1.LibraryForward"] = (w1.Setup, () => w1.LibraryForward()),

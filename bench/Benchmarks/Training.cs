@@ -86,6 +86,7 @@ public class T_TrainStep
     private OptimizerState s = null!;
     private Optimizer adam = null!;
     private Func<Params, (Value Value, Params Grad)> valueAndGrad = null!;
+    private Func<Params, (Value Value, Params Grad)> compiled = null!;
     private HandAdam hand = null!;
 
     public static MlpData DataOf(string model) => model == "digits" ? new MlpData(42, 32, 64, 32, 10) : new MlpData();
@@ -98,6 +99,7 @@ public class T_TrainStep
         var x = Expr.Const(data.X);
         var labels = data.Labels;
         valueAndGrad = AD.ValueAndGrad((ParamVars v) => Mlp.Loss(x, v["W1"], v["b1"], v["W2"], v["b2"], labels));
+        compiled = Compiled.ValueAndGrad((ParamVars v) => Mlp.Loss(x, v["W1"], v["b1"], v["W2"], v["b2"], labels));
         adam = Optimizer.Adam(1e-3);
         var p0 = data.Params();
         (p, s) = adam.Step(p0, valueAndGrad(p0).Grad, adam.Init(p0));
@@ -107,6 +109,9 @@ public class T_TrainStep
 
     [Benchmark(Description = "library step (forward, gradient, Adam)")]
     public (Params, OptimizerState) LibraryStep() => adam.Step(p, valueAndGrad(p).Grad, s);
+
+    [Benchmark(Description = "library step, compiled gradient")]
+    public (Params, OptimizerState) CompiledStep() => adam.Step(p, compiled(p).Grad, s);
 
     [Benchmark(Description = "hand-written step (forward, gradient, Adam in place)")]
     public double HandWrittenStep()
