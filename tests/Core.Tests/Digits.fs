@@ -40,6 +40,7 @@ let ``Inputs scales the pixels to [0, 1] a row per image, Labels keeps the order
     Assert.That(x.Shape, Is.EqualTo(Shape.Matrix(3, 64)))
     Assert.That(x[0, 3], Is.EqualTo(13.0 / 16.0))
     Assert.That(Digits.Labels d, Is.EqualTo [| 0; 1; 2 |])
+    Assert.That(Digits.Targets(d).ToArray(), Is.EqualTo [| 0.0; 1.0; 2.0 |], "the labels as a vector, for a classes input")
     throws<ArgumentException> (fun () -> Digits.Inputs [||] |> ignore) |> ignore
 
 let private gz (text: string) =

@@ -100,4 +100,14 @@ public static class Digits
         Guard.NotNull(digits);
         return digits.Select(d => d.Label).ToArray();
     }
+
+    /// <summary>
+    /// The images' digits as a vector of whole numbers stored as doubles, in order: the classes input of
+    /// <see cref="Expr.SoftmaxCrossEntropy(Expr, Expr)"/>, for a compiled loss that takes the classes as an input.
+    /// </summary>
+    public static Value Targets(IEnumerable<Digit> digits)
+    {
+        Guard.NotNull(digits);
+        return Value.FromArray(digits.Select(d => (double)d.Label).ToArray());
+    }
 }
