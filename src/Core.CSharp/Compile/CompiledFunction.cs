@@ -20,20 +20,32 @@ internal sealed class CompiledFunction<TIn, TTraced>
         ValueAndGrad,
         Vjp,
         Jvp,
+        Hvp,
+        Hessian,
     }
 
     /// <summary>The programs for one input form and shapes.</summary>
-    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output)
+    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output, Program[]? columns = null)
     {
         public AD.Traced<TIn, TTraced> Trace { get; } = trace;
 
         public Shape[] Shapes { get; } = shapes;
 
-        /// <summary>ValueAndGrad: inputs → value, gradients. Vjp: inputs, cotangent → cotangents. Jvp: inputs, tangents → value, tangent.</summary>
+        /// <summary>
+        /// ValueAndGrad: inputs → value, gradients. Vjp: inputs, cotangent → cotangents. Jvp: inputs, tangents → value,
+        /// tangent. Hvp: inputs, directions → H·v per chosen leaf. Hessian: the first of <see cref="Columns"/>.
+        /// </summary>
         public Program Main { get; } = main;
 
         /// <summary>Vjp only: inputs → value.</summary>
         public Program? Forward { get; } = forward;
+
+        /// <summary>
+        /// Hessian only, one per chosen leaf j: inputs, a direction of leaf j → the tangents of every gradient when
+        /// only leaf j moves (column block j of the Hessian for a unit direction), as <see cref="AD.Hessian{TIn, TTraced}"/>
+        /// builds them.
+        /// </summary>
+        public Program[]? Columns { get; } = columns;
 
         /// <summary>The function's output shape.</summary>
         public Shape Output { get; } = output;
@@ -115,16 +127,67 @@ internal sealed class CompiledFunction<TIn, TTraced>
     {
         var (leaves, def) = Leaves(x);
         var entry = Find(def, leaves.AsSpan()) ?? Add(x);
-        var all = entry.Trace.SameForm(v, name, "tangent");
-        var mask = entry.Trace.Mask;
-        var chosen = ImmutableArray.CreateBuilder<Value>();
-        for (var k = 0; k < all.Length; k++)
-            if (mask is null || mask[k]) chosen.Add(all[k]);
-        var outputs = Run(entry.Main, leaves.AsSpan(), chosen.ToImmutable().AsSpan());
+        var outputs = Run(entry.Main, leaves.AsSpan(), Chosen(entry, v, "tangent").AsSpan());
         return (outputs[0], outputs[1]);
     }
 
+    public TIn Hvp(TIn x, TIn v)
+    {
+        var (leaves, def) = Leaves(x);
+        var entry = Find(def, leaves.AsSpan()) ?? Add(x);
+        return entry.Trace.Result(Run(entry.Main, leaves.AsSpan(), Chosen(entry, v, "direction").AsSpan()));
+    }
+
+    /// <summary>
+    /// The Hessian filled as <see cref="AD.Hessian{TIn, TTraced}"/> fills it: for each chosen leaf j and each of its
+    /// elements e, leaf j's column program at the unit direction e gives column e of every block (i, j).
+    /// </summary>
+    public Blocks Hessian(TIn x)
+    {
+        var (leaves, def) = Leaves(x);
+        var entry = Find(def, leaves.AsSpan()) ?? Add(x);
+        var (paths, shapes) = entry.Trace.ChosenLeaves();
+        var h = new Blocks(paths, shapes, paths, shapes);
+        var columns = entry.Columns!;
+        for (var j = 0; j < columns.Length; j++)
+        {
+            var p = columns[j];
+            var frame = p.Rent();
+            try
+            {
+                for (var k = 0; k < leaves.Length; k++) p.SetInput(frame, k, leaves[k]);
+                for (var e = 0; e < shapes[j].Size; e++)
+                {
+                    p.SetInput(frame, leaves.Length, AD.Basis(shapes[j], e));
+                    p.Run(frame);
+                    for (var i = 0; i < p.OutputCount; i++)
+                    {
+                        var column = p.Output(frame, i);
+                        for (var r = 0; r < shapes[i].Size; r++) h.Set(i, j, r, e, AD.Element(column, r));
+                    }
+                }
+            }
+            finally
+            {
+                p.Return(frame);
+            }
+        }
+        return h;
+    }
+
     // ------------------------------------------------------------------ programs
+
+    /// <summary>The leaves of a tangent or direction <paramref name="v"/> (checked to have x's form) that the chosen inputs take.</summary>
+    private ImmutableArray<Value> Chosen(Entry entry, TIn v, string what)
+    {
+        var all = entry.Trace.SameForm(v, name, what);
+        var mask = entry.Trace.Mask;
+        if (mask is null) return all;
+        var chosen = ImmutableArray.CreateBuilder<Value>();
+        for (var k = 0; k < all.Length; k++)
+            if (mask[k]) chosen.Add(all[k]);
+        return chosen.ToImmutable();
+    }
 
     private static ImmutableArray<Value> Run(Program p, ReadOnlySpan<Value> leaves, ReadOnlySpan<Value> extra)
     {
@@ -158,6 +221,14 @@ internal sealed class CompiledFunction<TIn, TTraced>
         return null;
     }
 
+    /// <summary>A placeholder tangent variable per variable differentiated by, named after it.</summary>
+    private static ImmutableArray<Var> Tangents(ImmutableArray<Expr> targets)
+    {
+        var tangents = ImmutableArray.CreateBuilder<Var>(targets.Length);
+        foreach (var target in targets) tangents.Add(new Var("d" + ((Var)target).Name, target.Shape, true));
+        return tangents.MoveToImmutable();
+    }
+
     /// <summary>Traces f once at x's form and shapes, builds the programs, and adds them to the cache.</summary>
     private Entry Add(TIn x)
     {
@@ -182,13 +253,36 @@ internal sealed class CompiledFunction<TIn, TTraced>
                 entry = new Entry(t, shapes, Program.Build([.. vars, ct], grads.AsSpan()), Program.Build(vars, [y]), y.Shape);
                 break;
             }
-            default:
+            case Mode.Jvp:
             {
-                var tangents = ImmutableArray.CreateBuilder<Var>(t.Targets.Length);
-                foreach (var target in t.Targets) tangents.Add(new Var("d" + ((Var)target).Name, target.Shape, true));
-                var dx = tangents.MoveToImmutable();
+                var dx = Tangents(t.Targets);
                 var tangent = Forward.Tangent(y, t.Targets, dx.CastArray<Expr>());
                 entry = new Entry(t, shapes, Program.Build([.. vars, .. dx], [y, tangent]), null, y.Shape);
+                break;
+            }
+            case Mode.Hvp:
+            {
+                // Forward over reverse, as AD.Hvp: the tangent of each gradient graph when every chosen leaf moves.
+                var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
+                var dx = Tangents(t.Targets);
+                var hv = new Expr[grads.Length];
+                for (var k = 0; k < hv.Length; k++) hv[k] = Forward.Tangent(grads[k], t.Targets, dx.CastArray<Expr>());
+                entry = new Entry(t, shapes, Program.Build([.. vars, .. dx], hv), null, y.Shape);
+                break;
+            }
+            default:
+            {
+                // As AD.Hessian: column block j is the tangent of each gradient graph when only leaf j moves.
+                var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
+                var dx = Tangents(t.Targets);
+                var columns = new Program[dx.Length];
+                for (var j = 0; j < columns.Length; j++)
+                {
+                    var column = new Expr[grads.Length];
+                    for (var i = 0; i < column.Length; i++) column[i] = Forward.Tangent(grads[i], [t.Targets[j]], [dx[j]]);
+                    columns[j] = Program.Build([.. vars, dx[j]], column);
+                }
+                entry = new Entry(t, shapes, columns.Length > 0 ? columns[0] : Program.Build(vars, []), null, y.Shape, columns);
                 break;
             }
         }
