@@ -483,6 +483,20 @@ let ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
 
     Assert.That(traces.Value, Is.EqualTo 4, "one trace per shape and compiled function")
 
+let ``the Hessian's column programs run only what moves: the values of x alone are computed once per call`` () =
+    let a = Expr.Const(matrix 6 6)
+    let f = Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Tanh(Expr.MatMul(a, x))))
+    let hessian = Compiled.Hessian<Value, Expr>(f)
+    let hvp = Compiled.Hvp<Value, Expr>(f)
+    let x = vector 6
+    assertSameBits "Hessian" (hessianBits (AD.Hessian<Value, Expr>(f).Invoke x)) (hessianBits (hessian.Invoke x))
+    hvp.Invoke(x, x) |> ignore
+    let column = (nonNull hessian.Target :?> CompiledFunction<Value, Expr>).Programs[0]
+    let whole = (nonNull hvp.Target :?> CompiledFunction<Value, Expr>).Programs[0]
+    // H·v runs A·x, tanh and the tangent; a column reads tanh(A·x)'s values from the staged program.
+    Assert.That(column.InstructionCount, Is.LessThan whole.InstructionCount, "instructions of a column against the whole Hvp")
+    Assert.That(column.InputCount, Is.GreaterThan whole.InputCount, "a column reads staged values")
+
 open Expecto
 open Functional.Autodiff.Tests.Properties
 
@@ -506,5 +520,6 @@ let tests =
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbitraries> ] } "random graphs: compiled Hvp and Hessian have the uncompiled bits, all inputs and a chosen one" ``random graphs: compiled Hvp and Hessian have the uncompiled bits, all inputs and a chosen one``
         testCase "one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs" ``one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs``
         testCase "structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets" ``structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets``
+        testCase "the Hessian's column programs run only what moves: the values of x alone are computed once per call" ``the Hessian's column programs run only what moves: the values of x alone are computed once per call``
         testCase "compiled Hvp and Hessian: errors, value branches, nesting and new shapes" ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
     ]

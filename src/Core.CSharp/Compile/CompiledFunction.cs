@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 
@@ -37,13 +38,13 @@ internal sealed class CompiledFunction<TIn, TTraced>
         /// </summary>
         public Program Main { get; } = main;
 
-        /// <summary>Vjp only: inputs → value.</summary>
+        /// <summary>Vjp: inputs → value. Hessian: inputs → the nodes of x alone that the columns read (computed once per call).</summary>
         public Program? Forward { get; } = forward;
 
         /// <summary>
-        /// Hessian only, one per chosen leaf j: inputs, a direction of leaf j → the tangents of every gradient when
-        /// only leaf j moves (column block j of the Hessian for a unit direction), as <see cref="AD.Hessian{TIn, TTraced}"/>
-        /// builds them.
+        /// Hessian only, one per chosen leaf j: inputs, the values of <see cref="Forward"/>, a direction of leaf j → the
+        /// tangents of every gradient when only leaf j moves (column block j of the Hessian for a unit direction), as
+        /// <see cref="AD.Hessian{TIn, TTraced}"/> builds them.
         /// </summary>
         public Program[]? Columns { get; } = columns;
 
@@ -149,6 +150,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
         var (paths, shapes) = entry.Trace.ChosenLeaves();
         var h = new Blocks(paths, shapes, paths, shapes);
         var columns = entry.Columns!;
+        var staged = Run(entry.Forward!, leaves.AsSpan(), default);
+        var direction = leaves.Length + staged.Length;
         for (var j = 0; j < columns.Length; j++)
         {
             var p = columns[j];
@@ -156,9 +159,10 @@ internal sealed class CompiledFunction<TIn, TTraced>
             try
             {
                 for (var k = 0; k < leaves.Length; k++) p.SetInput(frame, k, leaves[k]);
+                for (var k = 0; k < staged.Length; k++) p.SetInput(frame, leaves.Length + k, staged[k]);
                 for (var e = 0; e < shapes[j].Size; e++)
                 {
-                    p.SetInput(frame, leaves.Length, AD.Basis(shapes[j], e));
+                    p.SetInput(frame, direction, AD.Basis(shapes[j], e));
                     p.Run(frame);
                     for (var i = 0; i < p.OutputCount; i++)
                     {
@@ -229,6 +233,44 @@ internal sealed class CompiledFunction<TIn, TTraced>
         return tangents.MoveToImmutable();
     }
 
+    /// <summary>
+    /// The graphs <paramref name="roots"/> with every node that does not depend on <paramref name="moving"/> but is read
+    /// by one that does (or is a root) replaced by a placeholder variable, which <paramref name="staged"/> and
+    /// <paramref name="stagedVars"/> record (shared between calls, so a node staged for two columns is computed once).
+    /// Leaves and nodes carrying a value stay as they are (inputs and constants of the program). One iterative walk
+    /// over all the roots; nodes that move keep their identity unless an input was replaced.
+    /// </summary>
+    private static Expr[] Stage(Expr[] roots, Var moving, ReadOnlySpan<Var> vars, List<Expr> staged, Dictionary<Expr, Var> stagedVars)
+    {
+        var rewritten = new Dictionary<Expr, Expr>(Identity.Instance) { [moving] = moving };
+        Expr Read(Expr node)
+        {
+            if (rewritten.TryGetValue(node, out var r)) return r;
+            if (node is not Apply || node.HasValue) return node;
+            if (!stagedVars.TryGetValue(node, out var v))
+            {
+                stagedVars[node] = v = new Var("staged", node.Shape, true);
+                staged.Add(node);
+            }
+            return v;
+        }
+        var inputs = new Expr[Expr.MaxArity];
+        foreach (var node in Graph.PostOrder(roots, vars))
+        {
+            if (node is not Apply apply) continue;
+            var n = node.Inputs.Length;
+            var moves = false;
+            for (var k = 0; k < n; k++) moves |= rewritten.ContainsKey(node.Inputs[k]);
+            if (!moves) continue;
+            var changed = false;
+            for (var k = 0; k < n; k++) changed |= !ReferenceEquals(inputs[k] = Read(node.Inputs[k]), node.Inputs[k]);
+            rewritten[node] = changed ? apply.WithInputs(ImmutableArray.Create(inputs, 0, n)) : node;
+        }
+        var result = new Expr[roots.Length];
+        for (var i = 0; i < roots.Length; i++) result[i] = Read(roots[i]);
+        return result;
+    }
+
     /// <summary>Traces f once at x's form and shapes, builds the programs, and adds them to the cache.</summary>
     private Entry Add(TIn x)
     {
@@ -272,17 +314,26 @@ internal sealed class CompiledFunction<TIn, TTraced>
             }
             default:
             {
-                // As AD.Hessian: column block j is the tangent of each gradient graph when only leaf j moves.
+                // As AD.Hessian: column block j is the tangent of each gradient graph when only leaf j moves. What the
+                // tangents read of x alone (the forward values the uncompiled graph keeps) is staged: computed once per
+                // call by a program of its own and read by the columns' programs, which then run only what moves.
                 var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
                 var dx = Tangents(t.Targets);
-                var columns = new Program[dx.Length];
-                for (var j = 0; j < columns.Length; j++)
+                var staged = new List<Expr>();
+                var stagedVars = new Dictionary<Expr, Var>(Identity.Instance);
+                var roots = new Expr[dx.Length][];
+                for (var j = 0; j < dx.Length; j++)
                 {
                     var column = new Expr[grads.Length];
                     for (var i = 0; i < column.Length; i++) column[i] = Forward.Tangent(grads[i], [t.Targets[j]], [dx[j]]);
-                    columns[j] = Program.Build([.. vars, dx[j]], column);
+                    roots[j] = Stage(column, dx[j], vars, staged, stagedVars);
                 }
-                entry = new Entry(t, shapes, columns.Length > 0 ? columns[0] : Program.Build(vars, []), null, y.Shape, columns);
+                var stagedInputs = new Var[staged.Count];
+                for (var k = 0; k < stagedInputs.Length; k++) stagedInputs[k] = stagedVars[staged[k]];
+                var columns = new Program[dx.Length];
+                for (var j = 0; j < columns.Length; j++) columns[j] = Program.Build([.. vars, .. stagedInputs, dx[j]], roots[j]);
+                var prefix = Program.Build(vars, [.. staged]);
+                entry = new Entry(t, shapes, columns.Length > 0 ? columns[0] : prefix, prefix, y.Shape, columns);
                 break;
             }
         }
