@@ -119,12 +119,12 @@ printfn "same bits: %b" ((hessianOf point).ToArray() = (hessian cubic point).ToA
 (*** include-output ***)
 
 (**
-The Hessian's programs recompute the part of the gradient that depends on x alone at every column (the uncompiled
-Hessian keeps those values in its graph), so compiling the Hessian saves tracing, nodes and allocations but not that
-arithmetic: it pays most on small inputs. Short-job figures (BenchmarkDotNet `--job short`, one thread, on a busy
-2-core VM, so rough) for f(x) = sum(tanh(A·x)): the Hessian for n = 10 in 9.4 µs compiled against 27 µs uncompiled,
-for n = 100 in 0.64 ms against 0.83 ms, and H·v for n = 10⁴ (A of 100 rows) in 0.70 ms against 0.87 ms, with half
-the allocations.
+Each call of a compiled Hessian first runs a small program for what the columns read of x alone (tanh(A·x) below,
+the values the uncompiled Hessian keeps in its graph), once; each column's program then runs only what moves with
+the direction. Short-job figures (BenchmarkDotNet `--job short`, one thread, on a busy 2-core VM, so rough) for
+f(x) = sum(tanh(A·x)): the Hessian for n = 10 in 9.8 µs compiled against 68 µs uncompiled, for n = 100 in 0.75 ms
+against 1.24 ms (a third of the allocations), and H·v for n = 10⁴ (A of 100 rows) in 0.67 ms against 0.99 ms. For
+large n the columns' matrix-vector products dominate either way.
 
 ## When it pays
 
