@@ -497,6 +497,19 @@ let ``the Hessian's column programs run only what moves: the values of x alone a
     Assert.That(column.InstructionCount, Is.LessThan whole.InstructionCount, "instructions of a column against the whole Hvp")
     Assert.That(column.InputCount, Is.GreaterThan whole.InputCount, "a column reads staged values")
 
+let ``eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits`` () =
+    let loss = Func<ParamVars, Expr> Threads.loss
+    let p = Threads.start
+    let wrt = Wrt.Names("b1", "W2")
+    let baseline = valueBits (hessianBits (AD.Hessian<Params, ParamVars>(loss, wrt).Invoke p) @ [ for kv in AD.Hvp<Params, ParamVars>(loss).Invoke(p, p).Entries -> kv.Value ])
+    let hessian = Compiled.Hessian<Params, ParamVars>(loss, wrt)
+    let hvp = Compiled.Hvp<Params, ParamVars>(loss)
+
+    let work () =
+        valueBits (hessianBits (hessian.Invoke p) @ [ for kv in hvp.Invoke(p, p).Entries -> kv.Value ])
+
+    Threads.assertAllBitIdentical baseline (Threads.onEightThreads work)
+
 open Expecto
 open Functional.Autodiff.Tests.Properties
 
@@ -521,5 +534,6 @@ let tests =
         testCase "one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs" ``one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs``
         testCase "structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets" ``structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets``
         testCase "the Hessian's column programs run only what moves: the values of x alone are computed once per call" ``the Hessian's column programs run only what moves: the values of x alone are computed once per call``
+        testSequenced <| testCase "eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits" ``eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits``
         testCase "compiled Hvp and Hessian: errors, value branches, nesting and new shapes" ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
     ]
