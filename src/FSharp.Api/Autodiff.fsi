@@ -407,8 +407,9 @@ module Autodiff =
     val inline compiledHvp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> ^X -> ^X)
 
     /// <summary>
-    /// <c>hessian f</c>, compiled (see <c>compiledValueAndGrad</c>): the Hessian-vector program run once per input element,
-    /// at the unit directions, with <c>hessian</c>'s numbers bit for bit.
+    /// <c>hessian f</c>, compiled (see <c>compiledValueAndGrad</c>): what the gradient's tangent reads of x alone is computed
+    /// once per call, then the tangent's program runs once per input element, at the unit directions, with
+    /// <c>hessian</c>'s numbers bit for bit.
     /// </summary>
     /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
     /// <exception cref="T:Functional.Autodiff.CompileTraceException">From the returned function: f reads the value of a node that depends on x.</exception>

@@ -76,8 +76,9 @@ public static class Compiled
     public static Func<Value, Value, Value> Hvp(Func<Expr, Expr> f) => Hvp<Value, Expr>(f);
 
     /// <summary>
-    /// The Hessian of a scalar f at x, compiled (see <see cref="AD.Hessian(Func{Expr, Expr})"/>): the Hessian-vector
-    /// program run once per element of x, at the unit directions, each run filling one column.
+    /// The Hessian of a scalar f at x, compiled (see <see cref="AD.Hessian(Func{Expr, Expr})"/>): per call, one program
+    /// computes what the gradient's tangent reads of x alone, then the program of the tangent itself runs once per
+    /// element of x, at the unit directions, each run filling one column.
     /// </summary>
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
     /// <exception cref="CompileTraceException">From the returned function: f reads the value of a node depending on x.</exception>
@@ -219,8 +220,9 @@ public static class Compiled
 
     /// <summary>
     /// The Hessian of a scalar f at a structured x in blocks per pair of chosen leaves, compiled (see
-    /// <see cref="AD.Hessian{TIn, TTraced}"/>): one program per chosen leaf j (the tangents of the gradients when leaf j
-    /// moves), run once per element of leaf j at its unit direction, filling column block j.
+    /// <see cref="AD.Hessian{TIn, TTraced}"/>): per call, one program computes what the tangents read of x alone, then
+    /// one program per chosen leaf j (the tangents of the gradients when leaf j moves) runs once per element of leaf j
+    /// at its unit direction, filling column block j.
     /// </summary>
     /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
     /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
