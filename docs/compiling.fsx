@@ -121,10 +121,10 @@ printfn "same bits: %b" ((hessianOf point).ToArray() = (hessian cubic point).ToA
 (**
 Each call of a compiled Hessian first runs a small program for what the columns read of x alone (tanh(A·x) below,
 the values the uncompiled Hessian keeps in its graph), once; each column's program then runs only what moves with
-the direction. Short-job figures (BenchmarkDotNet `--job short`, one thread, on a busy 2-core VM, so rough) for
-f(x) = sum(tanh(A·x)): the Hessian for n = 10 in 9.8 µs compiled against 68 µs uncompiled, for n = 100 in 0.75 ms
-against 1.24 ms (a third of the allocations), and H·v for n = 10⁴ (A of 100 rows) in 0.67 ms against 0.99 ms. For
-large n the columns' matrix-vector products dominate either way.
+the direction. Rough figures (one thread on a busy 2-core VM, the best of 15 timed loops of `bench/`'s H workloads)
+for f(x) = sum(tanh(A·x)): the Hessian for n = 10 in 5.5 µs compiled against 26 µs uncompiled, for n = 100 in
+0.50 ms against 0.70 ms (a third of the allocations), and H·v for n = 10⁴ (A of 100 rows) in 0.47 ms against
+0.65 ms. For large n the columns' matrix-vector products dominate either way.
 
 ## When it pays
 
