@@ -225,10 +225,11 @@ def main():
             verdict = "-" if sp is None else ("MET" if sp > 1 else "MISSED")
             p(f"  {title:<44} lib {fmt_time(lib):>9}  torch ref {fmt_time(tr):>9}  torch openblas {fmt_time(to):>9}"
               f"  speed-up {fmt_ratio(sp):>7}  {verdict}")
-            compiled = bdn.get((cls, "CompiledHvp"), (None, None))[0] if key == "Hvp1e4" else None
+            cmeth, label = ("CompiledHvp", "Compiled.Hvp") if key == "Hvp1e4" else ("CompiledHessian", "Compiled.Hessian")
+            compiled = bdn.get((cls, cmeth if param is None else f"{cmeth}|{param}"), (None, None))[0]
             if compiled is not None:
-                p(f"  {'  the same, compiled (Compiled.Jvp of Diff.Grad)':<44} lib {fmt_time(compiled):>9}"
-                  f"  speed-up vs torch {fmt_ratio(ratio(fastest, compiled)):>7}")
+                p(f"  {'  the same, compiled (' + label + ')':<44} lib {fmt_time(compiled):>9}"
+                  f"  speed-up vs torch {fmt_ratio(ratio(fastest, compiled)):>7}  vs uncompiled {fmt_ratio(ratio(lib, compiled)):>7}")
         p("")
 
     # The GEMM row: the library's kernel, MathNet's managed provider and OpenBLAS in one BenchmarkDotNet run.

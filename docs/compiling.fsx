@@ -26,7 +26,7 @@ Every `valueAndGrad` call traces the function: it runs it on fresh variables, bu
 graph and walks it back. That is what lets a function branch on `.Value` while it is being differentiated, and it
 is cheap next to a matrix product, but on scalar work or small vectors it is most of the time. When a function is
 called many times with inputs of the same shapes (a training loop, an optimiser, a sampler), compile it instead:
-`compiledValueAndGrad f` (C#: `Compiled.ValueAndGrad(f)`, and likewise `Grad`, `Vjp`, `Jvp`) returns a function that
+`compiledValueAndGrad f` (C#: `Compiled.ValueAndGrad(f)`, and likewise `Grad`, `Vjp`, `Jvp`, `Hvp`, `Hessian`) returns a function that
 traces f once per input form and shapes, on placeholder variables that have shapes but no values, builds the value
 and the gradient graphs with the ops' own rules, and flattens them into one program: kernel calls over slots, the
 constants hoisted, scalars in registers, every intermediate array in a buffer planned once and reused from call to
@@ -97,8 +97,34 @@ captured constants, never an input. A compiled function is a pure value: any num
 (each run works in its own buffers, rented from a pool), and there is no global mode to switch.
 
 Compiling composes: `compiledGrad (diffGrad f)`-style second order works (`Diff.Grad` inside a compiled function is
-traced like any other graph-building code), and a Hessian-vector product compiles as the JVP of the gradient,
-`Compiled.Jvp(Diff.Grad(f))`.
+traced like any other graph-building code).
+
+## Second order: Hessians and Hessian-vector products
+
+`compiledHvp f` (C#: `Compiled.Hvp`) compiles H·v forward over reverse, as `hvp` computes it: one program with inputs
+x and v that runs the gradient graphs and their tangent along v, without forming H. `compiledHessian f` (C#:
+`Compiled.Hessian`; `compiledHessianBlocks` for the blocks of a structured input) runs the same kind of program once
+per input element, at the unit directions, each run filling one column, as `hessian` fills it. For a structured
+input there is one such program per leaf, so that block column j is the tangent when only leaf j moves, exactly as
+the uncompiled Hessian builds it; `Wrt` chooses the leaves in C#. The numbers are the uncompiled ones, bit for bit.
+*)
+let cubic (x: Expr) = sum (x * x * x) + dot x x   // H = diag(6x + 2)
+
+let hessianOf = compiledHessian cubic
+expect "compiled Hessian at [1, 2]" "[[8, 0], [0, 14]]" (hessianOf (vector [ 1.0; 2.0 ]))
+let hvpOf = compiledHvp cubic
+expect "compiled H·v at [1, 2], v = [1, 1]" "[8, 14]" (hvpOf (vector [ 1.0; 2.0 ]) (vector [ 1.0; 1.0 ]))
+let point = vector [ 0.3; -1.7 ]
+printfn "same bits: %b" ((hessianOf point).ToArray() = (hessian cubic point).ToArray())
+(*** include-output ***)
+
+(**
+Each call of a compiled Hessian first runs a small program for what the columns read of x alone (tanh(A·x) below,
+the values the uncompiled Hessian keeps in its graph), once; each column's program then runs only what moves with
+the direction. Rough figures (one thread on a busy 2-core VM, the best of 15 timed loops of `bench/`'s H workloads)
+for f(x) = sum(tanh(A·x)): the Hessian for n = 10 in 5.5 µs compiled against 26 µs uncompiled, for n = 100 in
+0.50 ms against 0.70 ms (a third of the allocations), and H·v for n = 10⁴ (A of 100 rows) in 0.47 ms against
+0.65 ms. For large n the columns' matrix-vector products dominate either way.
 
 ## When it pays
 
@@ -143,6 +169,11 @@ Console.WriteLine(grad(Params.Of(("w", 2.0), ("b", 3.0)))["w"]); // 36
 // A branch on an input's value is refused; write it with Where.
 Func<Expr, Expr> relu = t => Expr.Where(Expr.Greater(t, Expr.Const(0.0)), t, Expr.Const(0.0));
 Console.WriteLine(Compiled.Grad(relu)(Value.Scalar(-1.5)));    // 0
+
+// Second order: the Hessian and H·v, compiled forward over reverse.
+Func<Expr, Expr> cubic = t => Expr.Sum(t * t * t) + Expr.Dot(t, t);
+Console.WriteLine(Value.FromMatrix(Compiled.Hessian(cubic)(Value.FromArray(1.0, 2.0)))); // [[8, 0], [0, 14]]
+Console.WriteLine(Compiled.Hvp(cubic)(Value.FromArray(1.0, 2.0), Value.FromArray(1.0, 1.0))); // [8, 14]
 ```
 *)
 finish ()

@@ -54,8 +54,10 @@ public static class Program
         if (inProcess) job = job.WithToolchain(InProcessEmitToolchain.Instance);
         job = job.WithEnvironmentVariable("BENCH_THREADS", Settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+        // A job named on the command line (--job short) replaces the suite's default job rather than running beside it.
+        var namedJob = rest.Exists(a => a is "--job" or "-j");
         var config = ManualConfig.Create(DefaultConfig.Instance)
-            .AddJob(job)
+            .AddJob(namedJob ? [] : [job])
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddExporter(JsonExporter.Brief)
             .WithArtifactsPath(Path.GetFullPath(artifacts))

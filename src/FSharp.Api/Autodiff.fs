@@ -240,6 +240,20 @@ module Autodiff =
         let compiled = Compiled.Grad<'X, 'E>(Func<'E, Expr>(f))
         fun x -> compiled.Invoke(x)
 
+    let inline compiledHvp (f: 'E -> Expr) : 'X -> 'X -> 'X =
+        if false then ignore (f (Tracing.Invoke Unchecked.defaultof<'X>))
+        let compiled = Compiled.Hvp<'X, 'E>(Func<'E, Expr>(f))
+        fun x v -> compiled.Invoke(x, v)
+
+    let inline compiledHessianBlocks (f: 'E -> Expr) : 'X -> Blocks =
+        if false then ignore (f (Tracing.Invoke Unchecked.defaultof<'X>))
+        let compiled = Compiled.Hessian<'X, 'E>(Func<'E, Expr>(f))
+        fun x -> compiled.Invoke(x)
+
+    let inline compiledHessian (f: 'E -> Expr) : 'X -> Value =
+        let blocks = compiledHessianBlocks f
+        fun x -> Value.FromMatrix((blocks x).ToMatrix())
+
     let inline jacobianBlocksWrt (wrt: Wrt) (f: 'E -> 'Y) (x: 'X) : Blocks =
         if false then ignore (f (Tracing.Invoke x))
         AD.Jacobian<'X, 'E, 'Y>(Func<'E, 'Y>(f), wrt).Invoke(x)

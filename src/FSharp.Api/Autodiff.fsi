@@ -398,6 +398,29 @@ module Autodiff =
     val inline compiledGrad<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> ^X)
 
     /// <summary>
+    /// <c>hvp f</c>, compiled (see <c>compiledValueAndGrad</c>): one program with inputs x and v computes H·v, the tangent
+    /// of the gradient graphs, with <c>hvp</c>'s numbers bit for bit.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    /// <exception cref="T:Functional.Autodiff.CompileTraceException">From the returned function: f reads the value of a node that depends on x.</exception>
+    /// <example><c>let hv = compiledHvp (fun x -> 2.0 * dot x x) in hv (vector [ 1.0; 1.0 ]) (vector [ 1.0; 0.0 ])</c> is <c>[4, 0]</c>.</example>
+    val inline compiledHvp<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> ^X -> ^X)
+
+    /// <summary>
+    /// <c>hessian f</c>, compiled (see <c>compiledValueAndGrad</c>): what the gradient's tangent reads of x alone is computed
+    /// once per call, then the tangent's program runs once per input element, at the unit directions, with
+    /// <c>hessian</c>'s numbers bit for bit.
+    /// </summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    /// <exception cref="T:Functional.Autodiff.CompileTraceException">From the returned function: f reads the value of a node that depends on x.</exception>
+    /// <example><c>let h = compiledHessian (fun x -> 2.0 * dot x x) in h (vector [ 1.0; 1.0 ])</c> is <c>[[4, 0], [0, 4]]</c>.</example>
+    val inline compiledHessian<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> Value)
+
+    /// <summary><c>hessianBlocks f</c>, compiled (see <c>compiledHessian</c>).</summary>
+    /// <exception cref="T:Functional.Autodiff.NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    val inline compiledHessianBlocks<'E, ^X when (Tracing or ^X): (static member T: ^X * Tracing -> 'E)> : f: ('E -> Expr) -> (^X -> Blocks)
+
+    /// <summary>
     /// The Jacobian of f at x as one matrix Value: a row per output element, a column per input element, leaves in
     /// order and a matrix's elements row-major. f may return an <c>Expr</c> of any shape or a structure of them (a tuple, a list…).
     /// </summary>

@@ -29,18 +29,26 @@ public class CompiledExample
         // A branch on an input's value is refused; write it with Where.
         Func<Expr, Expr> relu = t => Expr.Where(Expr.Greater(t, Expr.Const(0.0)), t, Expr.Const(0.0));
         Console.WriteLine(Compiled.Grad(relu)(Value.Scalar(-1.5)));    // 0
+
+        // Second order: the Hessian and H·v, compiled forward over reverse.
+        Func<Expr, Expr> cubic = t => Expr.Sum(t * t * t) + Expr.Dot(t, t);
+        Console.WriteLine(Value.FromMatrix(Compiled.Hessian(cubic)(Value.FromArray(1.0, 2.0)))); // [[8, 0], [0, 14]]
+        Console.WriteLine(Compiled.Hvp(cubic)(Value.FromArray(1.0, 2.0), Value.FromArray(1.0, 1.0))); // [8, 14]
         // ---- to here ----
 
         var (v0, g0) = AD.ValueAndGrad(z)(Value.FromArray(1.0, 1.0, 1.0));
         Assert.That(v.Equals(v0) && g.Equals(g0), "the compiled value and gradient are the uncompiled ones");
         Assert.That(Compiled.Grad(relu)(Value.Scalar(2.0)).ToScalar(), Is.EqualTo(1.0));
+        var at = Value.FromArray(0.3, -1.7);
+        Assert.That(Value.FromMatrix(Compiled.Hessian(cubic)(at)).Equals(Value.FromMatrix(AD.Hessian(cubic)(at))), "the compiled Hessian is the uncompiled one");
+        Assert.That(Compiled.Hvp(cubic)(at, at).Equals(AD.Hvp(cubic)(at, at)), "the compiled H·v is the uncompiled one");
     }
 
     /// <summary>The example prints the lines the page shows beside it.</summary>
     [Test]
     public void PrintsWhatThePageSays()
     {
-        Assert.That(Check.Capture(Example), Is.EqualTo(new[] { "40.5 [9, 9, 9]", "36", "0" }));
+        Assert.That(Check.Capture(Example), Is.EqualTo(new[] { "40.5 [9, 9, 9]", "36", "0", "[[8, 0], [0, 14]]", "[8, 14]" }));
     }
 
     /// <summary>A branch on an input's value is refused with the node, the line and the fix.</summary>

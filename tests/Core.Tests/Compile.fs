@@ -369,6 +369,147 @@ let ``custom ops: graph-building rules compile, value-reading rules are refused`
     Assert.That(e.Message, Does.Contain "reads .Value of its input 'x' (scalar)")
     Assert.That(e.Message, Does.Contain "Expr.Where")
 
+// ------------------------------------------------------------------ second order: Hvp and Hessian
+
+/// The whole Hessian as one value (none when no input is differentiated by).
+let private hessianBits (h: Blocks) =
+    let m = h.ToMatrix()
+    if m.RowCount = 0 then [] else [ Value.FromMatrix m ]
+
+let ``random graphs: compiled Hvp and Hessian have the uncompiled bits, all inputs and a chosen one`` (g: RandomGraph) =
+    let xs = g.Variables |> Array.map (fun v -> v.Value)
+    let fs = scalarOf (asFunction g)
+    let v = xs |> Array.mapi (fun k x -> direction x.Shape (k + 3))
+    let hvp = Compiled.Hvp<Value[], Expr[]>(fs)
+    let hessian = Compiled.Hessian<Value[], Expr[]>(fs)
+    // Twice: the second call runs the cached programs.
+    for _ in 1..2 do
+        assertSameBits $"hvp of {g}" (AD.Hvp<Value[], Expr[]>(fs).Invoke(xs, v)) (hvp.Invoke(xs, v))
+        assertSameBits $"hessian of {g}" (hessianBits (AD.Hessian<Value[], Expr[]>(fs).Invoke xs)) (hessianBits (hessian.Invoke xs))
+
+    if xs.Length > 0 then
+        let wrt = Wrt.Args(xs.Length - 1)
+        assertSameBits $"hvp of {g}, {wrt}" (AD.Hvp<Value[], Expr[]>(fs, wrt).Invoke(xs, v)) (Compiled.Hvp<Value[], Expr[]>(fs, wrt).Invoke(xs, v))
+        let h0 = AD.Hessian<Value[], Expr[]>(fs, wrt).Invoke xs
+        let h1 = Compiled.Hessian<Value[], Expr[]>(fs, wrt).Invoke xs
+        Assert.That(List.ofSeq h1.RowPaths, Is.EqualTo(List.ofSeq h0.RowPaths))
+        assertSameBits $"hessian of {g}, {wrt}" (hessianBits h0) (hessianBits h1)
+
+let private matrix m n =
+    T.toValue (T.init (Shape.Matrix(m, n)) (fun _ -> uniform rng -1.0 1.0))
+
+let ``one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs`` () =
+    let a = Expr.Const(matrix 4 3)
+    let cases: (string * Func<Expr, Expr> * (unit -> Value)) list =
+        [ "vector", f1, (fun () -> vector 3)
+          "tanh(A x)", Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Tanh(Expr.MatMul(a, x)))), (fun () -> vector 3)
+          "scalar", Func<Expr, Expr>(fun x -> Expr.Sin x * x * x), (fun () -> Value.Scalar(uniform rng -2.0 2.0))
+          "matrix", Func<Expr, Expr>(fun w -> Expr.Sum(Expr.Exp(Expr.MatMul(a, w)) * 0.25)), (fun () -> matrix 3 2)
+          "quadratic (H·v is v)", Func<Expr, Expr>(fun x -> 0.5 * Expr.Dot(x, x)), (fun () -> vector 5)
+          "linear (H is 0)", Func<Expr, Expr>(fun x -> Expr.Sum(x * 3.0)), (fun () -> vector 4) ]
+
+    for name, f, point in cases do
+        let hvp0, hvp1 = AD.Hvp f, Compiled.Hvp f
+        let h0, h1 = AD.Hessian f, Compiled.Hessian f
+
+        for _ in 1..5 do
+            let x = point ()
+            let v = direction x.Shape 1
+            assertSameBits $"Hvp, {name}" [ hvp0.Invoke(x, v) ] [ hvp1.Invoke(x, v) ]
+            assertSameBits $"Hessian, {name}" [ Value.FromMatrix(h0.Invoke x) ] [ Value.FromMatrix(h1.Invoke x) ]
+
+    let quadratic = Compiled.Hvp(Func<Expr, Expr>(fun x -> 0.5 * Expr.Dot(x, x)))
+    Assert.That(quadratic.Invoke(vector 3, Value.FromArray [| 1.0; 2.0; 3.0 |]).ToArray(), Is.EqualTo [| 1.0; 2.0; 3.0 |])
+
+let ``structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets`` () =
+    let f2 = Func<struct (Expr * Expr), Expr>(fun (struct (a, b)) -> Expr.Sum(a * Expr.Sin a) * Expr.Sum(Expr.Tanh b) + Expr.Dot(b, b) * Expr.Sum(Expr.Exp a))
+    let a, b = vector 3, vector 4
+    let da, db = direction a.Shape 0, direction b.Shape 1
+
+    for wrt in [ Unchecked.defaultof<Wrt>; Wrt.Args 0; Wrt.Args 1; Wrt.Args(1, 0) ] do
+        let struct (p, q) = AD.Hvp<struct (Value * Value), struct (Expr * Expr)>(f2, wrt).Invoke(struct (a, b), struct (da, db))
+        let struct (p', q') = Compiled.Hvp<struct (Value * Value), struct (Expr * Expr)>(f2, wrt).Invoke(struct (a, b), struct (da, db))
+        assertSameBits $"pair Hvp, {wrt}" [ p; q ] [ p'; q' ]
+        let h0 = AD.Hessian<struct (Value * Value), struct (Expr * Expr)>(f2, wrt).Invoke(struct (a, b))
+        let h1 = Compiled.Hessian<struct (Value * Value), struct (Expr * Expr)>(f2, wrt).Invoke(struct (a, b))
+        Assert.That(List.ofSeq h1.ColumnPaths, Is.EqualTo(List.ofSeq h0.ColumnPaths), $"{wrt}")
+        Assert.That(List.ofSeq h1.RowShapes, Is.EqualTo(List.ofSeq h0.RowShapes), $"{wrt}")
+        assertSameBits $"pair Hessian, {wrt}" (hessianBits h0) (hessianBits h1)
+
+    let loss = Func<ParamVars, Expr> Threads.loss
+    let p = Threads.start
+    let dp = p * 0.5
+    let values (q: Params) = q.Entries |> Seq.map (fun kv -> kv.Value)
+
+    for wrt in [ Unchecked.defaultof<Wrt>; Wrt.Names "b2"; Wrt.Names("W2", "b1") ] do
+        assertSameBits $"params Hvp, {wrt}" (values (AD.Hvp<Params, ParamVars>(loss, wrt).Invoke(p, dp))) (values (Compiled.Hvp<Params, ParamVars>(loss, wrt).Invoke(p, dp)))
+
+    for wrt in [ Wrt.Names "b2"; Wrt.Names("b1", "b2") ] do
+        let h0 = AD.Hessian<Params, ParamVars>(loss, wrt).Invoke p
+        let h1 = Compiled.Hessian<Params, ParamVars>(loss, wrt).Invoke p
+        Assert.That(List.ofSeq h1.ColumnPaths, Is.EqualTo(List.ofSeq h0.ColumnPaths), $"{wrt}")
+        assertSameBits $"params Hessian, {wrt}" (hessianBits h0) (hessianBits h1)
+
+let ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes`` () =
+    let e = throws<NonScalarOutputException> (fun () -> Compiled.Hessian(Func<Expr, Expr>(fun x -> x * 2.0)).Invoke(vector 3) |> ignore)
+    Assert.That(e.Message, Does.Contain "Compiled.Hessian")
+    throws<NonScalarOutputException> (fun () -> Compiled.Hvp(Func<Expr, Expr>(fun x -> x * 2.0)).Invoke(vector 3, vector 3) |> ignore) |> ignore
+    let e = throws<ShapeMismatchException> (fun () -> Compiled.Hvp(f1).Invoke(vector 3, vector 2) |> ignore)
+    Assert.That(e.Message, Does.Contain "direction must have the input's shape")
+    let branching =
+        Func<Expr, Expr>(fun x ->
+            let s = Expr.Sum(x * x)
+            if s.Value.ToScalar() > 0.0 then s * 2.0 else s)
+
+    let e = throws<CompileTraceException> (fun () -> Compiled.Hessian(branching).Invoke(vector 3) |> ignore)
+    Assert.That(e.Message, Does.Contain "Expr.Where")
+    // A function using Diff.Grad: its Hessian is a third derivative's worth of graph, compiled.
+    let nested = Func<Expr, Expr>(fun x -> Expr.Sum(x * Diff.Grad(Func<Expr, Expr>(fun y -> Expr.Sum(Expr.Sin(x * y) * y))).Invoke x))
+    let traces = ref 0
+
+    let counted =
+        Func<Expr, Expr>(fun x ->
+            traces.Value <- traces.Value + 1
+            nested.Invoke x)
+
+    let h = Compiled.Hessian counted
+    let hvp = Compiled.Hvp counted
+
+    for n in [ 2; 3; 2; 3 ] do
+        let x = vector n
+        assertSameBits $"nested Hessian, n = {n}" [ Value.FromMatrix(AD.Hessian(nested).Invoke x) ] [ Value.FromMatrix(h.Invoke x) ]
+        let v = vector n
+        assertSameBits $"nested Hvp, n = {n}" [ AD.Hvp(nested).Invoke(x, v) ] [ hvp.Invoke(x, v) ]
+
+    Assert.That(traces.Value, Is.EqualTo 4, "one trace per shape and compiled function")
+
+let ``the Hessian's column programs run only what moves: the values of x alone are computed once per call`` () =
+    let a = Expr.Const(matrix 6 6)
+    let f = Func<Expr, Expr>(fun x -> Expr.Sum(Expr.Tanh(Expr.MatMul(a, x))))
+    let hessian = Compiled.Hessian<Value, Expr>(f)
+    let hvp = Compiled.Hvp<Value, Expr>(f)
+    let x = vector 6
+    assertSameBits "Hessian" (hessianBits (AD.Hessian<Value, Expr>(f).Invoke x)) (hessianBits (hessian.Invoke x))
+    hvp.Invoke(x, x) |> ignore
+    let column = (nonNull hessian.Target :?> CompiledFunction<Value, Expr>).Programs[0]
+    let whole = (nonNull hvp.Target :?> CompiledFunction<Value, Expr>).Programs[0]
+    // H·v runs A·x, tanh and the tangent; a column reads tanh(A·x)'s values from the staged program.
+    Assert.That(column.InstructionCount, Is.LessThan whole.InstructionCount, "instructions of a column against the whole Hvp")
+    Assert.That(column.InputCount, Is.GreaterThan whole.InputCount, "a column reads staged values")
+
+let ``eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits`` () =
+    let loss = Func<ParamVars, Expr> Threads.loss
+    let p = Threads.start
+    let wrt = Wrt.Names("b1", "W2")
+    let baseline = valueBits (hessianBits (AD.Hessian<Params, ParamVars>(loss, wrt).Invoke p) @ [ for kv in AD.Hvp<Params, ParamVars>(loss).Invoke(p, p).Entries -> kv.Value ])
+    let hessian = Compiled.Hessian<Params, ParamVars>(loss, wrt)
+    let hvp = Compiled.Hvp<Params, ParamVars>(loss)
+
+    let work () =
+        valueBits (hessianBits (hessian.Invoke p) @ [ for kv in hvp.Invoke(p, p).Entries -> kv.Value ])
+
+    Threads.assertAllBitIdentical baseline (Threads.onEightThreads work)
+
 open Expecto
 open Functional.Autodiff.Tests.Properties
 
@@ -389,4 +530,10 @@ let tests =
         testCase "matrix products write into planned buffers: a layer's gradient allocates only its result" ``matrix products write into planned buffers: a layer's gradient allocates only its result``
         testCase "element-wise chains run fused, chunk by chunk, with the uncompiled bits" ``element-wise chains run fused, chunk by chunk, with the uncompiled bits``
         testCase "custom ops: graph-building rules compile, value-reading rules are refused" ``custom ops: graph-building rules compile, value-reading rules are refused``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbitraries> ] } "random graphs: compiled Hvp and Hessian have the uncompiled bits, all inputs and a chosen one" ``random graphs: compiled Hvp and Hessian have the uncompiled bits, all inputs and a chosen one``
+        testCase "one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs" ``one input: compiled Hvp and Hessian give the uncompiled bits for scalar, vector and matrix inputs``
+        testCase "structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets" ``structured inputs: compiled Hvp and Hessian give the uncompiled bits, with Wrt subsets``
+        testCase "the Hessian's column programs run only what moves: the values of x alone are computed once per call" ``the Hessian's column programs run only what moves: the values of x alone are computed once per call``
+        testSequenced <| testCase "eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits" ``eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits``
+        testCase "compiled Hvp and Hessian: errors, value branches, nesting and new shapes" ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
     ]

@@ -100,6 +100,28 @@ let ``compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one inp
     assertSame "first gradient" ga ga'
     assertSame "second gradient" gb gb'
 
+let ``compiledHessian, compiledHessianBlocks and compiledHvp give hessian's and hvp's bits, on one input and on a pair`` (One c) (Two d) =
+    let x = c.Values[0]
+    let direction = x.Map(fun e -> 0.25 - 0.5 * e)
+    let f x = run c.Program [ x ]
+    let h = compiledHessian f
+    let hv = compiledHvp f
+
+    for _ in 1..2 do
+        assertSame "hessian" (hessian f x) (h x)
+        assertSame "hvp" (hvp f x direction) (hv x direction)
+
+    let f2 (a, b) = run d.Program [ a; b ]
+    let p = (d.Values[0], d.Values[1])
+    let h0, h1 = hessianBlocks f2 p, compiledHessianBlocks f2 p
+    Assert.That(List.ofSeq h1.ColumnPaths, Is.EqualTo(List.ofSeq h0.ColumnPaths))
+    assertSame "hessian of a pair" (Value.FromMatrix(h0.ToMatrix())) (Value.FromMatrix(h1.ToMatrix()))
+    let v = (d.Values[0].Map(fun e -> 1.0 - e), d.Values[1].Map(fun e -> 0.5 * e))
+    let ha, hb = hvp f2 p v
+    let ha', hb' = compiledHvp f2 p v
+    assertSame "first hvp" ha ha'
+    assertSame "second hvp" hb hb'
+
 let ``compiledGrad refuses a branch on an input's value and accepts where`` () =
     let e =
         throws<CompileTraceException> (fun () ->
@@ -396,6 +418,7 @@ let tests =
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "grad of a triple equals the core's three-input grad and the Params grad" ``grad of a triple equals the core's three-input grad and the Params grad``
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "vjp, jvp, jacobian, hessian and hvp equal the core's" ``vjp, jvp, jacobian, hessian and hvp equal the core's``
         testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one input and on a pair" ``compiledValueAndGrad and compiledGrad give valueAndGrad's bits, on one input and on a pair``
+        testPropertyWithConfig { replay Seed with maxTest = 100; arbitrary = [ typeof<Arbs> ] } "compiledHessian, compiledHessianBlocks and compiledHvp give hessian's and hvp's bits, on one input and on a pair" ``compiledHessian, compiledHessianBlocks and compiledHvp give hessian's and hvp's bits, on one input and on a pair``
         testCase "compiledGrad refuses a branch on an input's value and accepts where" ``compiledGrad refuses a branch on an input's value and accepts where``
         testCase "a tuple of mixed forms comes back in the same forms" ``a tuple of mixed forms comes back in the same forms``
         testCase "seed 003: f = (x + 2y)z at (3, -4, 19) by a triple" ``seed 003: f = (x + 2y)z at (3, -4, 19) by a triple``

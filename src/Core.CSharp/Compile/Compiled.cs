@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using MathNet.Numerics.LinearAlgebra;
 
 namespace Functional.Autodiff;
 
@@ -12,7 +13,8 @@ namespace Functional.Autodiff;
 /// planned once. Later calls with inputs of those shapes run the program: no tracing, no nodes, no sorting, and (after
 /// the first calls) no allocation but the results. The numbers are those of the uncompiled combinator, bit for bit:
 /// the program runs the same kernels in the same order. Switching is one word: <c>AD.ValueAndGrad(f)</c> becomes
-/// <c>Compiled.ValueAndGrad(f)</c>, with the same overloads and the same delegate types.
+/// <c>Compiled.ValueAndGrad(f)</c>, with the same overloads and the same delegate types. Second order too:
+/// <see cref="Hvp(Func{Expr, Expr})"/> and <see cref="Hessian(Func{Expr, Expr})"/> compile forward over reverse.
 /// </summary>
 /// <remarks>
 /// <para><b>When it pays</b>: when the function is called many times with inputs of the same shapes (a training loop,
@@ -63,6 +65,34 @@ public static class Compiled
     /// <summary>f(x) and J·v by forward mode, compiled (see <see cref="AD.Jvp(Func{Expr, Expr})"/>).</summary>
     /// <exception cref="StructureException">From the returned function: v's shape is not x's.</exception>
     public static Func<Value, Value, (Value Value, Value Tangent)> Jvp(Func<Expr, Expr> f) => Jvp<Value, Expr>(f);
+
+    /// <summary>
+    /// The Hessian-vector product H·v of a scalar f, compiled (see <see cref="AD.Hvp(Func{Expr, Expr})"/>): one program
+    /// with inputs x and v computes the tangent of the gradient graph (forward over reverse), without forming H.
+    /// </summary>
+    /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    /// <exception cref="ShapeMismatchException">From the returned function: v's shape is not x's.</exception>
+    /// <exception cref="CompileTraceException">From the returned function: f reads the value of a node depending on x.</exception>
+    public static Func<Value, Value, Value> Hvp(Func<Expr, Expr> f) => Hvp<Value, Expr>(f);
+
+    /// <summary>
+    /// The Hessian of a scalar f at x, compiled (see <see cref="AD.Hessian(Func{Expr, Expr})"/>): per call, one program
+    /// computes what the gradient's tangent reads of x alone, then the program of the tangent itself runs once per
+    /// element of x, at the unit directions, each run filling one column.
+    /// </summary>
+    /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    /// <exception cref="CompileTraceException">From the returned function: f reads the value of a node depending on x.</exception>
+    /// <example>
+    /// <code>
+    /// var h = Compiled.Hessian(x =&gt; Expr.Sum(Expr.Tanh(Expr.MatMul(a, x))));
+    /// Matrix&lt;double&gt; h0 = h(x0), h1 = h(x1);   // one trace, two runs of n programs each
+    /// </code>
+    /// </example>
+    public static Func<Value, Matrix<double>> Hessian(Func<Expr, Expr> f)
+    {
+        var h = Hessian<Value, Expr>(f);
+        return x => h(x).Block(0, 0);
+    }
 
     // ------------------------------------------------------------------ two and three inputs
 
@@ -177,4 +207,25 @@ public static class Compiled
     /// <exception cref="StructureException">TTraced is not TIn's traced form; from the returned function, v's form or a leaf's shape differs from x's.</exception>
     public static Func<TIn, TIn, (Value Value, Value Tangent)> Jvp<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null) =>
         new CompiledFunction<TIn, TTraced>(f, wrt, CompiledFunction<TIn, TTraced>.Mode.Jvp, "Compiled.Jvp").Jvp;
+
+    /// <summary>
+    /// H·v of a scalar f for a structured x, in the input's form, compiled (see <see cref="AD.Hvp{TIn, TTraced}"/>):
+    /// one program with inputs x and v. With <paramref name="wrt"/>, only the chosen leaves move, the rest of v is not
+    /// read and the other entries of the result are zeros.
+    /// </summary>
+    /// <exception cref="StructureException">TTraced is not TIn's traced form; from the returned function, v's form or a leaf's shape differs from x's.</exception>
+    /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    public static Func<TIn, TIn, TIn> Hvp<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null) =>
+        new CompiledFunction<TIn, TTraced>(f, wrt, CompiledFunction<TIn, TTraced>.Mode.Hvp, "Compiled.Hvp").Hvp;
+
+    /// <summary>
+    /// The Hessian of a scalar f at a structured x in blocks per pair of chosen leaves, compiled (see
+    /// <see cref="AD.Hessian{TIn, TTraced}"/>): per call, one program computes what the tangents read of x alone, then
+    /// one program per chosen leaf j (the tangents of the gradients when leaf j moves) runs once per element of leaf j
+    /// at its unit direction, filling column block j.
+    /// </summary>
+    /// <exception cref="StructureException">TTraced is not TIn's traced form, or TIn is not a structure.</exception>
+    /// <exception cref="NonScalarOutputException">From the returned function: f's output is not a scalar.</exception>
+    public static Func<TIn, Blocks> Hessian<TIn, TTraced>(Func<TTraced, Expr> f, Wrt? wrt = null) =>
+        new CompiledFunction<TIn, TTraced>(f, wrt, CompiledFunction<TIn, TTraced>.Mode.Hessian, "Compiled.Hessian").Hessian;
 }

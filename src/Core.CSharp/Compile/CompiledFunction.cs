@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 
@@ -20,20 +21,32 @@ internal sealed class CompiledFunction<TIn, TTraced>
         ValueAndGrad,
         Vjp,
         Jvp,
+        Hvp,
+        Hessian,
     }
 
     /// <summary>The programs for one input form and shapes.</summary>
-    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output)
+    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output, Program[]? columns = null)
     {
         public AD.Traced<TIn, TTraced> Trace { get; } = trace;
 
         public Shape[] Shapes { get; } = shapes;
 
-        /// <summary>ValueAndGrad: inputs → value, gradients. Vjp: inputs, cotangent → cotangents. Jvp: inputs, tangents → value, tangent.</summary>
+        /// <summary>
+        /// ValueAndGrad: inputs → value, gradients. Vjp: inputs, cotangent → cotangents. Jvp: inputs, tangents → value,
+        /// tangent. Hvp: inputs, directions → H·v per chosen leaf. Hessian: the first of <see cref="Columns"/>.
+        /// </summary>
         public Program Main { get; } = main;
 
-        /// <summary>Vjp only: inputs → value.</summary>
+        /// <summary>Vjp: inputs → value. Hessian: inputs → the nodes of x alone that the columns read (computed once per call).</summary>
         public Program? Forward { get; } = forward;
+
+        /// <summary>
+        /// Hessian only, one per chosen leaf j: inputs, the values of <see cref="Forward"/>, a direction of leaf j → the
+        /// tangents of every gradient when only leaf j moves (column block j of the Hessian for a unit direction), as
+        /// <see cref="AD.Hessian{TIn, TTraced}"/> builds them.
+        /// </summary>
+        public Program[]? Columns { get; } = columns;
 
         /// <summary>The function's output shape.</summary>
         public Shape Output { get; } = output;
@@ -115,16 +128,70 @@ internal sealed class CompiledFunction<TIn, TTraced>
     {
         var (leaves, def) = Leaves(x);
         var entry = Find(def, leaves.AsSpan()) ?? Add(x);
-        var all = entry.Trace.SameForm(v, name, "tangent");
-        var mask = entry.Trace.Mask;
-        var chosen = ImmutableArray.CreateBuilder<Value>();
-        for (var k = 0; k < all.Length; k++)
-            if (mask is null || mask[k]) chosen.Add(all[k]);
-        var outputs = Run(entry.Main, leaves.AsSpan(), chosen.ToImmutable().AsSpan());
+        var outputs = Run(entry.Main, leaves.AsSpan(), Chosen(entry, v, "tangent").AsSpan());
         return (outputs[0], outputs[1]);
     }
 
+    public TIn Hvp(TIn x, TIn v)
+    {
+        var (leaves, def) = Leaves(x);
+        var entry = Find(def, leaves.AsSpan()) ?? Add(x);
+        return entry.Trace.Result(Run(entry.Main, leaves.AsSpan(), Chosen(entry, v, "direction").AsSpan()));
+    }
+
+    /// <summary>
+    /// The Hessian filled as <see cref="AD.Hessian{TIn, TTraced}"/> fills it: for each chosen leaf j and each of its
+    /// elements e, leaf j's column program at the unit direction e gives column e of every block (i, j).
+    /// </summary>
+    public Blocks Hessian(TIn x)
+    {
+        var (leaves, def) = Leaves(x);
+        var entry = Find(def, leaves.AsSpan()) ?? Add(x);
+        var (paths, shapes) = entry.Trace.ChosenLeaves();
+        var h = new Blocks(paths, shapes, paths, shapes);
+        var columns = entry.Columns!;
+        var staged = Run(entry.Forward!, leaves.AsSpan(), default);
+        var direction = leaves.Length + staged.Length;
+        for (var j = 0; j < columns.Length; j++)
+        {
+            var p = columns[j];
+            var frame = p.Rent();
+            try
+            {
+                for (var k = 0; k < leaves.Length; k++) p.SetInput(frame, k, leaves[k]);
+                for (var k = 0; k < staged.Length; k++) p.SetInput(frame, leaves.Length + k, staged[k]);
+                for (var e = 0; e < shapes[j].Size; e++)
+                {
+                    p.SetInput(frame, direction, AD.Basis(shapes[j], e));
+                    p.Run(frame);
+                    for (var i = 0; i < p.OutputCount; i++)
+                    {
+                        var column = p.Output(frame, i);
+                        for (var r = 0; r < shapes[i].Size; r++) h.Set(i, j, r, e, AD.Element(column, r));
+                    }
+                }
+            }
+            finally
+            {
+                p.Return(frame);
+            }
+        }
+        return h;
+    }
+
     // ------------------------------------------------------------------ programs
+
+    /// <summary>The leaves of a tangent or direction <paramref name="v"/> (checked to have x's form) that the chosen inputs take.</summary>
+    private ImmutableArray<Value> Chosen(Entry entry, TIn v, string what)
+    {
+        var all = entry.Trace.SameForm(v, name, what);
+        var mask = entry.Trace.Mask;
+        if (mask is null) return all;
+        var chosen = ImmutableArray.CreateBuilder<Value>();
+        for (var k = 0; k < all.Length; k++)
+            if (mask[k]) chosen.Add(all[k]);
+        return chosen.ToImmutable();
+    }
 
     private static ImmutableArray<Value> Run(Program p, ReadOnlySpan<Value> leaves, ReadOnlySpan<Value> extra)
     {
@@ -158,6 +225,52 @@ internal sealed class CompiledFunction<TIn, TTraced>
         return null;
     }
 
+    /// <summary>A placeholder tangent variable per variable differentiated by, named after it.</summary>
+    private static ImmutableArray<Var> Tangents(ImmutableArray<Expr> targets)
+    {
+        var tangents = ImmutableArray.CreateBuilder<Var>(targets.Length);
+        foreach (var target in targets) tangents.Add(new Var("d" + ((Var)target).Name, target.Shape, true));
+        return tangents.MoveToImmutable();
+    }
+
+    /// <summary>
+    /// The graphs <paramref name="roots"/> with every node that does not depend on <paramref name="moving"/> but is read
+    /// by one that does (or is a root) replaced by a placeholder variable, which <paramref name="staged"/> and
+    /// <paramref name="stagedVars"/> record (shared between calls, so a node staged for two columns is computed once).
+    /// Leaves and nodes carrying a value stay as they are (inputs and constants of the program). One iterative walk
+    /// over all the roots; nodes that move keep their identity unless an input was replaced.
+    /// </summary>
+    private static Expr[] Stage(Expr[] roots, Var moving, ReadOnlySpan<Var> vars, List<Expr> staged, Dictionary<Expr, Var> stagedVars)
+    {
+        var rewritten = new Dictionary<Expr, Expr>(Identity.Instance) { [moving] = moving };
+        Expr Read(Expr node)
+        {
+            if (rewritten.TryGetValue(node, out var r)) return r;
+            if (node is not Apply || node.HasValue) return node;
+            if (!stagedVars.TryGetValue(node, out var v))
+            {
+                stagedVars[node] = v = new Var("staged", node.Shape, true);
+                staged.Add(node);
+            }
+            return v;
+        }
+        var inputs = new Expr[Expr.MaxArity];
+        foreach (var node in Graph.PostOrder(roots, vars))
+        {
+            if (node is not Apply apply) continue;
+            var n = node.Inputs.Length;
+            var moves = false;
+            for (var k = 0; k < n; k++) moves |= rewritten.ContainsKey(node.Inputs[k]);
+            if (!moves) continue;
+            var changed = false;
+            for (var k = 0; k < n; k++) changed |= !ReferenceEquals(inputs[k] = Read(node.Inputs[k]), node.Inputs[k]);
+            rewritten[node] = changed ? apply.WithInputs(ImmutableArray.Create(inputs, 0, n)) : node;
+        }
+        var result = new Expr[roots.Length];
+        for (var i = 0; i < roots.Length; i++) result[i] = Read(roots[i]);
+        return result;
+    }
+
     /// <summary>Traces f once at x's form and shapes, builds the programs, and adds them to the cache.</summary>
     private Entry Add(TIn x)
     {
@@ -182,13 +295,45 @@ internal sealed class CompiledFunction<TIn, TTraced>
                 entry = new Entry(t, shapes, Program.Build([.. vars, ct], grads.AsSpan()), Program.Build(vars, [y]), y.Shape);
                 break;
             }
-            default:
+            case Mode.Jvp:
             {
-                var tangents = ImmutableArray.CreateBuilder<Var>(t.Targets.Length);
-                foreach (var target in t.Targets) tangents.Add(new Var("d" + ((Var)target).Name, target.Shape, true));
-                var dx = tangents.MoveToImmutable();
+                var dx = Tangents(t.Targets);
                 var tangent = Forward.Tangent(y, t.Targets, dx.CastArray<Expr>());
                 entry = new Entry(t, shapes, Program.Build([.. vars, .. dx], [y, tangent]), null, y.Shape);
+                break;
+            }
+            case Mode.Hvp:
+            {
+                // Forward over reverse, as AD.Hvp: the tangent of each gradient graph when every chosen leaf moves.
+                var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
+                var dx = Tangents(t.Targets);
+                var hv = new Expr[grads.Length];
+                for (var k = 0; k < hv.Length; k++) hv[k] = Forward.Tangent(grads[k], t.Targets, dx.CastArray<Expr>());
+                entry = new Entry(t, shapes, Program.Build([.. vars, .. dx], hv), null, y.Shape);
+                break;
+            }
+            default:
+            {
+                // As AD.Hessian: column block j is the tangent of each gradient graph when only leaf j moves. What the
+                // tangents read of x alone (the forward values the uncompiled graph keeps) is staged: computed once per
+                // call by a program of its own and read by the columns' programs, which then run only what moves.
+                var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
+                var dx = Tangents(t.Targets);
+                var staged = new List<Expr>();
+                var stagedVars = new Dictionary<Expr, Var>(Identity.Instance);
+                var roots = new Expr[dx.Length][];
+                for (var j = 0; j < dx.Length; j++)
+                {
+                    var column = new Expr[grads.Length];
+                    for (var i = 0; i < column.Length; i++) column[i] = Forward.Tangent(grads[i], [t.Targets[j]], [dx[j]]);
+                    roots[j] = Stage(column, dx[j], vars, staged, stagedVars);
+                }
+                var stagedInputs = new Var[staged.Count];
+                for (var k = 0; k < stagedInputs.Length; k++) stagedInputs[k] = stagedVars[staged[k]];
+                var columns = new Program[dx.Length];
+                for (var j = 0; j < columns.Length; j++) columns[j] = Program.Build([.. vars, .. stagedInputs, dx[j]], roots[j]);
+                var prefix = Program.Build(vars, [.. staged]);
+                entry = new Entry(t, shapes, columns.Length > 0 ? columns[0] : prefix, prefix, y.Shape, columns);
                 break;
             }
         }

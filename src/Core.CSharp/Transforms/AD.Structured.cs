@@ -317,7 +317,7 @@ public static partial class AD
     }
 
     /// <summary>The k-th unit value of a shape, elements counted in row-major order.</summary>
-    private static Value Basis(Shape shape, int k)
+    internal static Value Basis(Shape shape, int k)
     {
         if (shape.IsScalar) return Value.Scalar(1.0);
         var d = new double[shape.Size];
@@ -326,7 +326,7 @@ public static partial class AD
     }
 
     /// <summary>Element k of a value in row-major order.</summary>
-    private static double Element(Value v, int k) => v.Shape.IsScalar ? v.ToScalar() : v.Span[Storage(v.Shape, k)];
+    internal static double Element(Value v, int k) => v.Shape.IsScalar ? v.ToScalar() : v.Span[Storage(v.Shape, k)];
 
     /// <summary>The storage (column-major) index of row-major element k.</summary>
     private static int Storage(Shape shape, int k) => shape.IsMatrix ? k % shape.Cols * shape.Rows + k / shape.Cols : k;
