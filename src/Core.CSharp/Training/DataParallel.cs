@@ -28,7 +28,7 @@ public enum LossReduction
 /// explicit accumulation of those values (the gradient of a sum is the sum of the gradients).
 /// </summary>
 /// <remarks>
-/// <para>Deterministic: the chunks are computed in parallel with PLINQ (<c>AsParallel().AsOrdered()</c>), and their
+/// <para>Deterministic: the chunks are computed in parallel with PLINQ (<c>ParallelEnumerable.Range(…).ForAll</c>, each result in its chunk's slot), and their
 /// results are added in chunk order, ((g₀ + g₁) + g₂) + …, on the calling thread. The result is the same bits on every
 /// run and on any number of cores (it depends only on the batch and the number of chunks), and it equals the sequential
 /// sum of the chunks' gradients (each of the chunk's loss times its share of the batch) bit for bit. PLINQ's own <c>Aggregate(seed, add, combine, result)</c> would combine
@@ -145,21 +145,20 @@ public static class DataParallel
         var weights = new double[parts.Count];
         for (var k = 0; k < weights.Length; k++)
             weights[k] = reduction == LossReduction.Mean ? (double)parts[k].Count / batch.Count : 1.0;
-        (double Loss, T Grad)[] results;
+        // Each chunk's result in its own slot (so their order is the chunks', whatever ran first); ForAll runs one
+        // partition on the calling thread, so two chunks take two threads, not two workers and a waiting caller.
+        var results = new (double Loss, T Grad)[parts.Count];
         try
         {
-            results = parts
-                .Select((part, k) => (Part: part, Weight: weighInGraph ? weights[k] : 1.0))
-                .AsParallel().AsOrdered()
+            ParallelEnumerable.Range(0, parts.Count)
                 .WithDegreeOfParallelism(Math.Max(1, Math.Min(chunks, Environment.ProcessorCount)))
                 .WithCancellation(cancellationToken)
-                .Select(c =>
+                .ForAll(k =>
                 {
-                    var (value, grad) = chunk(c.Part, c.Weight);
+                    var (value, grad) = chunk(parts[k], weighInGraph ? weights[k] : 1.0);
                     if (!value.Shape.IsScalar) throw new NonScalarOutputException(who, value.Shape);
-                    return (Loss: value.ToScalar(), Grad: grad);
-                })
-                .ToArray();
+                    results[k] = (value.ToScalar(), grad);
+                });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
