@@ -29,7 +29,7 @@ public enum LossReduction
 /// </summary>
 /// <remarks>
 /// <para>Deterministic: the chunks are computed in parallel with PLINQ (<c>ParallelEnumerable.Range(…).ForAll</c>, each result in its chunk's slot), and their
-/// results are added in chunk order, ((g₀ + g₁) + g₂) + …, on the calling thread. The result is the same bits on every
+/// results are added in chunk order, ((g₀ + g₁) + g₂) + …, element by element (a large leaf in blocks over the cores, each element on its own). The result is the same bits on every
 /// run and on any number of cores (it depends only on the batch and the number of chunks), and it equals the sequential
 /// sum of the chunks' gradients (each of the chunk's loss times its share of the batch) bit for bit. PLINQ's own <c>Aggregate(seed, add, combine, result)</c> would combine
 /// per-thread partial sums in an order that depends on the partitioning, so its last bits could change with the
