@@ -114,7 +114,7 @@ public static class DataParallel
     ///     t =&gt; Expr.SoftmaxCrossEntropy(Model(t.P, t.X), t.Y), Wrt.Args(0));
     /// var (loss, grad) = DataParallel.ValueAndGrad&lt;Params, Digit&gt;((p, chunk) =&gt;
     /// {
-    ///     var (l, g) = vg((p, Digits.InputsValue(chunk), Digits.ClassesValue(chunk)));
+    ///     var (l, g) = vg((p, Digits.Inputs(chunk), Digits.Targets(chunk)));
     ///     return (l, g.P);
     /// }, parameters, batch, chunks: 2);
     /// </code>
