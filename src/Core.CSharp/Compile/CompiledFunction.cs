@@ -23,7 +23,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
     }
 
     /// <summary>The programs for one input form and shapes.</summary>
-    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output)
+    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output,
+        Func<Value, (Value, Value)>? straight = null)
     {
         public AD.Traced<TIn, TTraced> Trace { get; } = trace;
 
@@ -37,6 +38,12 @@ internal sealed class CompiledFunction<TIn, TTraced>
 
         /// <summary>The function's output shape.</summary>
         public Shape Output { get; } = output;
+
+        /// <summary>
+        /// ValueAndGrad of one leaf whose tensors are all small: the main program as straight-line code over elements
+        /// (<see cref="ScalarEmitter.CompileSmall"/>), the same numbers without frames or an interpreter; null otherwise.
+        /// </summary>
+        public Func<Value, (Value, Value)>? Straight { get; } = straight;
 
         public bool Matches(TreeDef? def, ReadOnlySpan<Value> leaves)
         {
@@ -70,6 +77,9 @@ internal sealed class CompiledFunction<TIn, TTraced>
     /// <summary>The main program of every cached entry (for tests).</summary>
     internal Program[] Programs => Array.ConvertAll(Volatile.Read(ref entries), e => e.Main);
 
+    /// <summary>For every cached entry, whether it runs as straight-line code (for tests).</summary>
+    internal bool[] StraightLine => Array.ConvertAll(Volatile.Read(ref entries), e => e.Straight is not null);
+
     // ------------------------------------------------------------------ the combinators
 
     public (Value Value, TIn Grad) ValueAndGrad(TIn x)
@@ -78,6 +88,11 @@ internal sealed class CompiledFunction<TIn, TTraced>
         {
             var leaf = LeafRule.ToValue(x);
             var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
+            if (e.Straight is { } straight)
+            {
+                var (value, grad) = straight(leaf);
+                return (value, LeafRule.FromValue<TIn>(grad));
+            }
             var p = e.Main;
             var frame = p.Rent();
             try
@@ -172,7 +187,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
             case Mode.ValueAndGrad:
             {
                 var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
-                entry = new Entry(t, shapes, Program.Build(vars, [y, .. grads]), null, y.Shape);
+                var straight = singleLeaf ? ScalarEmitter.CompileSmall(vars[0], y, grads[0]) : null;
+                entry = new Entry(t, shapes, Program.Build(vars, [y, .. grads]), null, y.Shape, straight);
                 break;
             }
             case Mode.Vjp:
