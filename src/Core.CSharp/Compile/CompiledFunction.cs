@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Functional.Autodiff;
@@ -84,28 +85,34 @@ internal sealed class CompiledFunction<TIn, TTraced>
 
     public (Value Value, TIn Grad) ValueAndGrad(TIn x)
     {
-        if (singleLeaf)
+        if (!singleLeaf) return ValueAndGradOfTree(x);
+        // The hot path of small programs is kept small (its frame is zeroed on every call); the others are calls.
+        var leaf = typeof(TIn) == typeof(Value) ? (Value)(object)x! : LeafRule.ToValue(x);
+        var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
+        if (e.Straight is not { } straight) return ValueAndGradOfLeaf(e.Main, leaf);
+        var (value, grad) = straight(leaf);
+        return (value, LeafRule.FromValue<TIn>(grad));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Value Value, TIn Grad) ValueAndGradOfLeaf(Program p, Value leaf)
+    {
+        var frame = p.Rent();
+        try
         {
-            var leaf = LeafRule.ToValue(x);
-            var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
-            if (e.Straight is { } straight)
-            {
-                var (value, grad) = straight(leaf);
-                return (value, LeafRule.FromValue<TIn>(grad));
-            }
-            var p = e.Main;
-            var frame = p.Rent();
-            try
-            {
-                p.SetInput(frame, 0, leaf);
-                p.Run(frame);
-                return (p.Output(frame, 0), LeafRule.FromValue<TIn>(p.Output(frame, 1)));
-            }
-            finally
-            {
-                p.Return(frame);
-            }
+            p.SetInput(frame, 0, leaf);
+            p.Run(frame);
+            return (p.Output(frame, 0), LeafRule.FromValue<TIn>(p.Output(frame, 1)));
         }
+        finally
+        {
+            p.Return(frame);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (Value Value, TIn Grad) ValueAndGradOfTree(TIn x)
+    {
         var (leaves, def) = Tree.Flatten(x);
         var entry = Find(def, leaves.AsSpan()) ?? Add(x);
         var outputs = Run(entry.Main, leaves.AsSpan(), default);
