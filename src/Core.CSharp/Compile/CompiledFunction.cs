@@ -90,6 +90,7 @@ internal sealed class CompiledFunction<TIn, TTraced>
         var leaf = typeof(TIn) == typeof(Value) ? (Value)(object)x! : LeafRule.ToValue(x);
         var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
         if (e.Straight is not { } straight) return ValueAndGradOfLeaf(e.Main, leaf);
+        if (typeof(TIn) == typeof(Value)) return ((Value, TIn))(object)straight(leaf); // the same type: no copy, no box
         var (value, grad) = straight(leaf);
         return (value, LeafRule.FromValue<TIn>(grad));
     }
