@@ -137,10 +137,10 @@ chain, which is why it beats hand-written code that allocates its three arrays p
 [expression-tree delegate](expression-trees.html) takes 19.2 µs. Compiling costs milliseconds and saves per call, so it pays after one or
 two calls for W4, about 30 for W3, about 90 for W1 and about a thousand for W2: compile what runs in a loop.
 
-W2's row is the interpreted program. As straight-line code (see *Small tensors* above) it took 72 ns per
-call against 15 ns hand-written and 1.75 µs uncompiled, in one run of the same default job on a busy machine (run
+W2's row is the interpreted program. As straight-line code (see *Small tensors* above) it took 61 ns per
+call against 14 ns hand-written and 1.9 µs uncompiled, in one run of the same default job on a busy machine (run
 in-process), where the program took 536 ns against 13.5 ns hand-written; compiling then costs about 2 ms more, so W2 pays
-after about 1 200 calls.
+after about 1 000 calls.
 
 ## In C#
 
