@@ -509,6 +509,114 @@ let ``eight threads calling one compiled Hessian and one compiled Hvp get the un
         valueBits (hessianBits (hessian.Invoke p) @ [ for kv in hvp.Invoke(p, p).Entries -> kv.Value ])
 
     Threads.assertAllBitIdentical baseline (Threads.onEightThreads work)
+/// Whether each program of a compiled one-input ValueAndGrad runs as straight-line code over elements.
+let private straightLine (vg: Func<Value, struct (Value * Value)>) =
+    (nonNull vg.Target :?> CompiledFunction<Value, Expr>).StraightLine
+
+let ``random graphs of one input: small tensors' straight-line code has the uncompiled bits`` (g: RandomGraph) =
+    for k in 0 .. g.Variables.Length - 1 do
+        let f = g.AsFunction k
+        let f = Func<Expr, Expr>(fun x -> let y = f.Invoke x in if y.Shape.IsScalar then y else Expr.Sum y)
+        let x = g.VariableValue k
+        let struct (y0, g0) = AD.ValueAndGrad(f).Invoke x
+        let vg = Compiled.ValueAndGrad f
+
+        for _ in 1..2 do
+            let struct (y1, g1) = vg.Invoke x
+            assertSameBits $"value and gradient in variable {k} of {g} (straight line: %A{straightLine vg})" [ y0; g0 ] [ y1; g1 ]
+
+
+/// Numbers of a wide range of magnitudes and both signs, zeros of both signs among them: sums of them in another
+/// order round differently.
+let private wide (rng: Random) n =
+    Array.init n (fun _ ->
+        match rng.Next 8 with
+        | 0 -> 0.0
+        | 1 -> -0.0
+        | _ -> (if rng.Next 2 = 0 then -1.0 else 1.0) * (1.0 + rng.NextDouble()) * Math.Pow(2.0, float (rng.Next(-40, 40))))
+
+let ``reductions of 1 to 16 elements in straight-line code add in the kernels' order`` () =
+    let rng = Random 16
+
+    for n in 1 .. ScalarEmitter.MaxElements do
+        let c = Expr.Const(Value.FromArray(wide rng n))
+
+        let fs =
+            [ "sum", Func<Expr, Expr>(fun w -> Expr.Sum(w * c))
+              "dot", Func<Expr, Expr>(fun w -> Expr.Dot(w, c) * Expr.Dot(w, w))
+              "sum of squares", Func<Expr, Expr>(fun w -> Expr.Sum(w * w) + Expr.Sum(Expr.Sin w)) ]
+
+        for name, f in fs do
+            let vg = Compiled.ValueAndGrad f
+
+            for _ in 1..20 do
+                let w = Value.FromArray(wide rng n)
+                let struct (a, b) = AD.ValueAndGrad(f).Invoke w
+                let struct (y, d) = vg.Invoke w
+                assertSameBits $"{name}, n = {n}, w = %A{w}" [ a; b ] [ y; d ]
+
+            Assert.That(straightLine vg, Is.EqualTo [| true |], $"{name}, n = {n} runs as straight-line code")
+
+    // Matrices: column and row sums, broadcasts back in the gradient, a transpose, a where with a broadcast condition,
+    // an element, reshapes.
+    for m, n in [ 1, 1; 2, 3; 3, 2; 4, 4; 1, 16; 16, 1; 5, 3 ] do
+        let c = Expr.Const(Value.FromRowMajor(m, n, ReadOnlySpan(wide rng (m * n))))
+
+        let f =
+            Func<Expr, Expr>(fun w ->
+                let u = w * c + Expr.Tanh w
+                Expr.Dot(Expr.ColumnSums u, Expr.ColumnSums(w * w)) + Expr.Sum(Expr.RowSums(u * w))
+                + Expr.Sum(Expr.Where(Expr.RowSums c, Expr.Transpose(Expr.Exp(-w)) + Expr.Transpose c, 0.5))
+                + Expr.Create(IndexOp(m - 1, Nullable 0), w) * Expr.Dot(Expr.Reshape(w, Shape.Vector(m * n)), Expr.Reshape(c, Shape.Vector(m * n))))
+
+        let vg = Compiled.ValueAndGrad f
+
+        for _ in 1..20 do
+            let w = Value.FromRowMajor(m, n, ReadOnlySpan(wide rng (m * n) |> Array.map (fun x -> Math.Clamp(x, -5.0, 5.0))))
+            let struct (a, b) = AD.ValueAndGrad(f).Invoke w
+            let struct (y, d) = vg.Invoke w
+            assertSameBits $"matrix({m}, {n}), w = %A{w}" [ a; b ] [ y; d ]
+
+        // Larger ones have more than ScalarEmitter.ChunkSize elements to compute in all, and run the program.
+        if m * n <= 6 then
+            Assert.That(straightLine vg, Is.EqualTo [| true |], $"matrix({m}, {n}) runs as straight-line code")
+
+let ``small programs take the straight-line path, others run the program`` () =
+    let x = Expr.Const(Value.FromArray [| 0.5; 0.5; 0.5 |])
+    let w2 = Func<Expr, Expr>(fun w -> 3.0 * Expr.Dot(x, (w + 2.0).Pow 2.0))
+    let vg = Compiled.ValueAndGrad w2
+    let struct (y, g) = vg.Invoke(Value.FromArray [| 1.0; 1.0; 1.0 |])
+    Assert.That(y.ToScalar(), Is.EqualTo 40.5)
+    Assert.That(g.ToVector().ToArray(), Is.EqualTo [| 9.0; 9.0; 9.0 |])
+    // Dot, tanh, exp and sum at 3 elements, then the same function at 17 (over the bound): two programs, one straight.
+    let vg1 = Compiled.ValueAndGrad(Func<Expr, Expr>(fun w -> Expr.Sum(Expr.Tanh w * Expr.Exp(-w)) + Expr.Dot(w, w) * 0.5))
+    vg1.Invoke(vector 3) |> ignore
+    vg1.Invoke(vector 17) |> ignore
+    Assert.That(straightLine vg, Is.EqualTo [| true |], "W2")
+    Assert.That(straightLine vg1, Is.EqualTo [| true; false |], "at 3 and at 17 elements")
+    // A scalar input, a scalar program.
+    let s = Compiled.ValueAndGrad(Func<Expr, Expr>(fun x -> Expr.Sin x * x))
+    s.Invoke(Value.Scalar 0.3) |> ignore
+    Assert.That(straightLine s, Is.EqualTo [| true |], "scalar")
+    // An op without an element rule (a matrix product), and an intermediate over the bound, run the program.
+    let m = Expr.Const(Value.FromRowMajor(2, 2, ReadOnlySpan [| 1.0; 2.0; 3.0; 4.0 |]))
+    let big = Expr.Const(Value.FromArray(Array.init 20 float))
+
+    for name, f, x in
+        [ "matmul", Func<Expr, Expr>(fun w -> Expr.Sum(Expr.MatMul(m, w))), Value.FromRowMajor(2, 2, ReadOnlySpan [| 0.1; 0.2; 0.3; 0.4 |])
+          "a large intermediate", Func<Expr, Expr>(fun w -> Expr.Sum(Expr.BroadcastTo(Expr.Sum w, Shape.Vector 20) * big)), vector 3 ] do
+        let vg = Compiled.ValueAndGrad f
+        let struct (a, b) = AD.ValueAndGrad(f).Invoke x
+        let struct (c, d) = vg.Invoke x
+        assertSameBits name [ a; b ] [ c; d ]
+        Assert.That(straightLine vg, Is.EqualTo [| false |], name)
+
+    // Several inputs (a structured input) run the program too.
+    let f2 = Func<Expr, Expr, Expr>(fun a b -> Expr.Dot(a, b))
+    let a, b = vector 3, vector 3
+    let struct (y0, struct (ga0, gb0)) = AD.ValueAndGrad(f2).Invoke(a, b)
+    let struct (y1, struct (ga1, gb1)) = Compiled.ValueAndGrad(f2).Invoke(a, b)
+    assertSameBits "two inputs" [ y0; ga0; gb0 ] [ y1; ga1; gb1 ]
 
 open Expecto
 open Functional.Autodiff.Tests.Properties
@@ -536,4 +644,7 @@ let tests =
         testCase "the Hessian's column programs run only what moves: the values of x alone are computed once per call" ``the Hessian's column programs run only what moves: the values of x alone are computed once per call``
         testSequenced <| testCase "eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits" ``eight threads calling one compiled Hessian and one compiled Hvp get the uncompiled bits``
         testCase "compiled Hvp and Hessian: errors, value branches, nesting and new shapes" ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
+        testPropertyWithConfig { replay Seed with maxTest = 200; arbitrary = [ typeof<Arbitraries> ] } "random graphs of one input: small tensors' straight-line code has the uncompiled bits" ``random graphs of one input: small tensors' straight-line code has the uncompiled bits``
+        testCase "reductions of 1 to 16 elements in straight-line code add in the kernels' order" ``reductions of 1 to 16 elements in straight-line code add in the kernels' order``
+        testCase "small programs take the straight-line path, others run the program" ``small programs take the straight-line path, others run the program``
     ]

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Functional.Autodiff;
@@ -26,7 +27,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
     }
 
     /// <summary>The programs for one input form and shapes.</summary>
-    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output, Program[]? columns = null)
+    internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output,
+        Program[]? columns = null, Func<Value, (Value, Value)>? straight = null)
     {
         public AD.Traced<TIn, TTraced> Trace { get; } = trace;
 
@@ -50,6 +52,12 @@ internal sealed class CompiledFunction<TIn, TTraced>
 
         /// <summary>The function's output shape.</summary>
         public Shape Output { get; } = output;
+
+        /// <summary>
+        /// ValueAndGrad of one leaf whose tensors are all small: the main program as straight-line code over elements
+        /// (<see cref="ScalarEmitter.CompileSmall"/>), the same numbers without frames or an interpreter; null otherwise.
+        /// </summary>
+        public Func<Value, (Value, Value)>? Straight { get; } = straight;
 
         public bool Matches(TreeDef? def, ReadOnlySpan<Value> leaves)
         {
@@ -83,27 +91,42 @@ internal sealed class CompiledFunction<TIn, TTraced>
     /// <summary>The main program of every cached entry (for tests).</summary>
     internal Program[] Programs => Array.ConvertAll(Volatile.Read(ref entries), e => e.Main);
 
+    /// <summary>For every cached entry, whether it runs as straight-line code (for tests).</summary>
+    internal bool[] StraightLine => Array.ConvertAll(Volatile.Read(ref entries), e => e.Straight is not null);
+
     // ------------------------------------------------------------------ the combinators
 
     public (Value Value, TIn Grad) ValueAndGrad(TIn x)
     {
-        if (singleLeaf)
+        if (!singleLeaf) return ValueAndGradOfTree(x);
+        // The hot path of small programs is kept small (its frame is zeroed on every call); the others are calls.
+        var leaf = typeof(TIn) == typeof(Value) ? (Value)(object)x! : LeafRule.ToValue(x);
+        var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
+        if (e.Straight is not { } straight) return ValueAndGradOfLeaf(e.Main, leaf);
+        if (typeof(TIn) == typeof(Value)) return ((Value, TIn))(object)straight(leaf); // the same type: no copy, no box
+        var (value, grad) = straight(leaf);
+        return (value, LeafRule.FromValue<TIn>(grad));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Value Value, TIn Grad) ValueAndGradOfLeaf(Program p, Value leaf)
+    {
+        var frame = p.Rent();
+        try
         {
-            var leaf = LeafRule.ToValue(x);
-            var e = Find(null, new ReadOnlySpan<Value>(in leaf)) ?? Add(x);
-            var p = e.Main;
-            var frame = p.Rent();
-            try
-            {
-                p.SetInput(frame, 0, leaf);
-                p.Run(frame);
-                return (p.Output(frame, 0), LeafRule.FromValue<TIn>(p.Output(frame, 1)));
-            }
-            finally
-            {
-                p.Return(frame);
-            }
+            p.SetInput(frame, 0, leaf);
+            p.Run(frame);
+            return (p.Output(frame, 0), LeafRule.FromValue<TIn>(p.Output(frame, 1)));
         }
+        finally
+        {
+            p.Return(frame);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (Value Value, TIn Grad) ValueAndGradOfTree(TIn x)
+    {
         var (leaves, def) = Tree.Flatten(x);
         var entry = Find(def, leaves.AsSpan()) ?? Add(x);
         var outputs = Run(entry.Main, leaves.AsSpan(), default);
@@ -285,7 +308,8 @@ internal sealed class CompiledFunction<TIn, TTraced>
             case Mode.ValueAndGrad:
             {
                 var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
-                entry = new Entry(t, shapes, Program.Build(vars, [y, .. grads]), null, y.Shape);
+                var straight = singleLeaf ? ScalarEmitter.CompileSmall(vars[0], y, grads[0]) : null;
+                entry = new Entry(t, shapes, Program.Build(vars, [y, .. grads]), null, y.Shape, straight: straight);
                 break;
             }
             case Mode.Vjp:

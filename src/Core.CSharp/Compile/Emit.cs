@@ -180,6 +180,9 @@ public static partial class AD
 /// through its <see cref="Op.Eval"/> on scalars. So the delegate gives the graph path's
 /// bits. The block is flat (one assignment per node), so neither this code nor LINQ's compiler recurses over depth; a
 /// program of more than <see cref="ChunkSize"/> nodes is split into methods of that many (see there).
+/// <para>The same planner and kernels serve compiled programs whose tensors are all small
+/// (<see cref="CompileSmall"/>): a node is then a few locals, one per element, each computed as the op's kernel
+/// computes that element (<see cref="ElementsOf"/>).</para>
 /// </summary>
 internal static class ScalarEmitter
 {
@@ -241,56 +244,27 @@ internal static class ScalarEmitter
     {
         if (!output.Shape.IsScalar) throw new NonScalarOutputException(combinator, output.Shape);
         var grads = Reverse.Gradients(output, [.. inputs], Expr.Const(1.0));
-
-        // The plan: the nodes to compute, in topological order; constants for the nodes that depend on no input.
-        var steps = new List<Expr>();
-        var constants = new Dictionary<Expr, LinqExpression>(Identity.Instance);
-        var depends = new HashSet<Expr>(Identity.Instance);
-        foreach (var x in inputs) depends.Add(x);
-        foreach (var node in Graph.PostOrder([output, .. grads], inputs.AsSpan()))
-        {
-            if (depends.Contains(node) || constants.ContainsKey(node)) continue;
-            var inputsOf = node.Inputs;
-            var dependent = false;
-            foreach (var i in inputsOf) dependent |= depends.Contains(i);
-            if (!dependent)
-            {
-                if (!node.HasValue)
-                    throw new ArgumentException(UserCode.Mark(
-                        $"{combinator}: the graph reads variable '{node.FirstUnboundVariable().Name}', which has no value and is not an input: list it among the inputs, or give it a value (it is then a constant)."), "inputs");
-                // Computed now, by the ops themselves; only a scalar can be read by the emitted code.
-                if (node.Shape.IsScalar) constants[node] = LinqExpression.Constant(node.Value.ToScalar());
-                continue;
-            }
-            depends.Add(node);
-            if (!node.Shape.IsScalar) throw NotScalar(combinator, node, node);
-            foreach (var i in inputsOf)
-                if (!i.Shape.IsScalar || !(depends.Contains(i) || constants.ContainsKey(i))) throw NotScalar(combinator, i, node);
-            steps.Add(node);
-        }
         var outputs = new List<Expr>(grads.Length + 1) { output };
         outputs.AddRange(grads);
+        var (steps, computed) = Plan(combinator, [.. outputs], inputs.AsSpan(), tensors: false)!.Value;
 
         var locals = new List<ParameterExpression>(inputLocals);
         var statements = new List<LinqExpression>(prologue);
-        var args = new LinqExpression[Expr.MaxArity];
         if (steps.Count <= ChunkSize)
         {
             // One method: a local per node.
-            var emitted = new Dictionary<Expr, LinqExpression>(constants, Identity.Instance);
-            for (var k = 0; k < inputs.Length; k++) emitted[inputs[k]] = inputValues[k];
-            foreach (var node in steps)
-            {
-                var inputsOf = node.Inputs;
-                for (var i = 0; i < inputsOf.Length; i++) args[i] = emitted[inputsOf[i]];
-                var local = LinqExpression.Variable(typeof(double));
-                locals.Add(local);
-                statements.Add(LinqExpression.Assign(local, Kernel(node.Op!, args.AsSpan(0, inputsOf.Length))));
-                emitted[node] = local;
-            }
-            statements.Add(result(emitted[output], [.. grads.Select(g => emitted[g])]));
+            var elements = new LinqExpression[inputs.Length][];
+            for (var k = 0; k < inputs.Length; k++) elements[k] = [inputValues[k]];
+            var emitted = EmitSteps(steps, [.. outputs], inputs.AsSpan(), elements, locals, statements)!;
+            statements.Add(result(emitted[output][0], [.. grads.Select(g => emitted[g][0])]));
             return LinqExpression.Block(locals, statements);
         }
+
+        // The values computed now, as constants of the code (a scalar graph reads only scalar ones).
+        var constants = new Dictionary<Expr, LinqExpression>(Identity.Instance);
+        foreach (var c in computed)
+            if (c.Shape.IsScalar) constants[c] = LinqExpression.Constant(c.Value.ToScalar());
+        var args = new LinqExpression[Expr.MaxArity];
 
         // Methods of ChunkSize nodes each; a value read outside the method computing it (and every input and output)
         // has a slot in the shared array.
@@ -356,6 +330,294 @@ internal static class ScalarEmitter
         return LinqExpression.Block(locals, statements);
     }
 
+    /// <summary>
+    /// The plan: the nodes to compute, in one topological order of all the outputs (the inputs left out), and the nodes
+    /// that depend on no input, computed now (by the ops themselves) and read as constants. A scalar graph
+    /// (<paramref name="tensors"/> false) refuses a non-scalar node that depends on an input; a program of small tensors
+    /// is refused (null) when a node has more than <see cref="MaxElements"/> elements.
+    /// </summary>
+    private static (List<Expr> Steps, HashSet<Expr> Computed)? Plan(string combinator, ReadOnlySpan<Expr> outputs, ReadOnlySpan<Var> inputs, bool tensors)
+    {
+        var steps = new List<Expr>();
+        var computed = new HashSet<Expr>(Identity.Instance);
+        var depends = new HashSet<Expr>(Identity.Instance);
+        foreach (var x in inputs) depends.Add(x);
+        foreach (var node in Graph.PostOrder(outputs, inputs))
+        {
+            if (depends.Contains(node) || computed.Contains(node)) continue;
+            var inputsOf = node.Inputs;
+            var dependent = false;
+            foreach (var i in inputsOf) dependent |= depends.Contains(i);
+            if (!dependent)
+            {
+                if (!node.HasValue)
+                    throw new ArgumentException(UserCode.Mark(
+                        $"{combinator}: the graph reads variable '{node.FirstUnboundVariable().Name}', which has no value and is not an input: list it among the inputs, or give it a value (it is then a constant)."), "inputs");
+                computed.Add(node);
+                continue;
+            }
+            depends.Add(node);
+            if (tensors)
+            {
+                if (node.Shape.Size > MaxElements) return null;
+                foreach (var i in inputsOf)
+                    if (i.Shape.Size > MaxElements) return null;
+            }
+            else
+            {
+                if (!node.Shape.IsScalar) throw NotScalar(combinator, node, node);
+                foreach (var i in inputsOf)
+                    if (!i.Shape.IsScalar) throw NotScalar(combinator, i, node);
+            }
+            steps.Add(node);
+        }
+        return (steps, computed);
+    }
+
+    /// <summary>
+    /// Emits the steps in order into <paramref name="statements"/>, one local per element computed, and returns every
+    /// node's elements (its storage order; one for a scalar); null when a step's op has no element rule.
+    /// </summary>
+    private static Dictionary<Expr, LinqExpression[]>? EmitSteps(List<Expr> steps, ReadOnlySpan<Expr> outputs, ReadOnlySpan<Var> inputs,
+        LinqExpression[][] inputElements, List<ParameterExpression> locals, List<LinqExpression> statements)
+    {
+        var emitted = new Dictionary<Expr, LinqExpression[]>(Identity.Instance);
+        for (var k = 0; k < inputs.Length; k++) emitted.TryAdd(inputs[k], inputElements[k]);
+        var emit = new Emitter(locals, statements);
+        var args = new LinqExpression[Expr.MaxArity][];
+        foreach (var node in steps)
+        {
+            var inputsOf = node.Inputs;
+            for (var i = 0; i < inputsOf.Length; i++) args[i] = Elements(inputsOf[i], emitted);
+            var elements = ElementsOf(node, args.AsSpan(0, inputsOf.Length), emit);
+            if (elements is null) return null;
+            for (var k = 0; k < elements.Length; k++) elements[k] = emit.Local(elements[k]);
+            emitted[node] = elements;
+        }
+        foreach (var o in outputs) Elements(o, emitted); // an output may be an input, or computed now
+        return emitted;
+    }
+
+    /// <summary>A node's elements: emitted already, or (for a node computed now) its value's numbers as constants.</summary>
+    private static LinqExpression[] Elements(Expr node, Dictionary<Expr, LinqExpression[]> emitted)
+    {
+        if (emitted.TryGetValue(node, out var elements)) return elements;
+        var v = node.Value;
+        if (v.Shape.IsScalar) elements = [LinqExpression.Constant(v.ToScalar())];
+        else
+        {
+            var span = v.Span;
+            elements = new LinqExpression[span.Length];
+            for (var k = 0; k < span.Length; k++) elements[k] = LinqExpression.Constant(span[k]);
+        }
+        return emitted[node] = elements;
+    }
+
+    /// <summary>Where element rules put what they compute before their result: locals, and the gathered operands of reductions.</summary>
+    private sealed class Emitter(List<ParameterExpression> locals, List<LinqExpression> statements)
+    {
+        private ParameterExpression? first, second;
+
+        /// <summary>The expression itself when it is a local or a constant, else a new local assigned it now.</summary>
+        public LinqExpression Local(LinqExpression e)
+        {
+            if (e is ParameterExpression or ConstantExpression) return e;
+            var local = LinqExpression.Variable(typeof(double));
+            locals.Add(local);
+            statements.Add(LinqExpression.Assign(local, e));
+            return local;
+        }
+
+        /// <summary>Copies <paramref name="elements"/> into one of the two gather buffers of the code (0 or 1) and returns it.</summary>
+        public ParameterExpression Gather(int which, IReadOnlyList<LinqExpression> elements)
+        {
+            ref var buffer = ref which == 0 ? ref first : ref second;
+            if (buffer is null) locals.Add(buffer = LinqExpression.Variable(typeof(Gathered), which == 0 ? "a" : "b"));
+            for (var k = 0; k < elements.Count; k++)
+                statements.Add(LinqExpression.Call(SetElement, buffer, LinqExpression.Constant(k), elements[k]));
+            return buffer;
+        }
+    }
+
+    // ------------------------------------------------------------------ programs of small tensors
+
+    /// <summary>
+    /// The most elements a node of straight-line code over tensors may have: the code keeps one local per element,
+    /// and gathers a reduction's operands into a <see cref="Gathered"/> of this many.
+    /// </summary>
+    internal const int MaxElements = 16;
+
+    /// <summary>A reduction's operands, gathered from locals so the op's own kernel runs on them as on a vector's storage.</summary>
+    [InlineArray(MaxElements)]
+    internal struct Gathered
+    {
+        private double element;
+    }
+
+    private static void Set(ref Gathered g, int k, double x) => g[k] = x;
+
+    private static double Sum(ref Gathered x, int n) => SumOp.Kernel(((ReadOnlySpan<double>)x)[..n]);
+
+    private static double Dot(ref Gathered a, ref Gathered b, int n) => DotOp.Kernel(((ReadOnlySpan<double>)a)[..n], ((ReadOnlySpan<double>)b)[..n]);
+
+    private static readonly MethodInfo SetElement = typeof(ScalarEmitter).GetMethod(nameof(Set), BindingFlags.Static | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo SumElements = typeof(ScalarEmitter).GetMethod(nameof(Sum), BindingFlags.Static | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo DotElements = typeof(ScalarEmitter).GetMethod(nameof(Dot), BindingFlags.Static | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo ScalarValue = typeof(Value).GetMethod(nameof(Value.Scalar), BindingFlags.Static | BindingFlags.Public)!;
+    private static readonly MethodInfo OwnValue = typeof(Value).GetMethod(nameof(Value.Own), BindingFlags.Static | BindingFlags.NonPublic)!;
+    private static readonly MethodInfo ToScalar = typeof(Value).GetMethod(nameof(Value.ToScalar), BindingFlags.Instance | BindingFlags.Public)!;
+    private static readonly PropertyInfo Storage = typeof(Value).GetProperty(nameof(Value.Storage), BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    /// <summary>
+    /// A compiled program's value and gradient for one input, as straight-line code over the elements of its tensors
+    /// (see <see cref="ElementsOf"/>): the input's elements are read once into locals, every element of every node is
+    /// one local computed by its op's own scalar function (a reduction by its op's own kernel on the gathered
+    /// elements), and the results are new values. Null when the program does not fit: a node of more than
+    /// <see cref="MaxElements"/> elements, more than <see cref="ChunkSize"/> elements computed in all, or an op
+    /// without an element rule; the caller then runs the program.
+    /// </summary>
+    public static Func<Value, (Value Value, Value Grad)>? CompileSmall(Var input, Expr value, Expr grad)
+    {
+        if (input.Shape.Size > MaxElements) return null;
+        var plan = Plan("Compiled.ValueAndGrad", [value, grad], [input], tensors: true);
+        if (plan is not { } p) return null;
+        var steps = p.Steps;
+        var work = 0;
+        foreach (var node in steps) work += node.Shape.Size;
+        if (work > ChunkSize) return null;
+
+        var x = LinqExpression.Parameter(typeof(Value), "x");
+        var locals = new List<ParameterExpression>();
+        var statements = new List<LinqExpression>();
+        LinqExpression[] elements;
+        if (input.Shape.IsScalar) elements = [LinqExpression.Call(x, ToScalar)];
+        else
+        {
+            var storage = LinqExpression.Variable(typeof(double[]), "storage");
+            locals.Add(storage);
+            statements.Add(LinqExpression.Assign(storage, LinqExpression.Property(x, Storage)));
+            elements = new LinqExpression[input.Shape.Size];
+            for (var k = 0; k < elements.Length; k++) elements[k] = LinqExpression.ArrayIndex(storage, LinqExpression.Constant(k));
+        }
+        var emit = new Emitter(locals, statements);
+        for (var k = 0; k < elements.Length; k++) elements[k] = emit.Local(elements[k]);
+        var emitted = EmitSteps(steps, [value, grad], [input], [elements], locals, statements);
+        if (emitted is null) return null;
+        statements.Add(LinqExpression.New(typeof((Value, Value)).GetConstructor([typeof(Value), typeof(Value)])!,
+            NewValue(value.Shape, emitted[value]), NewValue(grad.Shape, emitted[grad])));
+        return LinqExpression.Lambda<Func<Value, (Value, Value)>>(LinqExpression.Block(locals, statements), x).Compile();
+    }
+
+    /// <summary>A new value of these elements (fresh storage on every call, never shared with the input).</summary>
+    private static LinqExpression NewValue(Shape shape, LinqExpression[] elements) =>
+        shape.IsScalar
+            ? LinqExpression.Call(ScalarValue, elements[0])
+            : LinqExpression.Call(OwnValue, LinqExpression.Constant(shape), LinqExpression.NewArrayInit(typeof(double), elements));
+
+    /// <summary>
+    /// A node's elements (in storage order) from its inputs' elements, exactly as the op's forward kernel computes them,
+    /// or null for an op without such a rule. A node of scalars is its op's scalar function (<see cref="Kernel"/>).
+    /// Element-wise ops (of one input, of two broadcasting ones, and <c>where</c>) compute each element by their scalar
+    /// function from the elements the kernel reads for it: their vectorised kernels give every element the scalar's
+    /// bits (the ops' rule, see Elementwise.cs). Reductions (sum, column sums, dot) run the op's own kernel on the
+    /// gathered elements, so the order of the additions is the kernel's, whatever the hardware; row sums add the
+    /// columns one after another from 0, as their kernel does. Broadcasts, transposes, reshapes, indexing and
+    /// scattering only move elements.
+    /// </summary>
+    private static LinqExpression[]? ElementsOf(Expr node, ReadOnlySpan<LinqExpression[]> x, Emitter emit)
+    {
+        var op = node.Op!;
+        var inputs = node.Inputs;
+        var allScalar = node.Shape.IsScalar;
+        foreach (var i in inputs) allScalar &= i.Shape.IsScalar;
+        if (allScalar)
+        {
+            var a = new LinqExpression[x.Length];
+            for (var k = 0; k < a.Length; k++) a[k] = x[k][0];
+            return [Kernel(op, a)];
+        }
+        var shape = node.Shape;
+        var n = shape.Size;
+        var y = new LinqExpression[n];
+        switch (op)
+        {
+            case ElementwiseOp or NegOp:
+                for (var k = 0; k < n; k++) y[k] = Kernel(op, [x[0][k]]);
+                return y;
+            case StopGradientOp:
+                return x[0];
+            case BinaryElementwiseOp or WhereOp:
+            {
+                var (rows, cols) = Broadcasting.Aligned(shape);
+                var a = new LinqExpression[inputs.Length];
+                for (var j = 0; j < cols; j++)
+                    for (var i = 0; i < rows; i++)
+                    {
+                        for (var t = 0; t < a.Length; t++)
+                        {
+                            var (r, c) = Broadcasting.Aligned(inputs[t].Shape);
+                            a[t] = x[t][Broadcasting.Index(r, c, i, j)];
+                        }
+                        y[j * rows + i] = Kernel(op, a);
+                    }
+                return y;
+            }
+            case SumOp:
+                return [emit.Local(LinqExpression.Call(SumElements, emit.Gather(0, x[0]), LinqExpression.Constant(x[0].Length)))];
+            case DotOp:
+                return [emit.Local(LinqExpression.Call(DotElements, emit.Gather(0, x[0]), emit.Gather(1, x[1]), LinqExpression.Constant(x[0].Length)))];
+            case ColumnSumsOp:
+            {
+                var m = inputs[0].Shape.Rows;
+                for (var j = 0; j < n; j++)
+                    y[j] = emit.Local(LinqExpression.Call(SumElements, emit.Gather(0, x[0].AsSpan(j * m, m).ToArray()), LinqExpression.Constant(m)));
+                return y;
+            }
+            case RowSumsOp:
+            {
+                // TensorPrimitives.Add(y, column j, y) from y = 0, column after column: each element a chain of IEEE additions.
+                var cols = inputs[0].Shape.Cols;
+                for (var i = 0; i < n; i++)
+                {
+                    LinqExpression sum = LinqExpression.Constant(0.0);
+                    for (var j = 0; j < cols; j++) sum = emit.Local(LinqExpression.Add(sum, x[0][j * n + i]));
+                    y[i] = sum;
+                }
+                return y;
+            }
+            case BroadcastScalarOp:
+                Array.Fill(y, x[0][0]);
+                return y;
+            case BroadcastRowsOp b:
+                for (var j = 0; j < shape.Cols; j++)
+                    for (var i = 0; i < b.Rows; i++) y[j * b.Rows + i] = x[0][j];
+                return y;
+            case BroadcastColumnsOp:
+                for (var j = 0; j < shape.Cols; j++)
+                    for (var i = 0; i < shape.Rows; i++) y[j * shape.Rows + i] = x[0][i];
+                return y;
+            case IndexOp index:
+                return [x[0][index.Offset(inputs[0].Shape)]];
+            case ScatterOp scatter:
+                Array.Fill(y, LinqExpression.Constant(0.0));
+                y[scatter.Offset] = x[0][0];
+                return y;
+            case ReshapeOp:
+                // Element r in row-major order stays element r (ReshapeOp.Eval).
+                for (var r = 0; r < n; r++) y[ShapeRules.StorageOfRowMajor(shape, r)] = x[0][ShapeRules.StorageOfRowMajor(inputs[0].Shape, r)];
+                return y;
+            case TransposeOp:
+            {
+                int m = inputs[0].Shape.Rows, c = inputs[0].Shape.Cols;
+                for (var j = 0; j < c; j++)
+                    for (var i = 0; i < m; i++) y[i * c + j] = x[0][j * m + i];
+                return y;
+            }
+            default:
+                return null;
+        }
+    }
+
     /// <summary>The node's value from its inputs' values: the op's own scalar function.</summary>
     private static LinqExpression Kernel(Op op, ReadOnlySpan<LinqExpression> a)
     {
@@ -372,6 +634,7 @@ internal static class ScalarEmitter
             case DivOp:
                 return LinqExpression.Divide(a[0], a[1]);
             case SquareOp:
+            case PowOp { Exponent: 2 }: // PowOp.Apply: x * x for the exponent 2
                 return LinqExpression.Multiply(a[0], a[0]);
             case NegOp:
                 return LinqExpression.Negate(a[0]); // NegOp.Eval on a scalar: −x

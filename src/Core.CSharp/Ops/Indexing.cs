@@ -90,6 +90,9 @@ public sealed class ScatterOp : LinearOp, IEquatable<ScatterOp>
     /// <summary>The position: the element (vector) or row (matrix) index, and the column index for a matrix (the graph format saves them).</summary>
     public (int I, int? J) Position => (index.I, index.J);
 
+    /// <summary>Where the scalar goes in the output's storage.</summary>
+    internal int Offset => index.Offset(Target);
+
     /// <inheritdoc/>
     public override string Name => "scatter";
 
@@ -101,7 +104,7 @@ public sealed class ScatterOp : LinearOp, IEquatable<ScatterOp>
     public override Value Eval(ReadOnlySpan<Value> x)
     {
         var y = new double[Target.Size];
-        y[index.Offset(Target)] = x[0].ToScalar();
+        y[Offset] = x[0].ToScalar();
         return Value.Own(Target, y);
     }
 

@@ -41,7 +41,10 @@ public sealed class DotOp : BilinearOp
         : throw Mismatch(x, "dot takes two vectors of one length; for matrices use MatMul, for element-wise products use *.");
 
     /// <inheritdoc/>
-    public override Value Eval(ReadOnlySpan<Value> x) => Value.Scalar(TensorPrimitives.Dot(x[0].Span, x[1].Span));
+    public override Value Eval(ReadOnlySpan<Value> x) => Value.Scalar(Kernel(x[0].Span, x[1].Span));
+
+    /// <summary>a · b in the kernel's order (compiled straight-line code calls it too).</summary>
+    internal static double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => TensorPrimitives.Dot(a, b);
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => ybar * x[1 - i];

@@ -20,7 +20,10 @@ public sealed class SumOp : LinearOp
     public override Shape InferShape(ReadOnlySpan<Shape> x) => Shape.Scalar;
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x) =>
-        x[0].Shape.IsScalar ? x[0] : Value.Scalar(TensorPrimitives.Sum(x[0].Span));
+        x[0].Shape.IsScalar ? x[0] : Value.Scalar(Kernel(x[0].Span));
+
+    /// <summary>The sum of a vector's or matrix's elements, in the kernel's order (column sums and compiled straight-line code call it too).</summary>
+    internal static double Kernel(ReadOnlySpan<double> x) => TensorPrimitives.Sum(x);
     /// <inheritdoc/>
     public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.BroadcastTo(ybar, inputShape);
 }
@@ -41,7 +44,7 @@ public sealed class ColumnSumsOp : LinearOp
     {
         var s = x[0].Shape;
         var y = new double[s.Cols];
-        for (var j = 0; j < s.Cols; j++) y[j] = TensorPrimitives.Sum(x[0].Span.Slice(j * s.Rows, s.Rows));
+        for (var j = 0; j < s.Cols; j++) y[j] = SumOp.Kernel(x[0].Span.Slice(j * s.Rows, s.Rows));
         return Value.Own(Shape.Vector(s.Cols), y);
     }
     /// <inheritdoc/>
