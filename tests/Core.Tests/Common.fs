@@ -143,6 +143,12 @@ let bindingsFor (graph: Expr) (all: IReadOnlyDictionary<Var, Value>) : IReadOnly
 /// The bits of a double, for bit-identical comparisons.
 let bits (x: float) = BitConverter.DoubleToInt64Bits x
 
+/// The bytes this thread allocates while f runs (warm f up first: a first call compiles and fills caches).
+let bytesAllocatedBy (f: unit -> unit) =
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    f ()
+    GC.GetAllocatedBytesForCurrentThread() - before
+
 /// Fails unless every element is within the tolerance; the message shows both sides in full.
 let assertAllClose (tol: Tolerance) (what: string) (context: string) (expected: T) (actual: T) =
     if expected.Shape <> actual.Shape then

@@ -320,9 +320,7 @@ let ``a compiled gradient by the parameters allocates no zeros for the data it l
     Assert.That(gx.ToArray() |> Array.forall (fun v -> v = 0.0), "zeros for the data")
     let struct (_, struct (_, gx2)) = vg.Invoke(struct (w, x))
     Assert.That(Object.ReferenceEquals(gx.Storage, gx2.Storage), "the zeros are made once per program and shared")
-    let before = GC.GetAllocatedBytesForCurrentThread()
-    vg.Invoke(struct (w, x)) |> ignore
-    let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+    let allocated = bytesAllocatedBy (fun () -> vg.Invoke(struct (w, x)) |> ignore)
     Assert.That(allocated, Is.LessThan 4096L, "bytes allocated by one call (the data are 128 KB)")
 
 let ``softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs`` () =
