@@ -401,7 +401,7 @@ public static partial class AD
         {
             if (def is null) return LeafRule.FromValue<TIn>(chosen[0]);
             var all = new Value[leaves.Length];
-            var none = mask is null ? null : Zeros(mask);
+            var none = mask is null ? null : Zeros();
             for (int k = 0, c = 0; k < all.Length; k++) all[k] = none is null || mask![k] ? chosen[c++] : none[k];
             return Tree.Unflatten<TIn>(def, all);
         }
@@ -409,12 +409,12 @@ public static partial class AD
         private Value[]? zeros;
 
         /// <summary>Zeros of each unchosen leaf's shape (default at the chosen ones), made on first use; a race makes equal values.</summary>
-        private Value[] Zeros(bool[] chosen)
+        private Value[] Zeros()
         {
             if (Volatile.Read(ref zeros) is { } made) return made;
             var z = new Value[leaves.Length];
             for (var k = 0; k < z.Length; k++)
-                if (!chosen[k]) z[k] = leaves[k].ZerosLike();
+                if (!mask![k]) z[k] = leaves[k].ZerosLike();
             Volatile.Write(ref zeros, z);
             return z;
         }
