@@ -577,6 +577,31 @@ let ``reductions of 1 to 16 elements in straight-line code add in the kernels' o
         if m * n <= 6 then
             Assert.That(straightLine vg, Is.EqualTo [| true |], $"matrix({m}, {n}) runs as straight-line code")
 
+/// The order the straight-line code writes out is the kernels' own definition, for the graph path too: up to 16
+/// elements, ((0 + t₀) + t₁) + … with each product rounded; beyond, TensorPrimitives' vectorised order.
+let ``sums and dot products of up to 16 elements add in sequence from 0, longer ones are vectorised`` () =
+    let rng = Random 1603
+    let bits (x: float) = BitConverter.DoubleToInt64Bits x
+
+    for n in 1..40 do
+        for _ in 1..20 do
+            let a, b = wide rng n, wide rng n
+            let sum = Expr.Sum(Expr.Const(Value.FromArray a)).Value.ToScalar()
+            let dot = Expr.Dot(Expr.Const(Value.FromArray a), Expr.Const(Value.FromArray b)).Value.ToScalar()
+
+            let expectedSum, expectedDot =
+                if n <= SumOp.SequentialLength then
+                    Array.fold (+) 0.0 a, Array.fold2 (fun s x y -> s + x * y) 0.0 a b
+                else
+                    System.Numerics.Tensors.TensorPrimitives.Sum(ReadOnlySpan a),
+                    System.Numerics.Tensors.TensorPrimitives.Dot(ReadOnlySpan a, ReadOnlySpan b)
+
+            Assert.That(bits sum, Is.EqualTo(bits expectedSum), $"sum of %A{a}")
+            Assert.That(bits dot, Is.EqualTo(bits expectedDot), $"dot of %A{a} and %A{b}")
+
+    // −0 alone sums to +0 (0 + −0), as TensorPrimitives' short path gives it.
+    Assert.That(bits (Expr.Sum(Expr.Const(Value.FromArray -0.0)).Value.ToScalar()), Is.EqualTo(bits 0.0))
+
 let ``small programs take the straight-line path, others run the program`` () =
     let x = Expr.Const(Value.FromArray [| 0.5; 0.5; 0.5 |])
     let w2 = Func<Expr, Expr>(fun w -> 3.0 * Expr.Dot(x, (w + 2.0).Pow 2.0))
@@ -642,5 +667,6 @@ let tests =
         testCase "compiled Hvp and Hessian: errors, value branches, nesting and new shapes" ``compiled Hvp and Hessian: errors, value branches, nesting and new shapes``
         testPropertyWithConfig { replay Seed with maxTest = 200; arbitrary = [ typeof<Arbitraries> ] } "random graphs of one input: small tensors' straight-line code has the uncompiled bits" ``random graphs of one input: small tensors' straight-line code has the uncompiled bits``
         testCase "reductions of 1 to 16 elements in straight-line code add in the kernels' order" ``reductions of 1 to 16 elements in straight-line code add in the kernels' order``
+        testCase "sums and dot products of up to 16 elements add in sequence from 0, longer ones are vectorised" ``sums and dot products of up to 16 elements add in sequence from 0, longer ones are vectorised``
         testCase "small programs take the straight-line path, others run the program" ``small programs take the straight-line path, others run the program``
     ]

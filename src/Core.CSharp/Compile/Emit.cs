@@ -413,11 +413,9 @@ internal static class ScalarEmitter
         return emitted[node] = elements;
     }
 
-    /// <summary>Where element rules put what they compute before their result: locals, and the gathered operands of reductions.</summary>
+    /// <summary>Where element rules put what they compute before their result: locals.</summary>
     private sealed class Emitter(List<ParameterExpression> locals, List<LinqExpression> statements)
     {
-        private ParameterExpression? first, second;
-
         /// <summary>The expression itself when it is a local or a constant, else a new local assigned it now.</summary>
         public LinqExpression Local(LinqExpression e)
         {
@@ -428,41 +426,26 @@ internal static class ScalarEmitter
             return local;
         }
 
-        /// <summary>Copies <paramref name="elements"/> into one of the two gather buffers of the code (0 or 1) and returns it.</summary>
-        public ParameterExpression Gather(int which, IReadOnlyList<LinqExpression> elements)
+        /// <summary>
+        /// The additions of <see cref="SumOp.Kernel"/> and <see cref="DotOp.Kernel"/> on elements of at most
+        /// <see cref="SumOp.SequentialLength"/>: ((0 + t₀) + t₁) + … in order, each partial sum a local.
+        /// </summary>
+        public LinqExpression Sequence(IEnumerable<LinqExpression> terms)
         {
-            ref var buffer = ref which == 0 ? ref first : ref second;
-            if (buffer is null) locals.Add(buffer = LinqExpression.Variable(typeof(Gathered), which == 0 ? "a" : "b"));
-            for (var k = 0; k < elements.Count; k++)
-                statements.Add(LinqExpression.Call(SetElement, buffer, LinqExpression.Constant(k), elements[k]));
-            return buffer;
+            LinqExpression sum = LinqExpression.Constant(0.0);
+            foreach (var t in terms) sum = Local(LinqExpression.Add(sum, t));
+            return sum;
         }
     }
 
     // ------------------------------------------------------------------ programs of small tensors
 
     /// <summary>
-    /// The most elements a node of straight-line code over tensors may have: the code keeps one local per element,
-    /// and gathers a reduction's operands into a <see cref="Gathered"/> of this many.
+    /// The most elements a node of straight-line code over tensors may have: the code keeps one local per element, and
+    /// the sums and dot products of this many are the kernels' additions in sequence (<see cref="SumOp.SequentialLength"/>).
     /// </summary>
-    internal const int MaxElements = 16;
+    internal const int MaxElements = SumOp.SequentialLength;
 
-    /// <summary>A reduction's operands, gathered from locals so the op's own kernel runs on them as on a vector's storage.</summary>
-    [InlineArray(MaxElements)]
-    internal struct Gathered
-    {
-        private double element;
-    }
-
-    private static void Set(ref Gathered g, int k, double x) => g[k] = x;
-
-    private static double Sum(ref Gathered x, int n) => SumOp.Kernel(((ReadOnlySpan<double>)x)[..n]);
-
-    private static double Dot(ref Gathered a, ref Gathered b, int n) => DotOp.Kernel(((ReadOnlySpan<double>)a)[..n], ((ReadOnlySpan<double>)b)[..n]);
-
-    private static readonly MethodInfo SetElement = typeof(ScalarEmitter).GetMethod(nameof(Set), BindingFlags.Static | BindingFlags.NonPublic)!;
-    private static readonly MethodInfo SumElements = typeof(ScalarEmitter).GetMethod(nameof(Sum), BindingFlags.Static | BindingFlags.NonPublic)!;
-    private static readonly MethodInfo DotElements = typeof(ScalarEmitter).GetMethod(nameof(Dot), BindingFlags.Static | BindingFlags.NonPublic)!;
     private static readonly MethodInfo ScalarValue = typeof(Value).GetMethod(nameof(Value.Scalar), BindingFlags.Static | BindingFlags.Public)!;
     private static readonly MethodInfo OwnValue = typeof(Value).GetMethod(nameof(Value.Own), BindingFlags.Static | BindingFlags.NonPublic)!;
     private static readonly MethodInfo ToScalar = typeof(Value).GetMethod(nameof(Value.ToScalar), BindingFlags.Instance | BindingFlags.Public)!;
@@ -471,8 +454,8 @@ internal static class ScalarEmitter
     /// <summary>
     /// A compiled program's value and gradient for one input, as straight-line code over the elements of its tensors
     /// (see <see cref="ElementsOf"/>): the input's elements are read once into locals, every element of every node is
-    /// one local computed by its op's own scalar function (a reduction by its op's own kernel on the gathered
-    /// elements), and the results are new values. Null when the program does not fit: a node of more than
+    /// one local computed by its op's own scalar function (a reduction as its op's kernel adds short vectors, in
+    /// sequence), and the results are new values. Null when the program does not fit: a node of more than
     /// <see cref="MaxElements"/> elements, more than <see cref="ChunkSize"/> elements computed in all, or an op
     /// without an element rule; the caller then runs the program.
     /// </summary>
@@ -512,15 +495,22 @@ internal static class ScalarEmitter
     private static LinqExpression NewValue(Shape shape, LinqExpression[] elements) =>
         shape.IsScalar
             ? LinqExpression.Call(ScalarValue, elements[0])
-            : LinqExpression.Call(OwnValue, LinqExpression.Constant(shape), LinqExpression.NewArrayInit(typeof(double), elements));
+            : LinqExpression.Call(OwnValue, ShapeOf(shape), LinqExpression.NewArrayInit(typeof(double), elements));
+
+    /// <summary>The shape built from its dimensions (a struct constant would be boxed in the closure and unboxed on every call).</summary>
+    private static LinqExpression ShapeOf(Shape shape) =>
+        shape.IsVector
+            ? LinqExpression.Call(typeof(Shape).GetMethod(nameof(Shape.Vector), [typeof(int)])!, LinqExpression.Constant(shape.Size))
+            : LinqExpression.Call(typeof(Shape).GetMethod(nameof(Shape.Matrix), [typeof(int), typeof(int)])!,
+                LinqExpression.Constant(shape.Rows), LinqExpression.Constant(shape.Cols));
 
     /// <summary>
     /// A node's elements (in storage order) from its inputs' elements, exactly as the op's forward kernel computes them,
     /// or null for an op without such a rule. A node of scalars is its op's scalar function (<see cref="Kernel"/>).
     /// Element-wise ops (of one input, of two broadcasting ones, and <c>where</c>) compute each element by their scalar
     /// function from the elements the kernel reads for it: their vectorised kernels give every element the scalar's
-    /// bits (the ops' rule, see Elementwise.cs). Reductions (sum, column sums, dot) run the op's own kernel on the
-    /// gathered elements, so the order of the additions is the kernel's, whatever the hardware; row sums add the
+    /// bits (the ops' rule, see Elementwise.cs). Reductions (sum, column sums, dot) of these lengths are added by their
+    /// kernels one after another from 0 (<see cref="SumOp.SequentialLength"/>), and so they are here; row sums add the
     /// columns one after another from 0, as their kernel does. Broadcasts, transposes, reshapes, indexing and
     /// scattering only move elements.
     /// </summary>
@@ -563,14 +553,17 @@ internal static class ScalarEmitter
                 return y;
             }
             case SumOp:
-                return [emit.Local(LinqExpression.Call(SumElements, emit.Gather(0, x[0]), LinqExpression.Constant(x[0].Length)))];
+                return [emit.Sequence(x[0])];
             case DotOp:
-                return [emit.Local(LinqExpression.Call(DotElements, emit.Gather(0, x[0]), emit.Gather(1, x[1]), LinqExpression.Constant(x[0].Length)))];
+            {
+                var a = x[0];
+                var b = x[1];
+                return [emit.Sequence(Enumerable.Range(0, a.Length).Select(k => emit.Local(LinqExpression.Multiply(a[k], b[k]))))];
+            }
             case ColumnSumsOp:
             {
                 var m = inputs[0].Shape.Rows;
-                for (var j = 0; j < n; j++)
-                    y[j] = emit.Local(LinqExpression.Call(SumElements, emit.Gather(0, x[0].AsSpan(j * m, m).ToArray()), LinqExpression.Constant(m)));
+                for (var j = 0; j < n; j++) y[j] = emit.Sequence(x[0].AsSpan(j * m, m).ToArray());
                 return y;
             }
             case RowSumsOp:

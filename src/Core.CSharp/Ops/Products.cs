@@ -43,8 +43,17 @@ public sealed class DotOp : BilinearOp
     /// <inheritdoc/>
     public override Value Eval(ReadOnlySpan<Value> x) => Value.Scalar(Kernel(x[0].Span, x[1].Span));
 
-    /// <summary>a · b in the kernel's order (compiled straight-line code calls it too).</summary>
-    internal static double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => TensorPrimitives.Dot(a, b);
+    /// <summary>
+    /// a · b: up to <see cref="SumOp.SequentialLength"/> elements the products added one after another from 0
+    /// (((0 + a₀b₀) + a₁b₁) + …, each product rounded, no fused multiply-add), vectorised beyond.
+    /// </summary>
+    internal static double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        if (a.Length > SumOp.SequentialLength) return TensorPrimitives.Dot(a, b);
+        var s = 0.0;
+        for (var k = 0; k < a.Length; k++) s += a[k] * b[k];
+        return s;
+    }
 
     /// <inheritdoc/>
     public override Expr? Vjp(int i, ImmutableArray<Expr> x, Expr y, Expr ybar) => ybar * x[1 - i];

@@ -22,8 +22,22 @@ public sealed class SumOp : LinearOp
     public override Value Eval(ReadOnlySpan<Value> x) =>
         x[0].Shape.IsScalar ? x[0] : Value.Scalar(Kernel(x[0].Span));
 
-    /// <summary>The sum of a vector's or matrix's elements, in the kernel's order (column sums and compiled straight-line code call it too).</summary>
-    internal static double Kernel(ReadOnlySpan<double> x) => TensorPrimitives.Sum(x);
+    /// <summary>
+    /// The longest run of elements that sums and dot products add one after another, from 0 in storage order
+    /// (((0 + x₀) + x₁) + …); longer ones go to the vectorised kernel. Hardware-independent bits for short vectors, and
+    /// an order that compiled straight-line code writes out as plain additions (<see cref="ScalarEmitter.MaxElements"/>
+    /// is this length), where a vector kernel reading elements just stored one by one would stall on them.
+    /// </summary>
+    internal const int SequentialLength = 16;
+
+    /// <summary>The sum of a vector's or matrix's elements: in sequence up to <see cref="SequentialLength"/>, vectorised beyond (column sums call it too).</summary>
+    internal static double Kernel(ReadOnlySpan<double> x)
+    {
+        if (x.Length > SequentialLength) return TensorPrimitives.Sum(x);
+        var s = 0.0;
+        foreach (var e in x) s += e;
+        return s;
+    }
     /// <inheritdoc/>
     public override Expr Transpose(Expr ybar, Shape inputShape) => Expr.BroadcastTo(ybar, inputShape);
 }
