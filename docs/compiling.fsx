@@ -154,19 +154,21 @@ doing the same arithmetic, PyTorch 1.13 eager float64 with OpenBLAS, best of its
 | gradient of | uncompiled | compiled | hand-written | PyTorch | compile (trace, program, first call; rough) |
 |---|---:|---:|---:|---:|---:|
 | W1: a chain of 1000 scalar ops | 237 µs | 26.7 µs | 17.9 µs | 5.4 ms | ≈ 18 ms |
-| W2: 3·xᵀ(w + 2)², 3-vectors (a later run, see below) | 1.92 µs | 60.6 ns (straight-line code) | 13.5 ns | 42.5 µs | ≈ 1.3 ms |
+| W2: 3·xᵀ(w + 2)², 3-vectors (a later run, see below) | 1.72 µs | 29.5 ns (straight-line code) | 12.2 ns | 42.5 µs | ≈ 0.5 ms |
 | W3: an MLP, batch 64, 784 → 256 → 10 | 2.12 ms | 1.75 ms | 1.94 ms | 1.53 ms | ≈ 11 ms |
 | W4: sum(tanh(x)·exp(−x²)), 10⁶ elements | 33.7 ms | 13.6 ms | 20.9 ms | 20.4 ms | ≈ 22 ms |
 
 W4's compiled gradient allocates its result only (8 MB, against 128 MB uncompiled), and fuses the element-wise
 chain, which is why it beats hand-written code that allocates its three arrays per call; W1 through the
 [expression-tree delegate](expression-trees.html) takes 19.2 µs. Compiling costs milliseconds and saves per call, so it pays after one or
-two calls for W4, about 30 for W3, about 90 for W1 and about a thousand for W2: compile what runs in a loop.
+two calls for W4, about 30 for W3, about 90 for W1 and about 300 for W2: compile what runs in a loop.
 
 W2's row is from a later run on the same kind of machine (2026-12-03, quiet, the same default job; that day the
-hand-written code took 13.5 ns where the first run's took 9.4 ns), with W2 running as straight-line code (see *Small
-tensors* above): 60.6 ns per call, 4.5× hand-written, where the interpreted program had taken 242 ns, 26× hand-written.
-Building the straight-line code makes compiling cost about 1.3 ms, so W2 pays after about 700 calls.
+hand-written code took 12.2 ns where the first run's took 9.4 ns), with W2 running as straight-line code (see *Small
+tensors* above): 29.5 ns per call, 2.4× hand-written, where the interpreted program had taken 242 ns, 26× hand-written.
+Of the 17 ns over hand-written code, about 5 are the straight-line code's own (its result is a `Value` pair) and about
+10 the compiled function's call: finding the program for the input's shape. Compiling costs about 0.5 ms, so W2 pays
+after about 300 calls.
 
 ## In C#
 
