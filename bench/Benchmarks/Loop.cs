@@ -8,7 +8,8 @@ namespace Functional.Autodiff.Benchmarks;
 /// `--loop NAME SECONDS`: calls one benchmark method in a loop, for a profiler to attach to
 /// (e.g. dotnet-trace collect -- dotnet Benchmarks.dll --loop W1.LibraryGrad 10). Prints the mean time per call, and
 /// the process's CPU time per call (all its threads, the GC's included; on a busy machine it leaves out the time
-/// slices other processes take, so it is the steadier figure), and the fastest single call.
+/// slices other processes take, so it is the steadier figure), the fastest single call, and the collections and the
+/// time the GC paused the program, per call.
 /// </summary>
 public static class Loop
 {
@@ -52,6 +53,8 @@ public static class Loop
         for (var k = 0; k < 3; k++) sink = c.Call();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var gcs = GC.CollectionCount(0);
+        var gen2 = GC.CollectionCount(2);
+        var paused = GC.GetTotalPauseDuration();
         var sw = Stopwatch.StartNew();
         long n = 0;
         var best = double.MaxValue;
@@ -64,7 +67,8 @@ public static class Loop
         }
         var cpuPerCall = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1e6 / n;
         Console.WriteLine($"{name}: {n} calls, {sw.Elapsed.TotalMilliseconds * 1e6 / n:F0} ns per call (best call {best * 1e6:F0} ns), process CPU {cpuPerCall:F0} ns per call, " +
-                          $"{(GC.CollectionCount(0) - gcs) * 1000.0 / n:F1} collections per 1000 calls ({sink?.GetType().Name})");
+                          $"{(GC.CollectionCount(0) - gcs) * 1000.0 / n:F1} collections per 1000 calls ({(GC.CollectionCount(2) - gen2) * 1000.0 / n:F1} of generation 2), " +
+                          $"GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds * 1e6 / n:F0} ns per call ({sink?.GetType().Name})");
         return 0;
     }
 }
