@@ -112,7 +112,10 @@ captured constants, never an input. A compiled function is a pure value: any num
 (each run works in its own buffers, rented from a pool), and there is no global mode to switch.
 
 Compiling composes: `compiledGrad (diffGrad f)`-style second order works (`Diff.Grad` inside a compiled function is
-traced like any other graph-building code).
+traced like any other graph-building code). Compiling a compiled function has nothing to do, as JAX's `jit` of a
+jitted function: a compiled function maps values to values, so it is not a graph-building function and the types do
+not let it be compiled again; calling one on a traced input's `.Value` inside a function being compiled is the
+value-dependent case above, refused with its error. Compile the graph-building function once, at the outside.
 
 ## Second order: Hessians and Hessian-vector products
 
