@@ -28,6 +28,8 @@ public class P_DataParallel
     private int[] batch = null!;
     private Func<IReadOnlyList<int>, Func<ParamVars, Expr>> loss = null!;
     private Func<Params, IReadOnlyList<int>, (Value Loss, Params Grad)> compiledChunk = null!;
+    private Func<(Params P, (Value X, Value Y) D), (Value Value, (Params P, (Value X, Value Y) D) Grad)> pairGradient = null!;
+    private Func<IReadOnlyList<int>, (Value X, Value Y)> chunkData = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -57,6 +59,15 @@ public class P_DataParallel
             var (l, g) = vg((parameters, x, y));
             return (l, g.P);
         };
+        // The same loss as a compiled function of (parameters, chunk data), for the overload that keeps each chunk's
+        // gradients in its program's buffers until they are added.
+        pairGradient = Compiled.ValueAndGrad<(Params P, (Value X, Value Y) D), (ParamVars P, (Expr X, Expr Y) D)>(
+            t => Mlp.Loss(t.D.X, t.P["W1"], t.P["b1"], t.P["W2"], t.P["b2"], t.D.Y), Wrt.Args(0));
+        chunkData = chunk =>
+        {
+            int start = chunk[0], n = chunk.Count;
+            return (Value.FromRowMajor(n, MlpData.In, rows.AsSpan(start * MlpData.In, n * MlpData.In)), Value.FromArray(classes[start..(start + n)]));
+        };
     }
 
     [Benchmark(Description = "data-parallel gradient, batch 256")]
@@ -64,6 +75,9 @@ public class P_DataParallel
 
     [Benchmark(Description = "data-parallel compiled gradient, batch 256")]
     public (double Loss, Params Grad) CompiledGradient() => DataParallel.ValueAndGrad(compiledChunk, p, batch, Chunks);
+
+    [Benchmark(Description = "data-parallel compiled gradient of (parameters, data), batch 256")]
+    public (double Loss, Params Grad) CompiledPairGradient() => DataParallel.ValueAndGrad(pairGradient, p, chunkData, batch, Chunks);
 }
 
 /// <summary>

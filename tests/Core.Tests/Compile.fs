@@ -69,6 +69,12 @@ let ``random graphs: compiled value, gradient, VJP and JVP have the uncompiled b
     for _ in 1..2 do
         let struct (y1, g1) = vg.Invoke xs
         assertSameBits $"value and gradient of {g}" (Seq.append [ y0 ] g0) (Seq.append [ y1 ] g1)
+    // The same program with its outputs left in its frame (the data-parallel sum reads them there): the same bits.
+    let c = CompiledFunction<Value[], Expr[]>(fs, null, CompiledFunction<Value[], Expr[]>.Mode.ValueAndGrad, "test")
+
+    for _ in 1..2 do
+        use run = c.RunBorrowed xs
+        assertSameBits $"borrowed outputs of {g}" (Seq.append [ y0 ] g0) (Array.init xs.Length run.Grad |> Array.append [| run.Value |])
     // VJP of the (possibly non-scalar) root, at two cotangents.
     let struct (u0, pull0) = AD.Vjp<Value[], Expr[]>(f).Invoke xs
     let struct (u1, pull1) = Compiled.Vjp<Value[], Expr[]>(f).Invoke xs

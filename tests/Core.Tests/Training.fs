@@ -323,6 +323,95 @@ let ``a compiled gradient by the parameters allocates no zeros for the data it l
     let allocated = bytesAllocatedBy (fun () -> vg.Invoke(struct (w, x)) |> ignore)
     Assert.That(allocated, Is.LessThan 4096L, "bytes allocated by one call (the data are 128 KB)")
 
+// ------------------------------------------------------------------ data-parallel with a compiled gradient of (parameters, chunk data)
+
+type private PairIn = (struct (Params * struct (Value * Value)))
+type private PairTraced = (struct (ParamVars * struct (Expr * Expr)))
+
+let private pairLoss = Func<PairTraced, Expr>(fun (struct (p, struct (x, y))) -> mlpLossOf p x y)
+let private dataOf = Func<IReadOnlyList<Example>, struct (Value * Value)>(fun c -> struct (inputsOf c, classesOf c))
+
+let ``a compiled gradient of (parameters, chunk data) sums the chunks from its buffers with the chunk function's bits`` (DoNotSize seed) =
+    let rng = Random(seed)
+    let n = 1 + rng.Next 40
+    let chunks = 1 + rng.Next(min n 6)
+    let p = randomMlp rng
+    let batch = randomBatch rng n
+    for reduction in [ LossReduction.Mean; LossReduction.Sum ] do
+        // The chunk-function form, whose bits the tests above pin to the sequential sum of the chunks.
+        let struct (el, eg) = DataParallel.ValueAndGrad<Params, Example>(compiledChunk (), p, batch, chunks, reduction)
+        let check what (struct (l: float, g: Params)) =
+            Assert.That(bits l, Is.EqualTo(bits el), $"{what}, {reduction}, {chunks} of {n}: loss")
+            Assert.That(flat g |> Array.map bits, Is.EqualTo(flat eg |> Array.map bits), $"{what}, {reduction}, {chunks} of {n}: gradient")
+        let byParams = Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 0)
+        // Twice: the second call runs in the frames the first handed back.
+        for _ in 1..2 do
+            check "compiled, by the parameters" (DataParallel.ValueAndGrad(byParams, p, dataOf, batch, chunks, reduction))
+        check "compiled, by the data too" (DataParallel.ValueAndGrad(Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss), p, dataOf, batch, chunks, reduction))
+        // Any other function of that type is called once per chunk, with the same result.
+        check "uncompiled" (DataParallel.ValueAndGrad(AD.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 0), p, dataOf, batch, chunks, reduction))
+
+let ``a compiled gradient of (parameters, chunk data): parameters it is not differentiated by get zeros, errors are the chunk's own`` () =
+    let rng = Random 13
+    let p = randomMlp rng
+    let batch = randomBatch rng 9
+    // Differentiated by the data only: the loss is the same, the parameters' gradients are zeros of their shapes.
+    let byData = Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 1)
+    let struct (l, g) = DataParallel.ValueAndGrad(byData, p, dataOf, batch, 3)
+    let struct (el, eg) = DataParallel.ValueAndGrad<Params, Example>(compiledChunk (), p, batch, 3)
+    Assert.That(bits l, Is.EqualTo(bits el))
+    for name in [ "W1"; "b1"; "W2"; "b2" ] do
+        Assert.That(g[name].Shape, Is.EqualTo p[name].Shape)
+        Assert.That(g[name].ToArray() |> Array.forall (fun v -> v = 0.0), $"zeros for {name}")
+    // A loss that is not a scalar, and data of the wrong width, fail as the sequential call fails.
+    let notScalar = Compiled.ValueAndGrad<PairIn, PairTraced>(Func<PairTraced, Expr>(fun (struct (p, struct (x, _))) -> Expr.MatMul(x, p["W1"])), Wrt.Args 0)
+    throws<NonScalarOutputException> (fun () -> DataParallel.ValueAndGrad(notScalar, p, dataOf, batch, 2) |> ignore) |> ignore
+    let wide = Func<IReadOnlyList<Example>, struct (Value * Value)>(fun c -> struct (Value.FromRows(c |> Seq.map (fun e -> Array.append e.Features [| 1.0 |]) |> Array.ofSeq), classesOf c))
+    let byParams = Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 0)
+    throws<ShapeMismatchException> (fun () -> DataParallel.ValueAndGrad(byParams, p, wide, batch, 2) |> ignore) |> ignore
+    // The frames went back despite the failures: the next call gives the same bits as before.
+    let struct (l2, g2) = DataParallel.ValueAndGrad(byParams, p, dataOf, batch, 3)
+    Assert.That(bits l2, Is.EqualTo(bits el))
+    Assert.That(flat g2 |> Array.map bits, Is.EqualTo(flat eg |> Array.map bits))
+    use cts = new CancellationTokenSource()
+    cts.Cancel()
+    Assert.Throws<OperationCanceledException>(fun () -> DataParallel.ValueAndGrad(byParams, p, dataOf, batch, 2, cancellationToken = cts.Token) |> ignore) |> ignore
+
+let ``four threads sharing one compiled gradient of (parameters, chunk data) get the same bits`` () =
+    let rng = Random 17
+    let p = randomMlp rng
+    let batch = randomBatch rng 30
+    let byParams = Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 0)
+    let struct (el, eg) = DataParallel.ValueAndGrad<Params, Example>(compiledChunk (), p, batch, 3)
+    let runs =
+        Array.init 4 (fun _ -> Tasks.Task.Run(fun () -> Array.init 20 (fun _ -> DataParallel.ValueAndGrad(byParams, p, dataOf, batch, 3))))
+        |> Array.collect (fun t -> t.Result)
+    for struct (l, g) in runs do
+        Assert.That(bits l, Is.EqualTo(bits el))
+        Assert.That(flat g |> Array.map bits, Is.EqualTo(flat eg |> Array.map bits))
+
+let ``a compiled gradient of (parameters, chunk data) allocates the sum, not a gradient per chunk`` () =
+    // W1 of 40×300 (96 KB: on the large-object heap, as a real layer's gradient is); the chunks' data are small.
+    let rng = Random 19
+    let m r c = Value.FromRowMajor(r, c, ReadOnlySpan(Array.init (r * c) (fun _ -> uniform rng -0.2 0.2)))
+    let p = Params.Of(struct ("W1", m 40 300), struct ("b1", Value.FromArray(Array.zeroCreate<float> 300)), struct ("W2", m 300 3), struct ("b2", Value.FromArray(0.0, 0.0, 0.0)))
+    let batch = Array.init 8 (fun _ -> { Features = Array.init 40 (fun _ -> uniform rng -1.0 1.0); Label = rng.Next 3 }) :> IReadOnlyList<_>
+    let byParams = Compiled.ValueAndGrad<PairIn, PairTraced>(pairLoss, Wrt.Args 0)
+    let chunk = compiledChunk ()
+    let allBytes (f: unit -> unit) =
+        // Both chunks' threads: the process's count (this test runs alone).
+        for _ in 1..5 do f ()
+        Array.init 5 (fun _ ->
+            let before = GC.GetTotalAllocatedBytes true
+            f ()
+            GC.GetTotalAllocatedBytes true - before) |> Array.min
+    let pair = allBytes (fun () -> DataParallel.ValueAndGrad(byParams, p, dataOf, batch, 2) |> ignore)
+    let perChunk = allBytes (fun () -> DataParallel.ValueAndGrad<Params, Example>(chunk, p, batch, 2) |> ignore)
+    let gradient = 8L * int64 (40 * 300 + 300 + 300 * 3 + 3)
+    // The chunk-function form allocates each chunk's gradient and the sum; this form the sum (and the chunks' data).
+    Assert.That(pair, Is.LessThan(gradient + gradient / 4L), $"bytes of one call: {pair}, a gradient is {gradient}")
+    Assert.That(perChunk - pair, Is.GreaterThan(2L * gradient - gradient / 4L), $"bytes saved: {perChunk - pair}")
+
 let ``softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs`` () =
     let rng = Random 3
     let z = T.toValue (T.matrix 5 4 (fun _ _ -> uniform rng -2.0 2.0))
@@ -477,6 +566,10 @@ let tests =
         testPropertyWithConfig { replay Seed with maxTest = 30 } "a compiled chunk gradient with the data as inputs gives the weighted sum of its chunks bit for bit, and the graph path's numbers to rounding" ``a compiled chunk gradient with the data as inputs gives the weighted sum of its chunks bit for bit, and the graph path's numbers to rounding``
         testCase "a chunk gradient function: one chunk is its own result, the sum reduction adds, and bad results are refused" ``a chunk gradient function: one chunk is its own result, the sum reduction adds, and bad results are refused``
         testCase "a compiled gradient by the parameters allocates no zeros for the data it leaves alone" ``a compiled gradient by the parameters allocates no zeros for the data it leaves alone``
+        testPropertyWithConfig { replay Seed with maxTest = 30 } "a compiled gradient of (parameters, chunk data) sums the chunks from its buffers with the chunk function's bits" ``a compiled gradient of (parameters, chunk data) sums the chunks from its buffers with the chunk function's bits``
+        testCase "a compiled gradient of (parameters, chunk data): parameters it is not differentiated by get zeros, errors are the chunk's own" ``a compiled gradient of (parameters, chunk data): parameters it is not differentiated by get zeros, errors are the chunk's own``
+        testSequenced <| testCase "four threads sharing one compiled gradient of (parameters, chunk data) get the same bits" ``four threads sharing one compiled gradient of (parameters, chunk data) get the same bits``
+        testSequenced <| testCase "a compiled gradient of (parameters, chunk data) allocates the sum, not a gradient per chunk" ``a compiled gradient of (parameters, chunk data) allocates the sum, not a gradient per chunk``
         testCase "softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs" ``softmax cross-entropy against classes given as a graph is the integer overload's, and checks the classes when it runs``
         testCase "Fit is the fold of optimizer steps over epochs of batches and reports every step" ``Fit is the fold of optimizer steps over epochs of batches and reports every step``
         testCase "Fit with the data-parallel gradient gives the same run to rounding, and a record of parameters the same bits as Params" ``Fit with the data-parallel gradient gives the same run to rounding, and a record of parameters the same bits as Params``

@@ -6,13 +6,38 @@ using System.Threading;
 
 namespace Functional.Autodiff;
 
+/// <summary>A compiled value-and-gradient that can run with its gradients left in its frame (<see cref="BorrowedRun"/>).</summary>
+internal interface IBorrowingValueAndGrad<in TIn>
+{
+    /// <summary>
+    /// The value and the gradients at <paramref name="x"/>, bit for bit those of the compiled function, with the
+    /// gradients' storage in the program's frame: read them, then dispose the run (which hands the frame back).
+    /// </summary>
+    BorrowedRun RunBorrowed(TIn x);
+}
+
+/// <summary>
+/// One run of a program whose outputs live in its frame: output 0 is the value, output 1 + c the gradient of the c-th
+/// chosen leaf (<see cref="Mask"/>, null when every leaf is chosen). The Values are good until <see cref="Dispose"/>.
+/// </summary>
+internal readonly struct BorrowedRun(Program program, Program.Frame frame, bool[]? mask) : IDisposable
+{
+    public Value Value => program.Output(frame, 0);
+
+    public Value Grad(int chosen) => program.Output(frame, 1 + chosen);
+
+    public bool[]? Mask => mask;
+
+    public void Dispose() => program.Return(frame);
+}
+
 /// <summary>
 /// The state behind one compiled combinator: the function, what it computes, and a small cache of programs keyed by
 /// the input's form and leaf shapes. The cache is an immutable array swapped atomically (readers take no lock), at most
 /// <see cref="MaxPrograms"/> entries, the oldest evicted first. An entry keeps the form, the shapes, the placeholder
 /// trace and the programs: constants the function captured, never an input value.
 /// </summary>
-internal sealed class CompiledFunction<TIn, TTraced>
+internal sealed class CompiledFunction<TIn, TTraced> : IBorrowingValueAndGrad<TIn>
 {
     /// <summary>The most programs (input forms and shapes) one compiled function keeps.</summary>
     internal const int MaxPrograms = 8;
@@ -28,8 +53,10 @@ internal sealed class CompiledFunction<TIn, TTraced>
 
     /// <summary>The programs for one input form and shapes.</summary>
     internal sealed class Entry(AD.Traced<TIn, TTraced> trace, Shape[] shapes, Program main, Program? forward, Shape output,
-        Program[]? columns = null, Func<Value, (Value, Value)>? straight = null)
+        Program[]? columns = null, Func<Value, (Value, Value)>? straight = null, Func<Program>? borrowing = null)
     {
+        private Program? borrowed;
+
         public AD.Traced<TIn, TTraced> Trace { get; } = trace;
 
         public Shape[] Shapes { get; } = shapes;
@@ -58,6 +85,21 @@ internal sealed class CompiledFunction<TIn, TTraced>
         /// (<see cref="ScalarEmitter.CompileSmall"/>), the same numbers without frames or an interpreter; null otherwise.
         /// </summary>
         public Func<Value, (Value, Value)>? Straight { get; } = straight;
+
+        /// <summary>
+        /// ValueAndGrad only: <see cref="Main"/> built again with its outputs in the frame's buffers
+        /// (<see cref="Program.Build"/>'s borrowOutputs), made on first use, for callers that consume the gradients
+        /// before returning the frame (<see cref="RunBorrowed"/>); a race builds equal programs.
+        /// </summary>
+        public Program Borrowing
+        {
+            get
+            {
+                if (Volatile.Read(ref borrowed) is { } made) return made;
+                var p = (borrowing ?? throw new InvalidOperationException("Only a compiled value-and-gradient borrows its outputs."))();
+                return Interlocked.CompareExchange(ref borrowed, p, null) ?? p;
+            }
+        }
 
         public bool Matches(TreeDef? def, ReadOnlySpan<Value> leaves)
         {
@@ -131,6 +173,26 @@ internal sealed class CompiledFunction<TIn, TTraced>
         var entry = Find(def, leaves.AsSpan()) ?? Add(x);
         var outputs = Run(entry.Main, leaves.AsSpan(), default);
         return (outputs[0], entry.Trace.Result(outputs.RemoveAt(0)));
+    }
+
+    public BorrowedRun RunBorrowed(TIn x)
+    {
+        if (mode != Mode.ValueAndGrad) throw new InvalidOperationException($"{name} does not compute a value and a gradient.");
+        var (leaves, def) = Leaves(x);
+        var entry = Find(def, leaves.AsSpan()) ?? Add(x);
+        var p = entry.Borrowing;
+        var frame = p.Rent();
+        try
+        {
+            for (var k = 0; k < leaves.Length; k++) p.SetInput(frame, k, leaves[k]);
+            p.Run(frame);
+            return new BorrowedRun(p, frame, entry.Trace.Mask);
+        }
+        catch
+        {
+            p.Return(frame);
+            throw;
+        }
     }
 
     public (Value Value, Func<Value, TIn> Pullback) Vjp(TIn x)
@@ -309,7 +371,10 @@ internal sealed class CompiledFunction<TIn, TTraced>
             {
                 var grads = Reverse.Gradients(AD.Scalar(name, y), t.Targets, Expr.Const(1.0));
                 var straight = singleLeaf ? ScalarEmitter.CompileSmall(vars[0], y, grads[0]) : null;
-                entry = new Entry(t, shapes, Program.Build(vars, [y, .. grads]), null, y.Shape, straight: straight);
+                var inputs = t.Vars;
+                Expr[] roots = [y, .. grads];
+                entry = new Entry(t, shapes, Program.Build(vars, roots), null, y.Shape, straight: straight,
+                    borrowing: () => Program.Build(inputs.AsSpan(), roots, borrowOutputs: true));
                 break;
             }
             case Mode.Vjp:

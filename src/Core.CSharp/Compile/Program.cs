@@ -18,7 +18,8 @@ namespace Functional.Autodiff;
 /// <para>A planned program keeps scalars in a register file of doubles (no <see cref="Value"/> per scalar, no
 /// allocation), and gives each non-scalar intermediate whose op writes into storage a buffer, planned once by liveness:
 /// a buffer goes back to the free list (by size) once the last instruction reading it has run, so later results reuse
-/// it. Outputs never share a buffer: each call gives them fresh storage, so a result handed out is never overwritten.
+/// it. Outputs never share a buffer: each call gives them fresh storage, so a result handed out is never overwritten
+/// (a program built to borrow its outputs, for a caller that reads them before the frame goes back, keeps them in the frame's buffers instead).
 /// A plain program (a one-op rule) keeps every slot a Value and plans nothing.</para>
 /// <para>A planned run works in a <see cref="Frame"/> (the slots, registers and buffers of one call), rented from the
 /// program's pool and returned after the run, so concurrent calls never share one and the steady state allocates only
@@ -175,9 +176,12 @@ internal sealed class Program
     /// values). A node that carries a value (it depends on constants only) is a constant of the program. A variable
     /// that is neither an input nor has a value is refused. <paramref name="plan"/> plans scalar registers and buffers
     /// (for runs in a <see cref="Frame"/>); without it every slot is a Value (for <see cref="RunPlain"/>).
+    /// With <paramref name="borrowOutputs"/> (planned programs only), a non-scalar output whose op writes into storage
+    /// gets a buffer of the frame too, never reused by another result: its Value is then only good until the frame is
+    /// returned, and the caller reads it before that (a data-parallel sum of chunk gradients, which allocates only the sum).
     /// </summary>
     /// <exception cref="UnboundVariableException">A graph reads a variable that is not an input and has no value.</exception>
-    public static Program Build(ReadOnlySpan<Var> inputs, ReadOnlySpan<Expr> results, bool plan = true)
+    public static Program Build(ReadOnlySpan<Var> inputs, ReadOnlySpan<Expr> results, bool plan = true, bool borrowOutputs = false)
     {
         // One topological order over all the results, the inputs left out.
         var order = Graph.PostOrder(results, inputs);
@@ -250,7 +254,7 @@ internal sealed class Program
             var allScalar = inRegister[dest] && scalarArgs == (1 << a.Length) - 1;
             var kind = allScalar && op is ElementwiseOp ? Kind.Unary
                 : allScalar && op is BinaryElementwiseOp ? Kind.Binary
-                : plan && !isOutput[dest] && !node.Shape.IsScalar && op.WritesInto ? Kind.Buffer
+                : plan && (!isOutput[dest] || borrowOutputs) && !node.Shape.IsScalar && op.WritesInto ? Kind.Buffer
                 : Kind.Eval;
             if (!inRegister[dest]) referenceSlots.Add(dest);
             var buffer = -1;
@@ -271,7 +275,7 @@ internal sealed class Program
             // After the destination is chosen (so it never overlaps an argument), release the arguments read last here.
             foreach (var s in a)
             {
-                if (lastUse[s] != i || bufferOf[s] < 0) continue;
+                if (lastUse[s] != i || bufferOf[s] < 0 || isOutput[s]) continue; // an output's buffer is never reused
                 var b = bufferOf[s];
                 bufferOf[s] = -1; // released once, even when the argument appears twice
                 if (!free.TryGetValue(sizes[b], out var stack)) free[sizes[b]] = stack = new Stack<int>();

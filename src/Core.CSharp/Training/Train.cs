@@ -49,7 +49,7 @@ public static class Train
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="parameters">The parameters to start from: <see cref="Params"/> or any structure (see <see cref="Tree"/>).</param>
     /// <param name="valueAndGrad">The loss of a batch and its gradient at the parameters (for example a
-    /// <see cref="DataParallel.ValueAndGrad{T, TTraced, TExample}"/>).</param>
+    /// <see cref="DataParallel"/>.ValueAndGrad).</param>
     /// <param name="epochs">The epochs, each a sequence of batches (enumerated once, when the epoch starts).</param>
     /// <param name="state">The optimizer's state to continue from; by default <c>optimizer.Init(parameters)</c>.</param>
     /// <param name="cancellationToken">Checked before every step.</param>
